@@ -1,0 +1,47 @@
+# bpstune -- build, test and install.
+#   make            build (debug)
+#   make test       unit tests + host-tier tests (root: network namespaces with veth pairs)
+#   make lint       swift format lint with the checked-in .swift-format
+#   make install    release build into $(PREFIX)/bin, profiles into $(PREFIX)/share/bpstune/profiles
+SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
+PREFIX ?= /usr/local
+# Debian packages the build and the tests need (ethtool and strace are independent checkers).
+APT_PACKAGES := iproute2 ethtool strace util-linux
+MISSING = $(strip $(foreach p,$(APT_PACKAGES),$(if $(shell dpkg-query -W -f='$${Status}' $(p) 2>/dev/null | grep -q 'ok installed' && echo y),,$(p))))
+
+.PHONY: all build deps test unit-test host-test lint format install clean clean-netns
+
+all: build
+
+deps:
+	@if [ -n "$(MISSING)" ]; then \
+	  echo "installing: $(MISSING)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(MISSING) >/dev/null; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+lint:
+	$(SWIFT) format lint --strict --recursive Package.swift Sources Tests
+
+format:
+	$(SWIFT) format --in-place --recursive Package.swift Sources Tests
+
+# The host tier runs the built binary inside network namespaces; `clean-netns` removes any
+# namespace a killed test run may have left (the tests remove their own, also on failure).
+test: build lint
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build; status=$$?; $(MAKE) -s clean-netns; exit $$status
+
+clean-netns:
+	@for ns in $$(ip netns list 2>/dev/null | awk '/^bpst-/ {print $$1}'); do ip netns del $$ns; done; true
+
+install:
+	$(SWIFT) build -c release
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/bpstune/profiles
+	install -m 0755 .build/release/bpstune $(DESTDIR)$(PREFIX)/bin/bpstune
+	install -m 0644 profiles/*.profile $(DESTDIR)$(PREFIX)/share/bpstune/profiles/
+
+clean:
+	rm -rf .build

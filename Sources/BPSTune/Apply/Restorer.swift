@@ -1,0 +1,80 @@
+/// `bpstune rollback`: puts back the `before` values of a snapshot. Each setting is resolved
+/// anew and compared three ways: already as before (nothing to do), as the snapshot left it
+/// (restored), or changed by someone else since (a conflict, not overwritten without --force).
+/// The rollback records its own snapshot first, so it can itself be undone.
+public struct Restorer {
+  public var executor: Executor
+
+  public init(executor: Executor) { self.executor = executor }
+
+  public enum Action: String, Codable, Sendable {
+    case restore
+    case alreadyRestored = "already-restored"
+    case conflict
+    case unavailable
+  }
+
+  public struct Item: Sendable {
+    public var entry: Snapshot.Entry
+    public var current: String?
+    public var action: Action
+    public var reason: String?
+  }
+
+  public struct RestorePlan: Sendable {
+    public var source: Snapshot
+    public var items: [Item]
+  }
+
+  /// What restoring `source` would do on this host now.
+  public func plan(_ source: Snapshot) -> RestorePlan {
+    // Structure first (channels, rings), then the rest; within a phase, reverse apply order.
+    let ordered = source.entries.enumerated().sorted { a, b in
+      a.element.phase != b.element.phase ? a.element.phase < b.element.phase : a.offset > b.offset
+    }.map(\.element)
+    var items: [Item] = []
+    for entry in ordered {
+      do {
+        let current = try executor.knob(entry.setting).read(entry.setting, on: executor.host)
+        let action: Action =
+          entry.semantics.equal(current, entry.before)
+          ? .alreadyRestored : entry.semantics.equal(current, entry.after) ? .restore : .conflict
+        items.append(Item(entry: entry, current: current, action: action))
+      } catch {
+        items.append(Item(entry: entry, current: nil, action: .unavailable, reason: Executor.reason(error)))
+      }
+    }
+    return RestorePlan(source: source, items: items)
+  }
+
+  /// The snapshot a plain `rollback` restores, or nil when every apply is undone.
+  public func candidate() -> Snapshot? {
+    let snapshots = executor.store.all().compactMap { try? $0.get() }
+    return SnapshotStore.rollbackCandidate(in: snapshots)
+  }
+
+  /// Restores `source`. The caller holds the state lock. Returns the rollback's own snapshot.
+  public func restore(_ restorePlan: RestorePlan, force: Bool) throws(BPSTuneError) -> Snapshot {
+    let blocked = restorePlan.items.filter { $0.action == .conflict || $0.action == .unavailable }
+    if !blocked.isEmpty && !force {
+      throw .conflicts(
+        blocked.map { item in
+          let s = item.entry.semantics
+          return item.action == .unavailable
+            ? "\(item.entry.setting) cannot be read (\(item.reason ?? "?"))"
+            : "\(item.entry.setting) is \(s.display(item.current ?? "")), bpstune set \(s.display(item.entry.after))"
+        })
+    }
+    let writes = restorePlan.items.filter { $0.action == .restore || ($0.action == .conflict && force) }
+    var snapshot = executor.newSnapshot(
+      .rollback, profile: restorePlan.source.profile, restores: restorePlan.source.id,
+      entries: writes.map {
+        Snapshot.Entry(
+          setting: $0.entry.setting, semantics: $0.entry.semantics, phase: $0.entry.phase,
+          before: $0.current ?? "", after: $0.entry.before)
+      })
+    try executor.store.save(snapshot)
+    try executor.run(&snapshot)
+    return snapshot
+  }
+}

@@ -1,0 +1,77 @@
+/// One kind of setting (sysctl, sysfs, netdev sysfs; later ethtool, IRQ, NAPI, kthread).
+/// Adding a kind is adding one type that conforms to this protocol and listing it in
+/// ``KnobRegistry/standard``: the loader, planner, applier, snapshots and renderers all work
+/// through this interface.
+public protocol Knob: Sendable {
+  /// The kind recorded in snapshots and ``SettingID/kind``.
+  var kind: String { get }
+  /// Top-level profile sections this knob owns ("sysctl").
+  var sections: [String] { get }
+  /// [[interface]] keys this knob owns ("threaded", "rps-cpus").
+  var interfaceKeys: [String] { get }
+
+  /// The spelling two keys of the same setting share (dotted and slashed sysctl names).
+  func canonicalKey(_ key: String) -> String
+
+  /// Checks a profile value's type and range without looking at the host (lint).
+  func check(_ setting: ProfileSetting) throws(BPSTuneError)
+
+  /// The concrete settings the profile asks of this knob on this host.
+  func targets(for request: PlanRequest) throws(BPSTuneError) -> [Target]
+
+  /// The current value, as the kernel prints it.
+  func read(_ id: SettingID, on host: Host) throws -> String
+
+  /// Writes a value (as produced by ``targets(for:)`` or recorded in a snapshot).
+  func write(_ id: SettingID, _ value: String, on host: Host) throws
+
+  /// Why a setting identity read from a snapshot is not acceptable, or nil when it is.
+  func rejection(of id: SettingID) -> String?
+
+  /// The busy-poll-relevant settings of this kind, for `bpstune show`.
+  func show(on host: Host, interfaces: [String]) -> [ShownSetting]
+}
+
+/// A current value shown by `bpstune show`.
+public struct ShownSetting: Sendable, Codable {
+  public var id: SettingID
+  public var value: String?
+  public var semantics: ValueSemantics
+  /// Why there is no value (file absent, read refused).
+  public var unavailable: String?
+}
+
+/// What a knob plans from: the profile, the host, and the interfaces its blocks matched.
+public struct PlanRequest {
+  public var profile: Profile
+  public var host: Host
+  /// Each [[interface]] block with the existing interfaces it names.
+  public var interfaces: [(spec: InterfaceSpec, names: [String])]
+}
+
+/// The knobs this bpstune has.
+public enum KnobRegistry {
+  public static let standard: [any Knob] = [SysctlKnob(), SysfsKnob(), NetdevSysfsKnob()]
+
+  /// [[interface]] keys of the profile format that later versions of bpstune implement.
+  /// Naming one gives a plain "not yet supported" error; nothing is ignored.
+  public static let comingInterfaceKeys: [String: String] = [
+    "coalesce": "ethtool coalescing", "ring": "ethtool rings", "channels": "ethtool channels",
+    "features": "ethtool features", "irq-affinity": "queue IRQ affinity", "napi": "per-NAPI netlink settings",
+  ]
+
+  public static func knob(forKind kind: String, in knobs: [any Knob] = standard) -> (any Knob)? {
+    knobs.first { $0.kind == kind }
+  }
+}
+
+extension Knob {
+  /// The error for a value the knob cannot take, at the setting's origin.
+  func invalid(_ setting: ProfileSetting, _ message: String) -> BPSTuneError {
+    setting.origin.error(message)
+  }
+}
+
+extension Knob {
+  public func canonicalKey(_ key: String) -> String { key }
+}

@@ -1,0 +1,115 @@
+/// System-level sysfs files (`[sysfs]` in profiles), named by their path below /sys.
+/// A path may not leave /sys, by `..` or by a symlink.
+public struct SysfsKnob: Knob {
+  public let kind = "sysfs"
+  public let sections = ["sysfs"]
+  public let interfaceKeys: [String] = []
+
+  public init() {}
+
+  static let smtControl = "devices/system/cpu/smt/control"
+  static let workqueueMask = "devices/virtual/workqueue/cpumask"
+
+  /// Whether a path is a CPU bitmap the kernel ANDs with the possible CPUs.
+  static func isWorkqueueMask(_ path: String) -> Bool {
+    path == workqueueMask
+      || (path.hasPrefix("devices/virtual/workqueue/") && path.hasSuffix("/cpumask")
+        && path.split(separator: "/").count == 4)
+  }
+
+  public func rejection(of id: SettingID) -> String? {
+    guard id.kind == kind, id.interface == nil, id.queue == nil else { return "not a sysfs setting" }
+    return Self.pathRejection(id.key)
+  }
+
+  static func pathRejection(_ path: String) -> String? {
+    if path.hasPrefix("/") { return "\"\(path)\" must be relative to /sys, not absolute" }
+    let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+    if path.isEmpty || parts.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) {
+      return "\"\(path)\" is not a path inside /sys (empty, . or .. component)"
+    }
+    if path.contains(where: { $0.isWhitespace || $0 == "\0" || $0 == "*" || $0 == "?" || $0 == "[" }) {
+      return "\"\(path)\" has white space, NUL or glob characters"
+    }
+    return nil
+  }
+
+  public func check(_ setting: ProfileSetting) throws(BPSTuneError) {
+    _ = try kernelValue(setting, host: nil)
+  }
+
+  func kernelValue(_ setting: ProfileSetting, host: Host?) throws(BPSTuneError) -> (String, ValueSemantics, String?) {
+    if let why = Self.pathRejection(setting.key) { throw setting.origin.error(why) }
+    if setting.key == Self.smtControl {
+      if case .bool(let b) = setting.value { return (b ? "on" : "off", .text, nil) }
+      return (try ValueReader.choice(setting, ["on", "off", "forceoff"]), .text, nil)
+    }
+    if Self.isWorkqueueMask(setting.key) {
+      let spec = try ValueReader.cpus(setting, allowLocal: false)
+      guard let host else { return ("", .cpuMask, nil) }
+      let wanted = spec.resolve(on: host, interface: nil)
+      let stored = wanted.intersection(host.possibleCPUs)
+      if stored.isEmpty {
+        throw .invalidPlan(
+          setting: setting.origin.description,
+          message: "no CPU of \"\(wanted.listString)\" exists here (possible: \(host.possibleCPUs.listString))")
+      }
+      let note = stored == wanted ? nil : "the kernel keeps only possible CPUs: \(stored.listString)"
+      return (stored.maskString, .cpuMask, note)
+    }
+    switch setting.value {
+    case .integer(let i): return (String(i), .integer, nil)
+    case .bool(let b): return (b ? "1" : "0", .integer, nil)
+    case .string(let s):
+      if s.contains(where: { $0 == "\n" || $0 == "\0" }) { throw setting.origin.error("value has a newline or NUL") }
+      return (s, Int64(s) != nil ? .integer : .text, nil)
+    default:
+      throw setting.origin.error("expected an integer, boolean or string, got \(setting.value.typeName)")
+    }
+  }
+
+  public func targets(for request: PlanRequest) throws(BPSTuneError) -> [Target] {
+    var out: [Target] = []
+    let host = request.host
+    for setting in request.profile.sections["sysfs"] ?? [] {
+      let (value, semantics, note) = try kernelValue(setting, host: host)
+      let path = "/sys/" + setting.key
+      var target = Target(
+        id: SettingID(kind: kind, key: setting.key), desired: value, semantics: semantics, phase: .system,
+        origin: setting.origin.description, note: note)
+      if !host.exists(path) {
+        target.unsupported = "no such file \(path) on this host"
+      } else if !host.staysInside(path, tree: "/sys") {
+        throw .invalidPlan(setting: setting.origin.description, message: "\(path) resolves to a file outside /sys")
+      } else if setting.key == Self.smtControl, let now = try? host.read(path),
+        ["notsupported", "notimplemented"].contains(now)
+      {
+        target.unsupported = "SMT control is \(now) on this machine"
+      }
+      out.append(target)
+    }
+    return out
+  }
+
+  public func read(_ id: SettingID, on host: Host) throws -> String {
+    try host.read("/sys/" + id.key)
+  }
+
+  public func write(_ id: SettingID, _ value: String, on host: Host) throws {
+    guard host.staysInside("/sys/" + id.key, tree: "/sys") else {
+      throw BPSTuneError.invalidPlan(setting: id.key, message: "resolves to a file outside /sys")
+    }
+    try host.write("/sys/" + id.key, value)
+  }
+
+  public func show(on host: Host, interfaces: [String]) -> [ShownSetting] {
+    [(Self.smtControl, ValueSemantics.text), (Self.workqueueMask, .cpuMask)].map { key, semantics in
+      let id = SettingID(kind: kind, key: key)
+      do {
+        return ShownSetting(id: id, value: try read(id, on: host), semantics: semantics)
+      } catch {
+        return ShownSetting(id: id, value: nil, semantics: semantics, unavailable: "absent")
+      }
+    }
+  }
+}

@@ -1,0 +1,59 @@
+/// Every failure bpstune reports, each with its context and the documented exit code.
+/// `description` is the one line users see.
+public enum BPSTuneError: Error, Equatable, Sendable, CustomStringConvertible {
+  /// A profile problem: file, key path within it, and what is wrong (exit 2).
+  case profile(file: String, key: String, message: String)
+  /// The command line is wrong (exit 2).
+  case usage(String)
+  /// A setting this host cannot take, or cannot take from this profile (exit 2).
+  case invalidPlan(setting: String, message: String)
+  /// The plan has unsupported settings and --skip-unsupported was not given (exit 2).
+  case unsupportedSettings([String])
+  /// A snapshot file is missing, malformed, or not trustworthy (exit 2).
+  case snapshot(path: String, message: String)
+  /// The state directory cannot be used (exit 2).
+  case stateDirectory(path: String, message: String)
+  /// Another bpstune run holds the apply lock (exit 2).
+  case locked(path: String, holder: String)
+  /// The command needs privileges this process does not have (exit 2).
+  case privilege(String)
+  /// rollback would overwrite values changed by someone else since the apply (exit 2).
+  case conflicts([String])
+  /// A read-only failure reading the host (exit 2).
+  case hostRead(setting: String, message: String)
+  /// A write failed; every change made was undone (exit 3).
+  case failedAndUndone(setting: String, message: String, undone: Int)
+  /// A write failed and undoing was incomplete; `left` names each setting left changed (exit 4).
+  case failedPartially(setting: String, message: String, left: [String])
+
+  public var exitCode: Int32 {
+    switch self {
+    case .failedAndUndone: 3
+    case .failedPartially: 4
+    default: 2
+    }
+  }
+
+  public var description: String {
+    switch self {
+    case .profile(let file, let key, let message):
+      key.isEmpty ? "\(file): \(message)" : "\(file): \(key): \(message)"
+    case .usage(let message): message
+    case .invalidPlan(let setting, let message): "\(setting): \(message)"
+    case .unsupportedSettings(let names):
+      "this host cannot take \(names.count) setting(s): \(names.joined(separator: "; ")); nothing was changed (use --skip-unsupported to apply the rest)"
+    case .snapshot(let path, let message): "snapshot \(path): \(message)"
+    case .stateDirectory(let path, let message): "state directory \(path): \(message)"
+    case .locked(let path, let holder):
+      "another bpstune run (\(holder)) holds \(path); nothing was changed"
+    case .privilege(let message): message
+    case .conflicts(let names):
+      "changed by someone else since the snapshot, not overwritten without --force: \(names.joined(separator: "; ")); nothing was changed"
+    case .hostRead(let setting, let message): "\(setting): \(message)"
+    case .failedAndUndone(let setting, let message, let undone):
+      "\(setting): \(message); undid \(undone) change(s), the host is as before"
+    case .failedPartially(let setting, let message, let left):
+      "\(setting): \(message); could not undo: \(left.joined(separator: "; "))"
+    }
+  }
+}

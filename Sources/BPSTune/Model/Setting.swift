@@ -1,0 +1,82 @@
+/// The stable identity of one setting on a host, as recorded in snapshots. It names what a
+/// user would name (interface + queue + key), never a number the kernel may hand out anew
+/// (IRQ numbers, NAPI ids, kthread pids), so a rollback can resolve it again later.
+public struct SettingID: Codable, Hashable, Sendable, Comparable, CustomStringConvertible {
+  /// The kind of setting; names the knob that reads and writes it ("sysctl", "sysfs", "netdev").
+  public var kind: String
+  /// The interface the setting belongs to, for per-interface settings.
+  public var interface: String?
+  /// The queue ("rx-0", "tx-3") for per-queue settings.
+  public var queue: String?
+  /// The setting's name within its kind: a sysctl name, a path below /sys, a profile key.
+  public var key: String
+
+  public init(kind: String, interface: String? = nil, queue: String? = nil, key: String) {
+    self.kind = kind
+    self.interface = interface
+    self.queue = queue
+    self.key = key
+  }
+
+  /// How users name the setting in messages: "net.core.busy_read", "veth0 rx-0 rps-cpus".
+  public var description: String {
+    [interface, queue, key].compactMap { $0 }.joined(separator: " ")
+  }
+
+  /// The setting's name within its interface group ("rx-0 rps-cpus").
+  public var localName: String { [queue, key].compactMap { $0 }.joined(separator: " ") }
+
+  public static func < (a: SettingID, b: SettingID) -> Bool {
+    (a.kind, a.interface ?? "", queueOrder(a.queue), a.key) < (b.kind, b.interface ?? "", queueOrder(b.queue), b.key)
+  }
+
+  private static func queueOrder(_ queue: String?) -> String {
+    guard let queue, let dash = queue.lastIndex(of: "-"), let n = Int(queue[queue.index(after: dash)...]) else {
+      return queue ?? ""
+    }
+    let digits = String(n)
+    return queue[..<dash] + String(repeating: "0", count: max(0, 6 - digits.count)) + digits
+  }
+}
+
+/// When a setting is written within an apply. Structure first (it re-creates queues, IRQs
+/// and NAPIs), device-level sysfs before per-NAPI netlink (a sysfs write resets NAPI values).
+public enum Phase: Int, Codable, Sendable, Comparable {
+  case system = 0
+  case structure = 10
+  case device = 20
+  case queue = 30
+  case napi = 40
+  case thread = 50
+
+  public static func < (a: Phase, b: Phase) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// One concrete setting a profile asks for on this host: which, what value (in the form the
+/// kernel is given and will store), and how values compare.
+public struct Target: Sendable {
+  public var id: SettingID
+  /// The value to write, as the kernel will store it (already rounded where the kernel rounds).
+  public var desired: String
+  public var semantics: ValueSemantics
+  public var phase: Phase
+  /// Where in the profile it came from ("hft.profile: sysctl.net.core.busy_read").
+  public var origin: String
+  /// A remark shown with the plan line ("kernel rounds 100 up to 128").
+  public var note: String?
+  /// Set when this host cannot take the setting at all; the plan shows it as unsupported.
+  public var unsupported: String?
+
+  public init(
+    id: SettingID, desired: String, semantics: ValueSemantics, phase: Phase, origin: String,
+    note: String? = nil, unsupported: String? = nil
+  ) {
+    self.id = id
+    self.desired = desired
+    self.semantics = semantics
+    self.phase = phase
+    self.origin = origin
+    self.note = note
+    self.unsupported = unsupported
+  }
+}

@@ -1,0 +1,58 @@
+import TOMLKit
+
+/// A value as written in a profile, independent of the TOML library.
+public indirect enum ProfileValue: Equatable, Sendable, CustomStringConvertible {
+  case integer(Int64)
+  case bool(Bool)
+  case string(String)
+  case float(Double)
+  case array([ProfileValue])
+  case table([String: ProfileValue])
+
+  /// The TOML type name used in error messages.
+  public var typeName: String {
+    switch self {
+    case .integer: "an integer"
+    case .bool: "a boolean"
+    case .string: "a string"
+    case .float: "a float"
+    case .array: "an array"
+    case .table: "a table"
+    }
+  }
+
+  public var description: String {
+    switch self {
+    case .integer(let v): String(v)
+    case .bool(let v): String(v)
+    case .string(let v): "\"\(v)\""
+    case .float(let v): String(v)
+    case .array(let items): "[" + items.map(\.description).joined(separator: ", ") + "]"
+    case .table(let t): "{ " + t.keys.sorted().map { "\($0) = \(t[$0]!)" }.joined(separator: ", ") + " }"
+    }
+  }
+
+  /// Converts a parsed TOML value; dates and times have no meaning in a profile.
+  static func from(_ value: TOMLValueConvertible, key: String, file: String) throws(BPSTuneError) -> ProfileValue {
+    switch value.type {
+    case .bool: return .bool(value.bool ?? false)
+    case .int: return .integer(Int64(value.int ?? 0))
+    case .double: return .float(value.double ?? 0)
+    case .string: return .string(value.string ?? "")
+    case .array:
+      var items: [ProfileValue] = []
+      for (index, item) in (value.array ?? TOMLArray()).enumerated() {
+        items.append(try from(item, key: "\(key)[\(index)]", file: file))
+      }
+      return .array(items)
+    case .table:
+      var table: [String: ProfileValue] = [:]
+      for (k, v) in value.table ?? TOMLTable() {
+        table[k] = try from(v, key: key.isEmpty ? k : "\(key).\(k)", file: file)
+      }
+      return .table(table)
+    default:
+      throw .profile(file: file, key: key, message: "dates and times are not setting values")
+    }
+  }
+}

@@ -1,0 +1,33 @@
+/// "did you mean ...?" for misspelt keys, enum values and names.
+enum Suggestion {
+  /// The candidate nearest to `word` by edit distance, if it is near enough to be a typo.
+  static func nearest(to word: String, in candidates: [String]) -> String? {
+    let scored = candidates.map { ($0, distance(word.lowercased(), $0.lowercased())) }
+    guard let best = scored.min(by: { $0.1 < $1.1 }) else { return nil }
+    return best.1 <= max(2, word.count / 3) ? best.0 : nil
+  }
+
+  /// " (did you mean X?)" or "".
+  static func hint(for word: String, in candidates: [String]) -> String {
+    nearest(to: word, in: candidates).map { " (did you mean \($0)?)" } ?? ""
+  }
+
+  /// Levenshtein distance.
+  static func distance(_ a: String, _ b: String) -> Int {
+    let x = Array(a)
+    let y = Array(b)
+    if x.isEmpty { return y.count }
+    if y.isEmpty { return x.count }
+    var row = Array(0...y.count)
+    for i in 1...x.count {
+      var previous = row[0]
+      row[0] = i
+      for j in 1...y.count {
+        let current = row[j]
+        row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (x[i - 1] == y[j - 1] ? 0 : 1))
+        previous = current
+      }
+    }
+    return row[y.count]
+  }
+}

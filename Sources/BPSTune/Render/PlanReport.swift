@@ -1,0 +1,103 @@
+/// The plan as `diff` and `apply --dry-run` print it (the same for both), in text or JSON.
+public enum PlanReport {
+  public static func text(_ plan: Plan, style: TextStyle, quiet: Bool = false) -> String {
+    var lines: [String] = []
+    if !quiet {
+      for group in Grouping.groups(plan.entries, id: \.id) {
+        lines.append(style.bold(group.title))
+        let width = max(24, group.items.map { $0.id.localName.count }.max() ?? 0) + 2
+        for entry in group.items {
+          let name = TextStyle.pad(entry.id.localName, width)
+          let s = entry.target.semantics
+          var line: String
+          switch entry.status {
+          case .change:
+            line =
+              "  " + style.change("~ ") + name + "\(s.display(entry.current ?? "")) -> "
+              + style.change(s.display(entry.target.desired))
+          case .ok:
+            line = "  " + style.ok("= ") + name + s.display(entry.target.desired)
+          case .unsupported:
+            line = "  " + style.bad("! ") + name + style.bad("unsupported: \(entry.reason ?? "")")
+          }
+          if let note = entry.target.note, entry.status != .unsupported { line += style.dim("  (\(note))") }
+          lines.append(line)
+        }
+      }
+      for warning in plan.warnings { lines.append(style.change("warning: ") + warning) }
+    }
+    lines.append(summary(plan))
+    return lines.joined(separator: "\n")
+  }
+
+  public static func summary(_ plan: Plan) -> String {
+    "\(plan.profile): \(plan.entries.count) settings: \(plan.changes.count) to change, "
+      + "\(plan.satisfied.count) already set, \(plan.unsupported.count) unsupported"
+  }
+
+  /// JSON schema 1 (README, "JSON output").
+  public struct Document: Encodable {
+    var schema = 1
+    var command: String
+    var profile: String
+    var kernel: String
+    var settings: [Setting]
+    var warnings: [String]
+    var summary: Summary
+    var snapshot: String?
+    var skipped: [String]?
+  }
+
+  public struct Setting: Encodable {
+    var kind: String
+    var interface: String?
+    var queue: String?
+    var key: String
+    var name: String
+    var status: String
+    var current: String?
+    var desired: String
+    var kernelCurrent: String?
+    var kernelDesired: String
+    var reason: String?
+    var note: String?
+    var origin: String
+
+    enum CodingKeys: String, CodingKey {
+      case kind, interface, queue, key, name, status, current, desired, reason, note, origin
+      case kernelCurrent = "kernel_current"
+      case kernelDesired = "kernel_desired"
+    }
+  }
+
+  public struct Summary: Encodable {
+    var total: Int
+    var change: Int
+    var ok: Int
+    var unsupported: Int
+  }
+
+  public static func document(_ plan: Plan, command: String, snapshot: String? = nil, skipped: [String]? = nil)
+    -> Document
+  {
+    Document(
+      command: command, profile: plan.profile, kernel: Syscalls.uname().release,
+      settings: plan.entries.map { e in
+        let s = e.target.semantics
+        return Setting(
+          kind: e.id.kind, interface: e.id.interface, queue: e.id.queue, key: e.id.key, name: e.id.description,
+          status: e.status.rawValue, current: e.current.map(s.display), desired: s.display(e.target.desired),
+          kernelCurrent: e.current, kernelDesired: e.target.desired, reason: e.reason, note: e.target.note,
+          origin: e.target.origin)
+      },
+      warnings: plan.warnings,
+      summary: Summary(
+        total: plan.entries.count, change: plan.changes.count, ok: plan.satisfied.count,
+        unsupported: plan.unsupported.count),
+      snapshot: snapshot, skipped: skipped)
+  }
+
+  public static func json(_ plan: Plan, command: String, snapshot: String? = nil, skipped: [String]? = nil) -> String {
+    ReportJSON.encode(document(plan, command: command, snapshot: snapshot, skipped: skipped))
+  }
+}

@@ -1,0 +1,215 @@
+/// Reports on host state and on snapshots: `show`, `snapshots`, `rollback`.
+public enum StateReport {
+  // MARK: show
+
+  struct ShowDocument: Encodable {
+    var schema = 1
+    var command = "show"
+    var kernel: String
+    var settings: [ShownItem]
+  }
+
+  struct ShownItem: Encodable {
+    var name: String
+    var kind: String
+    var interface: String?
+    var queue: String?
+    var key: String
+    var value: String?
+    var kernelValue: String?
+    var unavailable: String?
+
+    enum CodingKeys: String, CodingKey {
+      case name, kind, interface, queue, key, value, unavailable
+      case kernelValue = "kernel_value"
+    }
+  }
+
+  public static func show(_ settings: [ShownSetting], json: Bool, style: TextStyle) -> String {
+    if json {
+      return ReportJSON.encode(
+        ShowDocument(
+          kernel: Syscalls.uname().release,
+          settings: settings.map {
+            ShownItem(
+              name: $0.id.description, kind: $0.id.kind, interface: $0.id.interface, queue: $0.id.queue,
+              key: $0.id.key, value: $0.value.map($0.semantics.display), kernelValue: $0.value,
+              unavailable: $0.unavailable)
+          }))
+    }
+    var lines = ["kernel \(Syscalls.uname().release)"]
+    for group in Grouping.groups(settings, id: \.id) {
+      lines.append(style.bold(group.title))
+      let width = max(24, group.items.map { $0.id.localName.count }.max() ?? 0) + 2
+      for s in group.items {
+        lines.append(
+          "  " + TextStyle.pad(s.id.localName, width)
+            + (s.value.map(s.semantics.display) ?? style.dim("(\(s.unavailable ?? "unavailable"))")))
+      }
+    }
+    return lines.joined(separator: "\n")
+  }
+
+  // MARK: snapshots
+
+  /// What a snapshot's state means now: interrupted runs and rolled-back applies included.
+  public static func state(of snapshot: Snapshot, undone: Set<String>, lockHeld: Bool) -> String {
+    if snapshot.status == .inProgress {
+      return lockHeld && Syscalls.processExists(snapshot.pid) ? "running" : "interrupted"
+    }
+    if undone.contains(snapshot.id) { return "rolled-back" }
+    return snapshot.status.rawValue
+  }
+
+  struct SnapshotSummary: Encodable {
+    var id: String
+    var operation: String
+    var profile: String?
+    var restores: String?
+    var created: String
+    var status: String
+    var state: String
+    var settings: Int
+    var error: String?
+  }
+
+  struct SnapshotList: Encodable {
+    var schema = 1
+    var command = "snapshots"
+    var snapshots: [SnapshotSummary]
+  }
+
+  public static func list(_ all: [Result<Snapshot, BPSTuneError>], lockHeld: Bool, json: Bool, style: TextStyle)
+    -> String
+  {
+    let good = all.compactMap { try? $0.get() }
+    let undone = SnapshotStore.undone(in: good)
+    let rows: [SnapshotSummary] = all.map { result in
+      switch result {
+      case .success(let s):
+        return SnapshotSummary(
+          id: s.id, operation: s.operation.rawValue, profile: s.profile, restores: s.restores, created: s.created,
+          status: s.status.rawValue, state: state(of: s, undone: undone, lockHeld: lockHeld), settings: s.entries.count)
+      case .failure(let e):
+        return SnapshotSummary(
+          id: "?", operation: "?", created: "", status: "invalid", state: "invalid", settings: 0, error: e.description)
+      }
+    }
+    if json { return ReportJSON.encode(SnapshotList(snapshots: rows)) }
+    if rows.isEmpty { return "no snapshots" }
+    var lines = [
+      TextStyle.pad("ID", 38) + TextStyle.pad("OPERATION", 10) + TextStyle.pad("PROFILE", 16)
+        + TextStyle.pad("STATE", 13) + "SETTINGS"
+    ]
+    for r in rows {
+      if let e = r.error {
+        lines.append(style.bad("invalid: \(e)"))
+        continue
+      }
+      let what = r.operation == "rollback" ? "of \(r.restores ?? "?")" : (r.profile ?? "")
+      let state =
+        r.state == "interrupted" || r.state == "failed"
+        ? style.bad(TextStyle.pad(r.state, 13)) : TextStyle.pad(r.state, 13)
+      lines.append(
+        TextStyle.pad(r.id, 38) + TextStyle.pad(r.operation, 10) + TextStyle.pad(what, 16) + state + "\(r.settings)")
+    }
+    return lines.joined(separator: "\n")
+  }
+
+  public static func detail(_ s: Snapshot, state: String, json: Bool, style: TextStyle) -> String {
+    if json { return ReportJSON.encode(s) }
+    var lines = [
+      "snapshot \(s.id)", "  operation  \(s.operation.rawValue)" + (s.restores.map { " of \($0)" } ?? ""),
+      "  profile    \(s.profile ?? "-")", "  created    \(s.created) by pid \(s.pid) on \(s.hostname) (\(s.kernel))",
+      "  finished   \(s.finished ?? "-")", "  state      \(state)",
+    ]
+    for left in s.leftChanged ?? [] { lines.append("  " + style.bad("left changed: ") + left) }
+    for group in Grouping.groups(s.entries, id: \.setting) {
+      lines.append(style.bold(group.title))
+      let width = max(24, group.items.map { $0.setting.localName.count }.max() ?? 0) + 2
+      for e in group.items {
+        lines.append(
+          "  " + TextStyle.pad(e.setting.localName, width)
+            + "\(e.semantics.display(e.before)) -> \(e.semantics.display(e.after))")
+      }
+    }
+    return lines.joined(separator: "\n")
+  }
+
+  // MARK: rollback
+
+  struct RollbackDocument: Encodable {
+    var schema = 1
+    var command = "rollback"
+    var dryRun: Bool
+    var restores: String
+    var snapshot: String?
+    var settings: [RollbackItem]
+
+    enum CodingKeys: String, CodingKey {
+      case schema, command, restores, snapshot, settings
+      case dryRun = "dry_run"
+    }
+  }
+
+  struct RollbackItem: Encodable {
+    var name: String
+    var action: String
+    var current: String?
+    var restoreTo: String
+    var reason: String?
+
+    enum CodingKeys: String, CodingKey {
+      case name, action, current, reason
+      case restoreTo = "restore_to"
+    }
+  }
+
+  public static func rollback(
+    _ plan: Restorer.RestorePlan, snapshot: Snapshot?, dryRun: Bool, json: Bool, style: TextStyle, quiet: Bool
+  ) -> String {
+    if json {
+      return ReportJSON.encode(
+        RollbackDocument(
+          dryRun: dryRun, restores: plan.source.id, snapshot: snapshot?.id,
+          settings: plan.items.map {
+            RollbackItem(
+              name: $0.entry.setting.description, action: $0.action.rawValue,
+              current: $0.current.map($0.entry.semantics.display),
+              restoreTo: $0.entry.semantics.display($0.entry.before),
+              reason: $0.reason)
+          }))
+    }
+    var lines: [String] = []
+    if !quiet {
+      for group in Grouping.groups(plan.items, id: \.entry.setting) {
+        lines.append(style.bold(group.title))
+        let width = max(24, group.items.map { $0.entry.setting.localName.count }.max() ?? 0) + 2
+        for item in group.items {
+          let s = item.entry.semantics
+          let name = TextStyle.pad(item.entry.setting.localName, width)
+          switch item.action {
+          case .restore:
+            lines.append(
+              "  " + style.change("~ ") + name + "\(s.display(item.current ?? "")) -> \(s.display(item.entry.before))")
+          case .alreadyRestored:
+            lines.append("  " + style.ok("= ") + name + s.display(item.entry.before))
+          case .conflict:
+            lines.append(
+              "  " + style.bad("! ") + name
+                + style.bad(
+                  "changed since: is \(s.display(item.current ?? "")), bpstune set \(s.display(item.entry.after))"))
+          case .unavailable:
+            lines.append("  " + style.bad("! ") + name + style.bad("cannot be read: \(item.reason ?? "")"))
+          }
+        }
+      }
+    }
+    let restore = plan.items.filter { $0.action == .restore }.count
+    let verb = dryRun ? "would restore" : "restored"
+    var summary = "rollback of \(plan.source.id): \(verb) \(restore) of \(plan.items.count) settings"
+    if let snapshot { summary += " (rollback snapshot \(snapshot.id))" }
+    lines.append(summary)
+    return lines.joined(separator: "\n")
+  }
+}

@@ -1,0 +1,160 @@
+import Foundation
+
+/// `bpstune verify`: one result per setting with expected, actual and supported, as text,
+/// JSON, JUnit XML or Prometheus node_exporter textfile metrics.
+public enum VerifyReport {
+  public enum Format: String, CaseIterable, Sendable {
+    case text, json, junit, prometheus
+  }
+
+  struct Result: Encodable {
+    var name: String
+    var kind: String
+    var interface: String?
+    var queue: String?
+    var key: String
+    var status: String
+    var expected: String
+    var actual: String?
+    var supported: Bool
+    var reason: String?
+  }
+
+  struct Document: Encodable {
+    var schema = 1
+    var command = "verify"
+    var profile: String
+    var kernel: String
+    var match: Bool
+    var results: [Result]
+    var summary: Summary
+  }
+
+  struct Summary: Encodable {
+    var total: Int
+    var ok: Int
+    var drift: Int
+    var unsupported: Int
+  }
+
+  static func results(_ plan: Plan) -> [Result] {
+    plan.entries.map { e in
+      let s = e.target.semantics
+      return Result(
+        name: e.id.description, kind: e.id.kind, interface: e.id.interface, queue: e.id.queue, key: e.id.key,
+        status: e.status == .change ? "drift" : e.status.rawValue, expected: s.display(e.target.desired),
+        actual: e.current.map(s.display), supported: e.status != .unsupported, reason: e.reason)
+    }
+  }
+
+  public static func render(_ plan: Plan, format: Format, style: TextStyle) -> String {
+    let rs = results(plan)
+    let drift = rs.filter { $0.status == "drift" }.count
+    let unsupported = rs.filter { !$0.supported }.count
+    switch format {
+    case .text:
+      var lines: [String] = []
+      for group in Grouping.groups(plan.entries, id: \.id) {
+        lines.append(style.bold(group.title))
+        let width = max(24, group.items.map { $0.id.localName.count }.max() ?? 0) + 2
+        for e in group.items {
+          let s = e.target.semantics
+          let name = TextStyle.pad(e.id.localName, width)
+          switch e.status {
+          case .ok: lines.append("  " + style.ok("ok     ") + name + s.display(e.target.desired))
+          case .change:
+            lines.append(
+              "  " + style.bad("DRIFT  ") + name + "expected \(s.display(e.target.desired)), actual "
+                + s.display(e.current ?? ""))
+          case .unsupported:
+            lines.append(
+              "  " + style.change("unsup  ") + name + "expected \(s.display(e.target.desired)); \(e.reason ?? "")")
+          }
+        }
+      }
+      lines.append(
+        "\(plan.profile): \(drift == 0 ? "matches" : "differs"): \(rs.count - drift - unsupported) ok, \(drift) drift, \(unsupported) unsupported"
+      )
+      return lines.joined(separator: "\n")
+    case .json:
+      return ReportJSON.encode(
+        Document(
+          profile: plan.profile, kernel: Syscalls.uname().release, match: drift == 0, results: rs,
+          summary: Summary(total: rs.count, ok: rs.count - drift - unsupported, drift: drift, unsupported: unsupported))
+      )
+    case .junit:
+      var x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+      x +=
+        "<testsuites name=\"bpstune verify\" tests=\"\(rs.count)\" failures=\"\(drift)\" skipped=\"\(unsupported)\">\n"
+      x +=
+        "  <testsuite name=\"\(xml(plan.profile))\" tests=\"\(rs.count)\" failures=\"\(drift)\" skipped=\"\(unsupported)\">\n"
+      for r in rs {
+        let classname = r.interface.map { "interface.\($0)" } ?? "system"
+        x += "    <testcase classname=\"\(xml(classname))\" name=\"\(xml(r.name))\""
+        switch r.status {
+        case "ok": x += "/>\n"
+        case "drift":
+          x +=
+            ">\n      <failure message=\"\(xml("expected \(r.expected), actual \(r.actual ?? "")"))\"/>\n    </testcase>\n"
+        default:
+          x += ">\n      <skipped message=\"\(xml("unsupported: \(r.reason ?? "")"))\"/>\n    </testcase>\n"
+        }
+      }
+      x += "  </testsuite>\n</testsuites>"
+      return x
+    case .prometheus:
+      let p = label(plan.profile)
+      var m: [String] = [
+        "# HELP bpstune_setting_match 1 when the setting has the profile's value, 0 when it differs.",
+        "# TYPE bpstune_setting_match gauge",
+      ]
+      for r in rs where r.supported {
+        m.append(
+          "bpstune_setting_match{profile=\"\(p)\",setting=\"\(label(r.name))\",interface=\"\(label(r.interface ?? ""))\"} \(r.status == "ok" ? 1 : 0)"
+        )
+      }
+      m += [
+        "# HELP bpstune_setting_supported 1 when this host can take the setting.",
+        "# TYPE bpstune_setting_supported gauge",
+      ]
+      for r in rs {
+        m.append(
+          "bpstune_setting_supported{profile=\"\(p)\",setting=\"\(label(r.name))\",interface=\"\(label(r.interface ?? ""))\"} \(r.supported ? 1 : 0)"
+        )
+      }
+      m += [
+        "# HELP bpstune_verify_drift Settings that differ from the profile.",
+        "# TYPE bpstune_verify_drift gauge",
+        "bpstune_verify_drift{profile=\"\(p)\"} \(drift)",
+        "# HELP bpstune_verify_unsupported Settings this host cannot take.",
+        "# TYPE bpstune_verify_unsupported gauge",
+        "bpstune_verify_unsupported{profile=\"\(p)\"} \(unsupported)",
+        "# HELP bpstune_verify_timestamp_seconds When the verification ran.",
+        "# TYPE bpstune_verify_timestamp_seconds gauge",
+        "bpstune_verify_timestamp_seconds{profile=\"\(p)\"} \(Syscalls.now().seconds)",
+      ]
+      return m.joined(separator: "\n")
+    }
+  }
+
+  static func xml(_ s: String) -> String {
+    var out = ""
+    for c in s.unicodeScalars {
+      switch c {
+      case "&": out += "&amp;"
+      case "<": out += "&lt;"
+      case ">": out += "&gt;"
+      case "\"": out += "&quot;"
+      case "'": out += "&apos;"
+      default:
+        if c.value < 0x20 && c != "\t" { out += "&#\(c.value);" } else { out.unicodeScalars.append(c) }
+      }
+    }
+    return out
+  }
+
+  static func label(_ s: String) -> String {
+    s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+      .replacingOccurrences(of: "\n", with: "\\n")
+  }
+}

@@ -1,0 +1,283 @@
+import Foundation
+import SystemPackage
+
+/// The state directory: snapshots (0600 files in a 0700 directory, written durably) and the
+/// apply lock. A snapshot that is not owned by root (or by the user running bpstune), is
+/// writable by group or others, is a symlink, or names a setting outside bpstune's trees is
+/// refused.
+public struct SnapshotStore: Sendable {
+  public let stateDirectory: String
+  public var snapshotDirectory: String { stateDirectory + "/snapshots" }
+  public var lockPath: String { stateDirectory + "/lock" }
+  public let knobs: [any Knob]
+
+  public init(stateDirectory: String, knobs: [any Knob] = KnobRegistry.standard) {
+    var dir = stateDirectory
+    while dir.count > 1 && dir.hasSuffix("/") { dir.removeLast() }
+    self.stateDirectory = dir
+    self.knobs = knobs
+  }
+
+  /// BPSTUNE_STATE_DIR, or /var/lib/bpstune.
+  public static var defaultStateDirectory: String {
+    Syscalls.environment("BPSTUNE_STATE_DIR") ?? "/var/lib/bpstune"
+  }
+
+  /// Creates the directories (0700) when missing and checks that they are safe to trust.
+  public func prepare() throws(BPSTuneError) {
+    for dir in [stateDirectory, snapshotDirectory] {
+      do {
+        try Syscalls.makeDirectory(dir, mode: 0o700)
+      } catch let e as SystemError {
+        throw .stateDirectory(path: dir, message: "cannot create: \(e.reason)")
+      } catch {
+        throw .stateDirectory(path: dir, message: "cannot create")
+      }
+      try checkTrusted(dir, directory: true)
+    }
+  }
+
+  private func checkTrusted(_ path: String, directory: Bool) throws(BPSTuneError) {
+    let fail: (String) -> BPSTuneError = {
+      directory ? .stateDirectory(path: path, message: $0) : .snapshot(path: path, message: $0)
+    }
+    let status: Stat?
+    do {
+      status = try Syscalls.fileStatus(path, followLinks: false)
+    } catch {
+      throw fail("cannot stat: \(error)")
+    }
+    guard let status else { throw fail("does not exist") }
+    if directory ? status.type != .directory : status.type != .regular {
+      throw fail(
+        status.type == .symbolicLink ? "is a symlink; refused" : "is not a \(directory ? "directory" : "regular file")")
+    }
+    let owner = status.userID.rawValue
+    if owner != 0 && owner != Syscalls.effectiveUserID {
+      throw fail("owned by uid \(owner), not by root; refused")
+    }
+    if status.permissions.contains(.groupWrite) || status.permissions.contains(.otherWrite) {
+      throw fail("writable by group or others (mode \(String(status.permissions.rawValue, radix: 8))); refused")
+    }
+  }
+
+  // MARK: Identity and time
+
+  /// A sortable id: UTC time with microseconds and the operation, "20261121T193012.123456Z-apply".
+  public func newID(_ operation: Snapshot.Operation) -> String {
+    let base = "\(Self.timestamp(compact: true))-\(operation.rawValue)"
+    var id = base
+    var n = 2
+    while (try? Syscalls.fileStatus(path(of: id))) ?? nil != nil {
+      id = "\(base)-\(n)"
+      n += 1
+    }
+    return id
+  }
+
+  /// The current UTC time, ISO 8601 with microseconds.
+  public static func timestamp(compact: Bool = false) -> String {
+    let now = Syscalls.now()
+    let date = Date(timeIntervalSince1970: TimeInterval(now.seconds))
+    var calendar = Calendar(identifier: .gregorian)
+    calendar.timeZone = TimeZone(identifier: "UTC")!
+    let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+    func pad(_ v: Int?, _ width: Int = 2) -> String {
+      let s = String(v ?? 0)
+      return String(repeating: "0", count: max(0, width - s.count)) + s
+    }
+    let micro = pad(now.microseconds, 6)
+    if compact {
+      return "\(pad(c.year, 4))\(pad(c.month))\(pad(c.day))T\(pad(c.hour))\(pad(c.minute))\(pad(c.second)).\(micro)Z"
+    }
+    return "\(pad(c.year, 4))-\(pad(c.month))-\(pad(c.day))T\(pad(c.hour)):\(pad(c.minute)):\(pad(c.second)).\(micro)Z"
+  }
+
+  public func path(of id: String) -> String { "\(snapshotDirectory)/\(id).json" }
+
+  static func isValidID(_ id: String) -> Bool {
+    !id.isEmpty && id.count <= 100 && id.first != "."
+      && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "." || $0 == "_") }
+  }
+
+  // MARK: Reading and writing
+
+  /// Writes (or rewrites) a snapshot durably: write, fsync, rename, fsync the directory.
+  public func save(_ snapshot: Snapshot) throws(BPSTuneError) {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    do {
+      let data = try encoder.encode(snapshot)
+      try Syscalls.writeDurably(path(of: snapshot.id), Array(data) + [10])
+    } catch let e as SystemError {
+      throw .stateDirectory(path: snapshotDirectory, message: "cannot write snapshot \(snapshot.id): \(e.reason)")
+    } catch {
+      throw .stateDirectory(path: snapshotDirectory, message: "cannot write snapshot \(snapshot.id): \(error)")
+    }
+  }
+
+  /// Reads and checks one snapshot.
+  public func load(_ id: String) throws(BPSTuneError) -> Snapshot {
+    guard Self.isValidID(id) else { throw .snapshot(path: id, message: "not a snapshot id") }
+    let file = path(of: id)
+    try checkTrusted(file, directory: false)
+    let bytes: [UInt8]
+    do {
+      bytes = try Syscalls.readFile(file)
+    } catch let e as SystemError {
+      throw .snapshot(path: file, message: "cannot read: \(e.reason)")
+    } catch {
+      throw .snapshot(path: file, message: "cannot read")
+    }
+    return try Self.decode(bytes, path: file, expectedID: id, knobs: knobs)
+  }
+
+  /// Parses and checks snapshot JSON (also the fuzzing entry point).
+  public static func decode(
+    _ bytes: [UInt8], path: String, expectedID: String?, knobs: [any Knob] = KnobRegistry.standard
+  ) throws(BPSTuneError) -> Snapshot {
+    let snapshot: Snapshot
+    do {
+      snapshot = try JSONDecoder().decode(Snapshot.self, from: Data(bytes))
+    } catch let DecodingError.dataCorrupted(context) {
+      throw .snapshot(path: path, message: "not valid JSON: \(context.debugDescription)")
+    } catch let DecodingError.keyNotFound(key, _) {
+      throw .snapshot(path: path, message: "missing field \"\(key.stringValue)\"")
+    } catch let DecodingError.typeMismatch(_, context) {
+      let at = context.codingPath.map(\.stringValue).joined(separator: ".")
+      throw .snapshot(path: path, message: "field \(at) has the wrong type")
+    } catch let DecodingError.valueNotFound(_, context) {
+      let at = context.codingPath.map(\.stringValue).joined(separator: ".")
+      throw .snapshot(path: path, message: "field \(at) is null")
+    } catch {
+      throw .snapshot(path: path, message: "not a bpstune snapshot: \(error)")
+    }
+    guard snapshot.schema == Snapshot.schemaVersion else {
+      throw .snapshot(
+        path: path, message: "schema \(snapshot.schema); this bpstune reads schema \(Snapshot.schemaVersion)")
+    }
+    if let expectedID, snapshot.id != expectedID {
+      throw .snapshot(path: path, message: "its id \"\(snapshot.id)\" does not match its file name")
+    }
+    if let restores = snapshot.restores, !isValidID(restores) {
+      throw .snapshot(path: path, message: "\"restores\" is not a snapshot id")
+    }
+    for (index, entry) in snapshot.entries.enumerated() {
+      guard let knob = KnobRegistry.knob(forKind: entry.setting.kind, in: knobs) else {
+        throw .snapshot(path: path, message: "entry \(index): unknown kind \"\(entry.setting.kind)\"")
+      }
+      if let why = knob.rejection(of: entry.setting) {
+        throw .snapshot(path: path, message: "entry \(index) (\(entry.setting)): \(why)")
+      }
+      for value in [entry.before, entry.after]
+      where value.contains(where: { $0 == "\n" || $0 == "\0" }) || value.utf8.count > 4096 {
+        throw .snapshot(path: path, message: "entry \(index) (\(entry.setting)): value is not a kernel setting value")
+      }
+    }
+    return snapshot
+  }
+
+  /// Every snapshot, oldest first; unreadable ones are returned as errors, not skipped.
+  public func all() -> [Result<Snapshot, BPSTuneError>] {
+    let names = (try? Syscalls.listDirectory(snapshotDirectory)) ?? []
+    return names.filter { $0.hasSuffix(".json") }.map { name in
+      let id = String(name.dropLast(5))
+      return Result { () throws(BPSTuneError) -> Snapshot in try load(id) }
+    }.sorted { a, b in
+      switch (a, b) {
+      case (.success(let x), .success(let y)): (x.created, x.id) < (y.created, y.id)
+      case (.failure, .success): true
+      default: false
+      }
+    }
+  }
+
+  public func delete(_ id: String) throws(BPSTuneError) {
+    _ = try load(id)
+    do {
+      try Syscalls.removeFile(path(of: id))
+    } catch {
+      throw .stateDirectory(path: path(of: id), message: "cannot delete: \(error)")
+    }
+  }
+
+  // MARK: Rollback stack
+
+  /// Ids of snapshots whose effect a complete rollback has undone (and that rollback has not
+  /// itself been undone).
+  public static func undone(in snapshots: [Snapshot]) -> Set<String> {
+    var memo: [String: Bool] = [:]
+    func isUndone(_ id: String, _ depth: Int) -> Bool {
+      if let m = memo[id] { return m }
+      if depth > snapshots.count { return false }
+      let result = snapshots.contains {
+        $0.operation == .rollback && $0.restores == id && $0.status == .complete && !isUndone($0.id, depth + 1)
+      }
+      memo[id] = result
+      return result
+    }
+    return Set(snapshots.map(\.id).filter { isUndone($0, 0) })
+  }
+
+  /// The apply a plain `rollback` undoes: the newest one not undone yet, including
+  /// interrupted and partially failed ones.
+  public static func rollbackCandidate(in snapshots: [Snapshot]) -> Snapshot? {
+    let gone = undone(in: snapshots)
+    return snapshots.sorted { ($0.created, $0.id) < ($1.created, $1.id) }.last {
+      $0.operation == .apply && $0.status != .undone && !gone.contains($0.id)
+    }
+  }
+
+  // MARK: Lock
+
+  /// Takes the state directory's lock, waiting up to `timeout` seconds for another run.
+  public func lock(timeout: Int, waiting: () -> Void = {}) throws(BPSTuneError) -> StateLock {
+    var notified = false
+    let deadline = timeout * 10
+    var tries = 0
+    while true {
+      let fd: FileDescriptor?
+      do {
+        fd = try Syscalls.lockFile(lockPath, wait: false)
+      } catch {
+        throw .stateDirectory(path: lockPath, message: "cannot lock: \(error)")
+      }
+      if let fd {
+        Syscalls.overwrite(fd, "\(Syscalls.processID)\n")
+        return StateLock(descriptor: fd)
+      }
+      if tries >= deadline {
+        let holder =
+          (try? Syscalls.readFile(lockPath)).map { String(decoding: $0, as: UTF8.self).trimmingWhitespace } ?? "?"
+        throw .locked(path: lockPath, holder: "pid \(holder)")
+      }
+      if !notified {
+        waiting()
+        notified = true
+      }
+      Syscalls.sleep(milliseconds: 100)
+      tries += 1
+    }
+  }
+
+  /// Whether another process holds the lock now.
+  public func isLocked() -> Bool {
+    guard let fd = try? Syscalls.lockFile(lockPath, wait: false) else { return true }
+    try? fd.close()
+    return false
+  }
+}
+
+/// The held apply lock; released by ``release()`` or when the process ends.
+public final class StateLock {
+  private var descriptor: FileDescriptor?
+
+  init(descriptor: FileDescriptor) { self.descriptor = descriptor }
+
+  public func release() {
+    try? descriptor?.close()
+    descriptor = nil
+  }
+
+  deinit { release() }
+}

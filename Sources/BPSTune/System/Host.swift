@@ -1,0 +1,102 @@
+/// The host bpstune reads and tunes: kernel files below a root directory ("/" in production,
+/// a temporary tree in unit tests). Reads are cached for the run, so each kernel file is read
+/// once; a write drops the cached value so that the read-back sees the kernel's answer.
+public final class Host {
+  /// Directory that stands for "/" (no trailing slash; "" for the real root).
+  public let root: String
+  private var cache: [String: Result<String, SystemError>] = [:]
+  /// Called before every kernel write with the path; throwing makes the write fail
+  /// (fault injection in tests).
+  public var beforeWrite: ((String) throws -> Void)?
+
+  public init(root: String = "/") {
+    var r = root
+    while r.hasSuffix("/") { r.removeLast() }
+    self.root = r
+  }
+
+  /// The real path of a kernel path such as "/proc/sys/net/core/busy_read".
+  public func path(_ kernelPath: String) -> String { root + kernelPath }
+
+  /// The file's content without its trailing newline; cached for the run.
+  public func read(_ kernelPath: String) throws(SystemError) -> String {
+    if let hit = cache[kernelPath] { return try hit.get() }
+    let result = Result { () throws(SystemError) -> String in try readFresh(kernelPath) }
+    cache[kernelPath] = result
+    return try result.get()
+  }
+
+  /// Reads the file again from the kernel (read-back after a write).
+  public func readFresh(_ kernelPath: String) throws(SystemError) -> String {
+    let bytes: [UInt8]
+    do {
+      bytes = try Syscalls.readFile(path(kernelPath))
+    } catch let e as SystemError {
+      throw e
+    } catch {
+      throw SystemError("read", kernelPath, .ioError)
+    }
+    var text = String(decoding: bytes, as: UTF8.self)
+    while text.hasSuffix("\n") { text.removeLast() }
+    cache[kernelPath] = .success(text)
+    return text
+  }
+
+  /// One write(2) of `value` to an existing kernel file.
+  public func write(_ kernelPath: String, _ value: String) throws {
+    cache[kernelPath] = nil
+    try beforeWrite?(kernelPath)
+    try Syscalls.writeKernelFile(path(kernelPath), value)
+  }
+
+  public func exists(_ kernelPath: String) -> Bool {
+    (try? Syscalls.fileStatus(path(kernelPath), followLinks: true)) != nil
+  }
+
+  public func list(_ kernelDirectory: String) -> [String] {
+    (try? Syscalls.listDirectory(path(kernelDirectory))) ?? []
+  }
+
+  /// Whether `kernelPath`, with every symlink resolved, stays inside `tree` ("/sys").
+  public func staysInside(_ kernelPath: String, tree: String) -> Bool {
+    guard let real = try? Syscalls.realPath(path(kernelPath)),
+      let top = try? Syscalls.realPath(path(tree))
+    else { return false }
+    return real == top || real.hasPrefix(top + "/")
+  }
+
+  // MARK: CPUs
+
+  private func cpuSet(_ kernelPath: String) -> CPUSet? {
+    guard let text = try? read(kernelPath) else { return nil }
+    return try? CPUSet(list: text)
+  }
+
+  /// /sys/devices/system/cpu/online.
+  public var onlineCPUs: CPUSet { cpuSet("/sys/devices/system/cpu/online") ?? CPUSet([0]) }
+  /// /sys/devices/system/cpu/possible.
+  public var possibleCPUs: CPUSet { cpuSet("/sys/devices/system/cpu/possible") ?? onlineCPUs }
+  /// /sys/devices/system/cpu/isolated (isolcpus=); empty when absent.
+  public var isolatedCPUs: CPUSet { cpuSet("/sys/devices/system/cpu/isolated") ?? .empty }
+
+  // MARK: Interfaces
+
+  /// Names in /sys/class/net.
+  public var interfaces: [String] { list("/sys/class/net") }
+
+  /// /sys/class/net/IF/device/local_cpulist, or every online CPU when the device has no
+  /// NUMA information (virtual devices, numa_node -1).
+  public func localCPUs(of interface: String) -> CPUSet {
+    cpuSet("/sys/class/net/\(interface)/device/local_cpulist") ?? onlineCPUs
+  }
+
+  /// Queue directories of an interface ("rx-0", "rx-1", "tx-0"), in numeric order.
+  public func queues(of interface: String, prefix: String) -> [String] {
+    list("/sys/class/net/\(interface)/queues")
+      .filter { $0.hasPrefix(prefix + "-") }
+      .sorted { (Int($0.dropFirst(prefix.count + 1)) ?? 0) < (Int($1.dropFirst(prefix.count + 1)) ?? 0) }
+  }
+
+  /// uname(2) release of the running kernel (of the real host, whatever the root).
+  public var kernelRelease: String { Syscalls.uname().release }
+}

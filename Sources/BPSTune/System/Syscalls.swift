@@ -1,0 +1,264 @@
+import SystemPackage
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#endif
+
+/// A failed system call: what was attempted, on which path, and the kernel's errno.
+public struct SystemError: Error, Equatable, Sendable, CustomStringConvertible {
+  public var operation: String
+  public var path: String
+  public var errno: Errno
+
+  public init(_ operation: String, _ path: String, _ errno: Errno) {
+    self.operation = operation
+    self.path = path
+    self.errno = errno
+  }
+
+  /// The errno's symbolic name and text, e.g. "Invalid argument (EINVAL)".
+  public var reason: String { errno.explained }
+
+  public var description: String { "\(operation) \(path): \(reason)" }
+}
+
+extension Errno {
+  /// strerror text with the symbolic name, e.g. "Operation not supported (EOPNOTSUPP)".
+  public var explained: String {
+    let names: [Errno: String] = [
+      .notPermitted: "EPERM", .noSuchFileOrDirectory: "ENOENT", .ioError: "EIO",
+      .noSuchAddressOrDevice: "ENXIO", .argListTooLong: "E2BIG", .badFileDescriptor: "EBADF",
+      .resourceTemporarilyUnavailable: "EAGAIN", .noMemory: "ENOMEM", .permissionDenied: "EACCES",
+      .resourceBusy: "EBUSY", .fileExists: "EEXIST", .operationNotSupportedByDevice: "ENODEV",
+      .notDirectory: "ENOTDIR", .isDirectory: "EISDIR", .invalidArgument: "EINVAL",
+      .noSpace: "ENOSPC", .readOnlyFileSystem: "EROFS", .outOfRange: "ERANGE",
+      .notSupported: "EOPNOTSUPP", .tooManySymbolicLinkLevels: "ELOOP", .fileTooLarge: "EFBIG",
+      .fileNameTooLong: "ENAMETOOLONG", .interrupted: "EINTR",
+    ]
+    let text = String(cString: strerror(rawValue))
+    if let name = names[self] { return "\(text) (\(name))" }
+    return "\(text) (errno \(rawValue))"
+  }
+}
+
+/// The one place where bpstune makes system calls. Every wrapper retries EINTR and turns
+/// errno into a ``SystemError`` naming the path; nothing else in the library calls libc.
+public enum Syscalls {
+  /// Largest kernel or state file bpstune reads (procfs and sysfs values are far smaller).
+  public static let readLimit = 1 << 20
+
+  /// read(2) of a whole file: a /proc/sys value, a sysfs attribute, a snapshot, a profile.
+  public static func readFile(_ path: String, limit: Int = readLimit) throws -> [UInt8] {
+    let fd: FileDescriptor
+    do {
+      fd = try FileDescriptor.open(FilePath(path), .readOnly, options: [.closeOnExec])
+    } catch let e as Errno { throw SystemError("open", path, e) }
+    return try fd.closeAfter {
+      var bytes: [UInt8] = []
+      var chunk = [UInt8](repeating: 0, count: 4096)
+      while true {
+        let n: Int
+        do {
+          n = try chunk.withUnsafeMutableBytes { try fd.read(into: $0) }
+        } catch let e as Errno { throw SystemError("read", path, e) }
+        if n == 0 { break }
+        bytes.append(contentsOf: chunk[0..<n])
+        if bytes.count > limit {
+          throw SystemError("read", path, .fileTooLarge)
+        }
+      }
+      return bytes
+    }
+  }
+
+  /// One write(2) of the whole value to an existing kernel file (procfs and sysfs parse a
+  /// value only when it arrives in a single write). The file is never created or truncated.
+  public static func writeKernelFile(_ path: String, _ value: String) throws {
+    let fd: FileDescriptor
+    do {
+      fd = try FileDescriptor.open(FilePath(path), .writeOnly, options: [.closeOnExec])
+    } catch let e as Errno { throw SystemError("open", path, e) }
+    try fd.closeAfter {
+      let bytes = Array(value.utf8)
+      let written: Int
+      do {
+        written = try bytes.withUnsafeBytes { try fd.write($0) }
+      } catch let e as Errno { throw SystemError("write", path, e) }
+      if written != bytes.count { throw SystemError("write", path, .ioError) }
+    }
+  }
+
+  /// Writes a file so that it survives a crash: a new 0600 file beside it, write, fsync,
+  /// rename(2) over the target, fsync of the directory.
+  public static func writeDurably(_ path: String, _ bytes: [UInt8], mode: FilePermissions = [.ownerReadWrite]) throws {
+    let directory = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
+    let temporary = "\(path).tmp-\(getpid())"
+    let fd: FileDescriptor
+    do {
+      fd = try FileDescriptor.open(
+        FilePath(temporary), .writeOnly, options: [.create, .exclusiveCreate, .closeOnExec],
+        permissions: mode)
+    } catch let e as Errno { throw SystemError("create", temporary, e) }
+    do {
+      try fd.closeAfter {
+        do { _ = try fd.writeAll(bytes) } catch let e as Errno { throw SystemError("write", temporary, e) }
+        if fsync(fd.rawValue) != 0 { throw SystemError("fsync", temporary, Errno(rawValue: Glibc.errno)) }
+      }
+      if rename(temporary, path) != 0 { throw SystemError("rename", path, Errno(rawValue: Glibc.errno)) }
+    } catch {
+      unlink(temporary)
+      throw error
+    }
+    try syncDirectory(directory.isEmpty ? "/" : directory)
+  }
+
+  /// fsync(2) of a directory, so that a rename or unlink in it is on disk.
+  public static func syncDirectory(_ path: String) throws {
+    let fd: FileDescriptor
+    do {
+      fd = try FileDescriptor.open(FilePath(path), .readOnly, options: [.directory, .closeOnExec])
+    } catch let e as Errno { throw SystemError("open", path, e) }
+    try fd.closeAfter {
+      if fsync(fd.rawValue) != 0 { throw SystemError("fsync", path, Errno(rawValue: Glibc.errno)) }
+    }
+  }
+
+  /// Entries of a directory (readdir(3)), without "." and "..", sorted by name.
+  public static func listDirectory(_ path: String) throws -> [String] {
+    guard let dir = opendir(path) else { throw SystemError("opendir", path, Errno(rawValue: Glibc.errno)) }
+    defer { closedir(dir) }
+    var names: [String] = []
+    while let entry = readdir(dir) {
+      let name = withUnsafePointer(to: entry.pointee.d_name) {
+        $0.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { String(cString: $0) }
+      }
+      if name != "." && name != ".." { names.append(name) }
+    }
+    return names.sorted()
+  }
+
+  /// realpath(3): the path with every symlink resolved.
+  public static func realPath(_ path: String) throws -> String {
+    guard let resolved = realpath(path, nil) else {
+      throw SystemError("realpath", path, Errno(rawValue: Glibc.errno))
+    }
+    defer { free(resolved) }
+    return String(cString: resolved)
+  }
+
+  /// lstat(2); nil when the path does not exist.
+  public static func fileStatus(_ path: String, followLinks: Bool = false) throws -> Stat? {
+    do {
+      return try Stat(FilePath(path), followTargetSymlink: followLinks, retryOnInterrupt: true)
+    } catch let e as Errno {
+      if e == .noSuchFileOrDirectory || e == .notDirectory { return nil }
+      throw SystemError("stat", path, e)
+    }
+  }
+
+  /// mkdir(2) with the given mode; an existing directory is left as it is.
+  public static func makeDirectory(_ path: String, mode: mode_t) throws {
+    if mkdir(path, mode) != 0 {
+      let e = Errno(rawValue: Glibc.errno)
+      if e != .fileExists { throw SystemError("mkdir", path, e) }
+    }
+  }
+
+  /// unlink(2), then fsync of the directory.
+  public static func removeFile(_ path: String) throws {
+    if unlink(path) != 0 { throw SystemError("unlink", path, Errno(rawValue: Glibc.errno)) }
+    if let slash = path.lastIndex(of: "/") { try syncDirectory(String(path[..<slash])) }
+  }
+
+  /// Opens (creating, 0600) a lock file and takes an exclusive flock(2) on it. Returns nil
+  /// when another process holds it and `wait` is false.
+  public static func lockFile(_ path: String, wait: Bool) throws -> FileDescriptor? {
+    let fd: FileDescriptor
+    do {
+      fd = try FileDescriptor.open(
+        FilePath(path), .readWrite, options: [.create, .closeOnExec], permissions: [.ownerReadWrite])
+    } catch let e as Errno { throw SystemError("open", path, e) }
+    while true {
+      if flock(fd.rawValue, LOCK_EX | (wait ? 0 : LOCK_NB)) == 0 { return fd }
+      let e = Errno(rawValue: Glibc.errno)
+      if e == .interrupted { continue }
+      try? fd.close()
+      if e == .wouldBlock || e == .resourceTemporarilyUnavailable { return nil }
+      throw SystemError("flock", path, e)
+    }
+  }
+
+  /// Replaces a small file's content through an open descriptor (the lock file's holder pid).
+  public static func overwrite(_ fd: FileDescriptor, _ text: String) {
+    _ = ftruncate(fd.rawValue, 0)
+    _ = try? fd.seek(offset: 0, from: .start)
+    _ = try? fd.writeAll(Array(text.utf8))
+  }
+
+  /// geteuid(2).
+  public static var effectiveUserID: UInt32 { geteuid() }
+
+  /// getpid(2).
+  public static var processID: Int32 { getpid() }
+
+  /// kill(pid, 0): whether a process with this pid exists.
+  public static func processExists(_ pid: Int32) -> Bool {
+    pid > 0 && (kill(pid, 0) == 0 || Glibc.errno == EPERM)
+  }
+
+  /// uname(2) release and node name.
+  public static func uname() -> (release: String, node: String) {
+    var u = utsname()
+    guard Glibc.uname(&u) == 0 else { return ("unknown", "unknown") }
+    func field<T>(_ value: T) -> String {
+      withUnsafeBytes(of: value) { raw in
+        String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+      }
+    }
+    return (field(u.release), field(u.nodename))
+  }
+
+  /// isatty(3) on standard output.
+  public static var standardOutputIsTerminal: Bool { isatty(1) == 1 }
+
+  /// getenv(3).
+  public static func environment(_ name: String) -> String? {
+    guard let value = getenv(name) else { return nil }
+    return String(cString: value)
+  }
+
+  /// Current wall-clock time as seconds and microseconds (clock_gettime(CLOCK_REALTIME)).
+  public static func now() -> (seconds: Int, microseconds: Int) {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return (ts.tv_sec, ts.tv_nsec / 1000)
+  }
+
+  /// nanosleep(2).
+  public static func sleep(milliseconds: Int) {
+    var request = timespec(tv_sec: milliseconds / 1000, tv_nsec: (milliseconds % 1000) * 1_000_000)
+    var remaining = timespec()
+    while nanosleep(&request, &remaining) != 0 && Glibc.errno == EINTR { request = remaining }
+  }
+
+  /// The path of the running executable (/proc/self/exe).
+  public static func executablePath() -> String? {
+    try? realPath("/proc/self/exe")
+  }
+}
+
+extension Syscalls {
+  /// fnmatch(3) of an interface glob such as "ens1f*".
+  public static func globMatches(_ pattern: String, _ name: String) -> Bool {
+    fnmatch(pattern, name, 0) == 0
+  }
+}
+
+extension Syscalls {
+  /// write(2) of a line to standard error.
+  public static func writeStandardError(_ text: String) {
+    _ = try? FileDescriptor.standardError.writeAll(Array(text.utf8))
+  }
+}

@@ -1,0 +1,108 @@
+import ArgumentParser
+import BPSTune
+
+struct ApplyCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "apply",
+    abstract: "Apply a profile: snapshot every value it touches, write, read back; undo on failure.")
+
+  @OptionGroup var profileOptions: ProfileOptions
+  @OptionGroup var global: GlobalOptions
+
+  @Flag(help: "Print the plan (the same as diff) and change nothing.")
+  var dryRun = false
+
+  @Flag(help: "Apply what this host can take and list the unsupported settings skipped.")
+  var skipUnsupported = false
+
+  @Option(help: "Seconds to wait for another bpstune run to finish.")
+  var lockTimeout = 30
+
+  @Option(help: "Output format.")
+  var format: OutputFormat = .text
+
+  func run() throws {
+    if !dryRun { try global.requireRoot("apply") }
+    let profile = try profileOptions.load()
+    let host = global.host()
+    if dryRun {
+      let plan = try Planner().plan(profile, on: host)
+      print(
+        format == .json
+          ? PlanReport.json(plan, command: "apply --dry-run")
+          : PlanReport.text(plan, style: global.style, quiet: global.quiet))
+      if !plan.unsupported.isEmpty && !skipUnsupported {
+        throw BPSTuneError.unsupportedSettings(plan.unsupported.map { "\($0.id): \($0.reason ?? "")" })
+      }
+      return
+    }
+    let lock = try global.lock(timeout: lockTimeout)
+    defer { lock.release() }
+    let outcome = try Applier(executor: global.executor(host)).apply(profile, skipUnsupported: skipUnsupported)
+    let skipped = outcome.skipped.map { "\($0.id): \($0.reason ?? "")" }
+    if format == .json {
+      print(PlanReport.json(outcome.plan, command: "apply", snapshot: outcome.snapshot?.id, skipped: skipped))
+      return
+    }
+    print(PlanReport.text(outcome.plan, style: global.style, quiet: global.quiet))
+    for line in skipped { print("skipped (unsupported): \(line)") }
+    if let snapshot = outcome.snapshot {
+      print("applied \(snapshot.entries.count) change(s); snapshot \(snapshot.id) (undo: bpstune rollback)")
+    } else {
+      print("nothing to change")
+    }
+  }
+}
+
+struct DiffCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "diff",
+    abstract: "Show what apply would change: current -> desired per setting. Exit 1 when the host differs.")
+
+  @OptionGroup var profileOptions: ProfileOptions
+  @OptionGroup var global: GlobalOptions
+
+  @Option(help: "Output format.")
+  var format: OutputFormat = .text
+
+  func run() throws {
+    let profile = try profileOptions.load()
+    let plan = try Planner().plan(profile, on: global.host())
+    print(
+      format == .json
+        ? PlanReport.json(plan, command: "diff") : PlanReport.text(plan, style: global.style, quiet: global.quiet))
+    if !plan.changes.isEmpty { throw ExitCode(1) }
+  }
+}
+
+struct VerifyCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "verify",
+    abstract: "Check the host against a profile, per setting (expected, actual, supported). Exit 1 on drift.")
+
+  @OptionGroup var profileOptions: ProfileOptions
+  @OptionGroup var global: GlobalOptions
+
+  @Option(help: "Output format: text, json, junit or prometheus (node_exporter textfile).")
+  var format: VerifyReport.Format = .text
+
+  @Option(help: "Write the report to this file (atomically) instead of standard output.")
+  var output: String?
+
+  func run() throws {
+    let profile = try profileOptions.load()
+    let plan = try Planner().plan(profile, on: global.host())
+    let report = VerifyReport.render(
+      plan, format: format, style: output == nil ? global.style : TextStyle(color: false))
+    if let output {
+      do {
+        try Syscalls.writeDurably(output, Array((report + "\n").utf8), mode: [.ownerReadWrite, .groupRead, .otherRead])
+      } catch {
+        throw BPSTuneError.usage("--output \(output): \(error)")
+      }
+    } else {
+      print(report)
+    }
+    if !plan.changes.isEmpty { throw ExitCode(1) }
+  }
+}

@@ -1,0 +1,59 @@
+import ArgumentParser
+import BPSTune
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// `bpstune`: put a Linux host into a documented low-latency busy-poll configuration, and
+/// prove, diff and undo it. Exit codes: 0 success or match, 1 differs, 2 bad input (nothing
+/// changed), 3 failed and undone, 4 failed and undo incomplete.
+@main
+struct BPSTuneCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "bpstune",
+    abstract: "Tune a Linux host for busy-poll networking; diff, verify and roll back the tuning.",
+    discussion: """
+      Exit codes: 0 success (diff/verify: host matches), 1 diff/verify: host differs,
+      2 bad input or a plan this host cannot take (nothing changed), 3 apply/rollback failed and
+      every change was undone, 4 apply/rollback failed and undoing was incomplete.
+      """,
+    version: "bpstune 0.1.0",
+    subcommands: [
+      ApplyCommand.self, DiffCommand.self, VerifyCommand.self, RollbackCommand.self, SnapshotsCommand.self,
+      ShowCommand.self, ProfilesCommand.self, LintCommand.self,
+    ]
+  )
+
+  /// Parses, runs, and maps every outcome to the documented exit code with a one-line message.
+  static func main() {
+    do {
+      var command = try parseAsRoot()
+      try command.run()
+    } catch let error as BPSTuneError {
+      Output.error(error.description)
+      Glibc.exit(error.exitCode)
+    } catch let code as ExitCode {
+      Glibc.exit(code.rawValue)
+    } catch {
+      if exitCode(for: error) == .success {
+        print(fullMessage(for: error))
+        Glibc.exit(0)
+      }
+      let message = self.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid command line"
+      Output.error("\(message) (see bpstune --help)")
+      Glibc.exit(2)
+    }
+  }
+}
+
+/// Standard output and standard error.
+enum Output {
+  static func error(_ line: String) {
+    Syscalls.writeStandardError("bpstune: \(line)\n")
+  }
+
+  static func note(_ line: String) {
+    Syscalls.writeStandardError("\(line)\n")
+  }
+}

@@ -1,0 +1,90 @@
+import ArgumentParser
+import BPSTune
+
+/// Options every command takes.
+struct GlobalOptions: ParsableArguments {
+  @Option(
+    name: .customLong("state-dir"),
+    help: "State directory for snapshots and the lock (default /var/lib/bpstune, or $BPSTUNE_STATE_DIR).")
+  var stateDirectory: String?
+
+  @Flag(name: .customLong("no-color"), help: "No colour, even on a terminal.")
+  var noColor = false
+
+  @Flag(name: .shortAndLong, help: "Print less: only summaries and errors.")
+  var quiet = false
+
+  @Flag(name: .shortAndLong, help: "Print more: each write as it happens.")
+  var verbose = false
+
+  @Option(name: .customLong("root"), help: .hidden)
+  var root = "/"
+
+  var store: SnapshotStore { SnapshotStore(stateDirectory: stateDirectory ?? SnapshotStore.defaultStateDirectory) }
+  var style: TextStyle { TextStyle.forStandardOutput(noColor: noColor) }
+  func host() -> Host { Host(root: root) }
+
+  func executor(_ host: Host) -> Executor {
+    var executor = Executor(host: host, knobs: KnobRegistry.standard, store: store)
+    if verbose { executor.log = { Output.note("  \($0)") } }
+    return executor
+  }
+
+  /// Writing commands need root on the real host; say so before planning any write.
+  func requireRoot(_ command: String) throws {
+    if root == "/" && Syscalls.effectiveUserID != 0 {
+      throw BPSTuneError.privilege(
+        "\(command) needs root: it writes /proc/sys and /sys and keeps snapshots in \(store.stateDirectory); run it with sudo (diff, verify and show work unprivileged)"
+      )
+    }
+  }
+
+  /// Takes the apply lock, saying so while it waits for another run.
+  func lock(timeout: Int) throws -> StateLock {
+    try store.prepare()
+    return try store.lock(timeout: timeout) {
+      Output.note("bpstune: waiting up to \(timeout)s for another bpstune run to finish (\(store.lockPath))")
+    }
+  }
+}
+
+/// The profile and its variables.
+struct ProfileOptions: ParsableArguments {
+  @Argument(help: "A profile name (see `bpstune profiles`) or a path to a .profile file.")
+  var profile: String
+
+  @Option(name: .customShort("i"), help: "Interface for the profile's ${iface} variable.")
+  var interface: String?
+
+  @Option(name: .customLong("set"), help: ArgumentHelp("Set a profile variable.", valueName: "NAME=VALUE"))
+  var assignments: [String] = []
+
+  func validate() throws {
+    _ = try overrides()
+  }
+
+  func overrides() throws -> [String: String] {
+    var result: [String: String] = [:]
+    for assignment in assignments {
+      guard let eq = assignment.firstIndex(of: "="), eq != assignment.startIndex else {
+        throw ValidationError("--set \(assignment): expected NAME=VALUE")
+      }
+      let name = String(assignment[..<eq])
+      if result[name] != nil { throw ValidationError("--set \(name) given twice") }
+      result[name] = String(assignment[assignment.index(after: eq)...])
+    }
+    return result
+  }
+
+  func load() throws -> Profile {
+    try ProfileLoader().load(
+      profile, overrides: try overrides(), interface: interface,
+      workingDirectory: Syscalls.environment("PWD"))
+  }
+}
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+  case text, json
+}
+
+extension VerifyReport.Format: ExpressibleByArgument {}

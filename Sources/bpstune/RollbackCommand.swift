@@ -1,0 +1,130 @@
+import ArgumentParser
+import BPSTune
+
+struct RollbackCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "rollback",
+    abstract: "Undo the most recent apply not undone yet, or restore a named snapshot.",
+    discussion: """
+      Each setting is resolved anew. A value changed by someone else since the snapshot is not
+      overwritten without --force. The rollback takes its own snapshot first, so
+      `bpstune rollback ID` of that snapshot re-applies what was undone.
+      """)
+
+  @Argument(help: "Snapshot id (see `bpstune snapshots`); default: the most recent apply not undone yet.")
+  var snapshot: String?
+
+  @OptionGroup var global: GlobalOptions
+
+  @Flag(help: "Print what would be restored and change nothing.")
+  var dryRun = false
+
+  @Flag(help: "Overwrite values changed since the snapshot, and skip settings that cannot be read.")
+  var force = false
+
+  @Option(help: "Seconds to wait for another bpstune run to finish.")
+  var lockTimeout = 30
+
+  @Option(help: "Output format.")
+  var format: OutputFormat = .text
+
+  func run() throws {
+    if !dryRun { try global.requireRoot("rollback") }
+    let host = global.host()
+    let restorer = Restorer(executor: global.executor(host))
+    let lock = dryRun ? nil : try global.lock(timeout: lockTimeout)
+    defer { lock?.release() }
+    let source: Snapshot
+    if let id = snapshot {
+      source = try global.store.load(id)
+    } else if let candidate = restorer.candidate() {
+      source = candidate
+    } else {
+      print(
+        format == .json
+          ? "{\n  \"command\" : \"rollback\",\n  \"schema\" : 1,\n  \"settings\" : [\n\n  ]\n}" : "nothing to roll back"
+      )
+      return
+    }
+    let plan = restorer.plan(source)
+    if dryRun {
+      print(
+        StateReport.rollback(
+          plan, snapshot: nil, dryRun: true, json: format == .json, style: global.style, quiet: global.quiet))
+      return
+    }
+    let made = try restorer.restore(plan, force: force)
+    print(
+      StateReport.rollback(
+        plan, snapshot: made, dryRun: false, json: format == .json, style: global.style, quiet: global.quiet))
+  }
+}
+
+struct SnapshotsCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "snapshots",
+    abstract: "List, show, delete and prune snapshots.",
+    subcommands: [List.self, Show.self, Delete.self, Prune.self],
+    defaultSubcommand: List.self)
+
+  struct List: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List snapshots, oldest first, with their state.")
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "Output format.") var format: OutputFormat = .text
+
+    func run() throws {
+      let store = global.store
+      print(StateReport.list(store.all(), lockHeld: store.isLocked(), json: format == .json, style: global.style))
+    }
+  }
+
+  struct Show: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show one snapshot's settings, before -> after.")
+    @Argument(help: "Snapshot id.") var id: String
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "Output format.") var format: OutputFormat = .text
+
+    func run() throws {
+      let store = global.store
+      let snapshot = try store.load(id)
+      let all = store.all().compactMap { try? $0.get() }
+      let state = StateReport.state(of: snapshot, undone: SnapshotStore.undone(in: all), lockHeld: store.isLocked())
+      print(StateReport.detail(snapshot, state: state, json: format == .json, style: global.style))
+    }
+  }
+
+  struct Delete: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Delete one snapshot.")
+    @Argument(help: "Snapshot id.") var id: String
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+      try global.requireRoot("snapshots delete")
+      let lock = try global.lock(timeout: 30)
+      defer { lock.release() }
+      try global.store.delete(id)
+      if !global.quiet { print("deleted \(id)") }
+    }
+  }
+
+  struct Prune: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Delete all but the newest N snapshots.")
+    @Option(help: "How many of the newest snapshots to keep.") var keep: Int
+    @OptionGroup var global: GlobalOptions
+
+    func validate() throws {
+      if keep < 0 { throw ValidationError("--keep must be 0 or more") }
+    }
+
+    func run() throws {
+      try global.requireRoot("snapshots prune")
+      let lock = try global.lock(timeout: 30)
+      defer { lock.release() }
+      let store = global.store
+      let snapshots = store.all().compactMap { try? $0.get() }
+      let doomed = snapshots.dropLast(keep)
+      for s in doomed { try store.delete(s.id) }
+      if !global.quiet { print("deleted \(doomed.count), kept \(snapshots.count - doomed.count)") }
+    }
+  }
+}
