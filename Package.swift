@@ -29,10 +29,13 @@ let package = Package(
         .product(name: "TOMLKit", package: "TOMLKit"),
       ]
     ),
-    // Unit tests on temporary /proc and /sys trees; no root, no kernel changes.
-    .testTarget(name: "BPSTuneTests", dependencies: ["BPSTune"]),
-    // Real-kernel tests inside network namespaces; run the built bpstune binary as users do.
-    .testTarget(name: "HostTierTests", dependencies: ["BPSTune"]),
+    // Fixtures shared by the test suites: temporary trees, subprocesses, network namespaces.
+    .target(name: "TestSupport", path: "Tests/TestSupport"),
+    // Unit tests on temporary /proc and /sys trees; no kernel changes.
+    .testTarget(name: "BPSTuneTests", dependencies: ["BPSTune", "TestSupport"]),
+    // Real-kernel tests inside network namespaces; run the built bpstune binary as users do,
+    // and check every value with tools independent of bpstune (cat, ethtool, strace, flock).
+    .testTarget(name: "HostTierTests", dependencies: ["TestSupport"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -22,9 +22,9 @@ struct GlobalOptions: ParsableArguments {
 
   var store: SnapshotStore { SnapshotStore(stateDirectory: stateDirectory ?? SnapshotStore.defaultStateDirectory) }
   var style: TextStyle { TextStyle.forStandardOutput(noColor: noColor) }
-  func host() -> Host { Host(root: root) }
+  func host() -> KernelHost { KernelHost(root: root) }
 
-  func executor(_ host: Host) -> Executor {
+  func executor(_ host: KernelHost) -> Executor {
     var executor = Executor(host: host, knobs: KnobRegistry.standard, store: store)
     if verbose { executor.log = { Output.note("  \($0)") } }
     return executor

@@ -19,6 +19,7 @@ public struct Applier {
 
   /// Applies a profile. The caller holds the state lock.
   public func apply(_ profile: Profile, skipUnsupported: Bool) throws(BPSTuneError) -> Outcome {
+    try executor.store.prepare()
     let plan = try planner.plan(profile, on: executor.host)
     let unsupported = plan.unsupported
     if !unsupported.isEmpty && !skipUnsupported {

@@ -2,13 +2,13 @@
 /// `after` value in order, read it back and compare by meaning; on any failure restore the
 /// `before` values in reverse order, and record the outcome in the snapshot.
 public struct Executor {
-  public let host: Host
+  public let host: KernelHost
   public let knobs: [any Knob]
   public let store: SnapshotStore
   /// Told about each write ("-v").
   public var log: (String) -> Void = { _ in }
 
-  public init(host: Host, knobs: [any Knob], store: SnapshotStore) {
+  public init(host: KernelHost, knobs: [any Knob], store: SnapshotStore) {
     self.host = host
     self.knobs = knobs
     self.store = store

@@ -55,6 +55,7 @@ public struct Restorer {
 
   /// Restores `source`. The caller holds the state lock. Returns the rollback's own snapshot.
   public func restore(_ restorePlan: RestorePlan, force: Bool) throws(BPSTuneError) -> Snapshot {
+    try executor.store.prepare()
     let blocked = restorePlan.items.filter { $0.action == .conflict || $0.action == .unavailable }
     if !blocked.isEmpty && !force {
       throw .conflicts(

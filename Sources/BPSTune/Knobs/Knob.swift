@@ -20,16 +20,16 @@ public protocol Knob: Sendable {
   func targets(for request: PlanRequest) throws(BPSTuneError) -> [Target]
 
   /// The current value, as the kernel prints it.
-  func read(_ id: SettingID, on host: Host) throws -> String
+  func read(_ id: SettingID, on host: KernelHost) throws -> String
 
   /// Writes a value (as produced by ``targets(for:)`` or recorded in a snapshot).
-  func write(_ id: SettingID, _ value: String, on host: Host) throws
+  func write(_ id: SettingID, _ value: String, on host: KernelHost) throws
 
   /// Why a setting identity read from a snapshot is not acceptable, or nil when it is.
   func rejection(of id: SettingID) -> String?
 
   /// The busy-poll-relevant settings of this kind, for `bpstune show`.
-  func show(on host: Host, interfaces: [String]) -> [ShownSetting]
+  func show(on host: KernelHost, interfaces: [String]) -> [ShownSetting]
 }
 
 /// A current value shown by `bpstune show`.
@@ -44,7 +44,7 @@ public struct ShownSetting: Sendable, Codable {
 /// What a knob plans from: the profile, the host, and the interfaces its blocks matched.
 public struct PlanRequest {
   public var profile: Profile
-  public var host: Host
+  public var host: KernelHost
   /// Each [[interface]] block with the existing interfaces it names.
   public var interfaces: [(spec: InterfaceSpec, names: [String])]
 }

@@ -119,7 +119,7 @@ public struct NetdevSysfsKnob: Knob {
   }
 
   private func kernelText(
-    _ v: Value, attribute: Attribute, interface: String, host: Host, setting: ProfileSetting
+    _ v: Value, attribute: Attribute, interface: String, host: KernelHost, setting: ProfileSetting
   ) throws(BPSTuneError) -> (String, String?) {
     switch v {
     case .number(let n, let note): return (String(n), note)
@@ -145,15 +145,15 @@ public struct NetdevSysfsKnob: Knob {
     }
   }
 
-  public func read(_ id: SettingID, on host: Host) throws -> String {
+  public func read(_ id: SettingID, on host: KernelHost) throws -> String {
     try host.read(try path(id))
   }
 
-  public func write(_ id: SettingID, _ value: String, on host: Host) throws {
+  public func write(_ id: SettingID, _ value: String, on host: KernelHost) throws {
     try host.write(try path(id), value)
   }
 
-  public func show(on host: Host, interfaces: [String]) -> [ShownSetting] {
+  public func show(on host: KernelHost, interfaces: [String]) -> [ShownSetting] {
     var out: [ShownSetting] = []
     for interface in interfaces {
       for attribute in Attribute.all {

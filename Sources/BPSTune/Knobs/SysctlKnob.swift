@@ -139,7 +139,7 @@ public struct SysctlKnob: Knob {
     return out
   }
 
-  private func missingReason(_ name: String, host: Host) -> String {
+  private func missingReason(_ name: String, host: KernelHost) -> String {
     if let known = Self.known[name], known.global {
       return "no \(Self.path(name)): a global sysctl, present only in the initial network namespace"
         + (name.hasPrefix("net.core.busy") ? " of a kernel with CONFIG_NET_RX_BUSY_POLL" : "")
@@ -150,15 +150,15 @@ public struct SysctlKnob: Knob {
     return "no such sysctl on this kernel" + Suggestion.hint(for: leaf, in: host.list(parent))
   }
 
-  public func read(_ id: SettingID, on host: Host) throws -> String {
+  public func read(_ id: SettingID, on host: KernelHost) throws -> String {
     try host.read(Self.path(id.key))
   }
 
-  public func write(_ id: SettingID, _ value: String, on host: Host) throws {
+  public func write(_ id: SettingID, _ value: String, on host: KernelHost) throws {
     try host.write(Self.path(id.key), value)
   }
 
-  public func show(on host: Host, interfaces: [String]) -> [ShownSetting] {
+  public func show(on host: KernelHost, interfaces: [String]) -> [ShownSetting] {
     Self.shown.map { name in
       let id = SettingID(kind: kind, key: name)
       do {

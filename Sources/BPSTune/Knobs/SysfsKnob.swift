@@ -38,7 +38,9 @@ public struct SysfsKnob: Knob {
     _ = try kernelValue(setting, host: nil)
   }
 
-  func kernelValue(_ setting: ProfileSetting, host: Host?) throws(BPSTuneError) -> (String, ValueSemantics, String?) {
+  func kernelValue(_ setting: ProfileSetting, host: KernelHost?) throws(BPSTuneError) -> (
+    String, ValueSemantics, String?
+  ) {
     if let why = Self.pathRejection(setting.key) { throw setting.origin.error(why) }
     if setting.key == Self.smtControl {
       if case .bool(let b) = setting.value { return (b ? "on" : "off", .text, nil) }
@@ -91,18 +93,18 @@ public struct SysfsKnob: Knob {
     return out
   }
 
-  public func read(_ id: SettingID, on host: Host) throws -> String {
+  public func read(_ id: SettingID, on host: KernelHost) throws -> String {
     try host.read("/sys/" + id.key)
   }
 
-  public func write(_ id: SettingID, _ value: String, on host: Host) throws {
+  public func write(_ id: SettingID, _ value: String, on host: KernelHost) throws {
     guard host.staysInside("/sys/" + id.key, tree: "/sys") else {
       throw BPSTuneError.invalidPlan(setting: id.key, message: "resolves to a file outside /sys")
     }
     try host.write("/sys/" + id.key, value)
   }
 
-  public func show(on host: Host, interfaces: [String]) -> [ShownSetting] {
+  public func show(on host: KernelHost, interfaces: [String]) -> [ShownSetting] {
     [(Self.smtControl, ValueSemantics.text), (Self.workqueueMask, .cpuMask)].map { key, semantics in
       let id = SettingID(kind: kind, key: key)
       do {

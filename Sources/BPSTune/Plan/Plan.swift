@@ -37,7 +37,7 @@ public struct Planner {
 
   public init(knobs: [any Knob] = KnobRegistry.standard) { self.knobs = knobs }
 
-  public func plan(_ profile: Profile, on host: Host) throws(BPSTuneError) -> Plan {
+  public func plan(_ profile: Profile, on host: KernelHost) throws(BPSTuneError) -> Plan {
     var warnings: [String] = []
     var interfaces: [(spec: InterfaceSpec, names: [String])] = []
     let present = host.interfaces

@@ -2,8 +2,12 @@
 enum Suggestion {
   /// The candidate nearest to `word` by edit distance, if it is near enough to be a typo.
   static func nearest(to word: String, in candidates: [String]) -> String? {
-    let scored = candidates.map { ($0, distance(word.lowercased(), $0.lowercased())) }
-    guard let best = scored.min(by: { $0.1 < $1.1 }) else { return nil }
+    // Ties go to the candidate sharing the longest prefix ("of" -> "off", not "on").
+    let w = word.lowercased()
+    let scored = candidates.map { c in
+      (c, distance(w, c.lowercased()), -zip(w, c.lowercased()).prefix { $0 == $1 }.count)
+    }
+    guard let best = scored.min(by: { ($0.1, $0.2) < ($1.1, $1.2) }) else { return nil }
     return best.1 <= max(2, word.count / 3) ? best.0 : nil
   }
 

@@ -15,7 +15,7 @@ public enum CPUSpec: Sendable, Equatable, CustomStringConvertible {
   case local
 
   /// The CPUs on this host; @local needs the interface.
-  public func resolve(on host: Host, interface: String?) -> CPUSet {
+  public func resolve(on host: KernelHost, interface: String?) -> CPUSet {
     switch self {
     case .set(let s): s
     case .online: host.onlineCPUs

@@ -74,11 +74,12 @@ public enum Syscalls {
   }
 
   /// One write(2) of the whole value to an existing kernel file (procfs and sysfs parse a
-  /// value only when it arrives in a single write). The file is never created or truncated.
+  /// value only when it arrives in a single write). The file is never created; O_TRUNC, as a
+  /// shell's `echo >` uses, so that a temporary test tree behaves like the kernel.
   public static func writeKernelFile(_ path: String, _ value: String) throws {
     let fd: FileDescriptor
     do {
-      fd = try FileDescriptor.open(FilePath(path), .writeOnly, options: [.closeOnExec])
+      fd = try FileDescriptor.open(FilePath(path), .writeOnly, options: [.truncate, .closeOnExec])
     } catch let e as Errno { throw SystemError("open", path, e) }
     try fd.closeAfter {
       let bytes = Array(value.utf8)

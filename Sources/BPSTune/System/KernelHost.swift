@@ -1,7 +1,7 @@
 /// The host bpstune reads and tunes: kernel files below a root directory ("/" in production,
 /// a temporary tree in unit tests). Reads are cached for the run, so each kernel file is read
 /// once; a write drops the cached value so that the read-back sees the kernel's answer.
-public final class Host {
+public final class KernelHost {
   /// Directory that stands for "/" (no trailing slash; "" for the real root).
   public let root: String
   private var cache: [String: Result<String, SystemError>] = [:]

@@ -1,0 +1,290 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import BPSTune
+
+/// A fake kernel with one interface and a profile touching sysctls, sysfs and the interface.
+struct Scenario {
+  let kernel = FakeKernel(cpus: "0-3")
+  let profiles = TemporaryDirectory("bpstune-profiles")
+  let state = TemporaryDirectory("bpstune-state")
+
+  init() {
+    kernel.set("/proc/sys/net/core/busy_read", "0")
+    kernel.set("/proc/sys/net/core/busy_poll", "0")
+    kernel.set("/proc/sys/net/core/rps_sock_flow_entries", "0")
+    kernel.set("/sys/devices/virtual/workqueue/cpumask", "f")
+    kernel.addInterface("eth0", rx: 2, tx: 2)
+  }
+
+  static let profileText = """
+    [sysctl]
+    net.core.busy_read = 50
+    net.core.busy_poll = 50
+    net.core.rps_sock_flow_entries = 100
+    [sysfs]
+    "devices/virtual/workqueue/cpumask" = "1-3"
+    [[interface]]
+    name = "eth0"
+    threaded = true
+    gro-flush-timeout = "15us"
+    rps-cpus = "0-1"
+    """
+
+  func profile(_ text: String = profileText) throws -> Profile {
+    profiles.write("p.profile", text)
+    return try ProfileLoader(source: ProfileSource(searchPath: [profiles.path])).load("p")
+  }
+
+  func executor(_ host: KernelHost) -> Executor {
+    Executor(host: host, knobs: KnobRegistry.standard, store: SnapshotStore(stateDirectory: state.path + "/s"))
+  }
+
+  /// Every kernel file below the fake root, path -> content.
+  func everything() -> [String: String] {
+    var out: [String: String] = [:]
+    let e = FileManager.default.enumerator(atPath: kernel.root)!
+    while let p = e.nextObject() as? String {
+      if let s = kernel.dir.read(p) { out[p] = s.trimmingCharacters(in: .whitespacesAndNewlines) }
+    }
+    return out
+  }
+}
+
+@Suite struct PlannerTests {
+  @Test func plansByMeaningWithKernelRounding() throws {
+    let s = Scenario()
+    s.kernel.set("/proc/sys/net/core/busy_poll", "50")
+    s.kernel.set("/sys/class/net/eth0/queues/rx-1/rps_cpus", "00000003")
+    let plan = try Planner().plan(try s.profile(), on: KernelHost(root: s.kernel.root))
+    let byName = Dictionary(uniqueKeysWithValues: plan.entries.map { ($0.id.description, $0) })
+    #expect(byName["net.core.busy_read"]?.status == .change)
+    #expect(byName["net.core.busy_poll"]?.status == .ok)
+    #expect(byName["net.core.rps_sock_flow_entries"]?.target.desired == "128")
+    #expect(byName["net.core.rps_sock_flow_entries"]?.target.note == "the kernel rounds 100 up to 128")
+    #expect(byName["devices/virtual/workqueue/cpumask"]?.target.desired == "e")
+    #expect(byName["eth0 rx-0 rps-cpus"]?.status == .change)
+    #expect(byName["eth0 rx-1 rps-cpus"]?.status == .ok)  // "00000003" means 0-1
+    #expect(byName["eth0 gro-flush-timeout"]?.target.desired == "15000")
+    // Structure-free plan: system settings first, then device, then queues.
+    #expect(plan.entries.map(\.target.phase) == plan.entries.map(\.target.phase).sorted())
+  }
+
+  @Test func missingSettingsAreUnsupportedWithAReason() throws {
+    let s = Scenario()
+    let profile = try s.profile(
+      """
+      [sysctl]
+      net.core.busy_raed = 1
+      net.core.busy_poll = 1
+      [sysfs]
+      "devices/system/cpu/smt/control" = "off"
+      """)
+    try FileManager.default.removeItem(atPath: s.kernel.root + "/proc/sys/net/core/busy_poll")
+    let plan = try Planner().plan(profile, on: KernelHost(root: s.kernel.root))
+    let reasons = plan.unsupported.map { "\($0.id): \($0.reason!)" }
+    #expect(
+      reasons.contains { $0.hasPrefix("net.core.busy_raed: no such sysctl") && $0.contains("did you mean busy_read?") })
+    #expect(reasons.contains { $0.hasPrefix("net.core.busy_poll:") && $0.contains("initial network namespace") })
+    #expect(reasons.contains { $0.hasPrefix("devices/system/cpu/smt/control: no such file") })
+  }
+
+  @Test func aMissingInterfaceIsAnErrorAndAGlobMatchingNothingAWarning() throws {
+    let s = Scenario()
+    #expect {
+      try Planner().plan(
+        try s.profile("[[interface]]\nname = \"eht0\"\nthreaded = 1\n"), on: KernelHost(root: s.kernel.root))
+    } throws: {
+      "\($0)".contains("interface eht0 does not exist on this host (did you mean eth0?)")
+    }
+    let plan = try Planner().plan(
+      try s.profile("[[interface]]\nname = \"ens*\"\nthreaded = 1\n"), on: KernelHost(root: s.kernel.root))
+    #expect(plan.warnings.count == 1)
+    #expect(plan.entries.isEmpty)
+  }
+
+  @Test func nonexistentCPUsAreRefusedBeforeApply() throws {
+    let s = Scenario()
+    #expect {
+      try Planner().plan(
+        try s.profile("[[interface]]\nname = \"eth0\"\nrps-cpus = \"0-9\"\n"), on: KernelHost(root: s.kernel.root))
+    } throws: {
+      "\($0)".contains("CPU 4-9 does not exist")
+    }
+  }
+
+  @Test func sysfsSymlinksOutOfSysAreRefused() throws {
+    let s = Scenario()
+    let outside = TemporaryDirectory("bpstune-outside")
+    outside.write("secret", "x\n")
+    try FileManager.default.createDirectory(atPath: s.kernel.root + "/sys/kernel", withIntermediateDirectories: true)
+    try FileManager.default.createSymbolicLink(
+      atPath: s.kernel.root + "/sys/kernel/evil", withDestinationPath: outside.path + "/secret")
+    #expect {
+      try Planner().plan(try s.profile("[sysfs]\n\"kernel/evil\" = \"y\"\n"), on: KernelHost(root: s.kernel.root))
+    } throws: {
+      "\($0)".contains("outside /sys")
+    }
+    #expect(outside.read("secret") == "x\n")
+  }
+}
+
+@Suite struct ApplyAndRollbackTests {
+  @Test func applyWritesTheSnapshotFirstAndRollbackRestoresEverything() throws {
+    let s = Scenario()
+    let before = s.everything()
+    let host = KernelHost(root: s.kernel.root)
+    let executor = s.executor(host)
+    try executor.store.prepare()
+    var writesBeforeSnapshot = 0
+    host.beforeWrite = { _ in
+      if executor.store.all().isEmpty { writesBeforeSnapshot += 1 }
+    }
+    let outcome = try Applier(executor: executor).apply(try s.profile(), skipUnsupported: false)
+    #expect(writesBeforeSnapshot == 0)
+    #expect(outcome.snapshot?.status == .complete)
+    #expect(s.kernel.get("/proc/sys/net/core/busy_read") == "50")
+    #expect(s.kernel.get("/proc/sys/net/core/rps_sock_flow_entries") == "128")
+    #expect(s.kernel.get("/sys/class/net/eth0/queues/rx-1/rps_cpus") == "3")
+    #expect(s.kernel.get("/sys/devices/virtual/workqueue/cpumask") == "e")
+
+    let restorer = Restorer(executor: s.executor(KernelHost(root: s.kernel.root)))
+    let source = try #require(restorer.candidate())
+    #expect(source.id == outcome.snapshot?.id)
+    let rollback = try restorer.restore(restorer.plan(source), force: false)
+    #expect(rollback.status == .complete)
+    #expect(s.everything() == before)
+    #expect(restorer.candidate() == nil)
+  }
+
+  /// For a plan of N writes, make write k fail for every k: the host ends as before, exit 3.
+  @Test func aFailedWriteUndoesEveryEarlierWrite() throws {
+    let s = Scenario()
+    let before = s.everything()
+    let count = try Planner().plan(try s.profile(), on: KernelHost(root: s.kernel.root)).changes.count
+    #expect(count == 8)
+    for k in 0..<count {
+      let host = KernelHost(root: s.kernel.root)
+      var writes = 0
+      host.beforeWrite = { path in
+        defer { writes += 1 }
+        if writes == k { throw SystemError("write", path, .invalidArgument) }
+      }
+      #expect {
+        try Applier(executor: s.executor(host)).apply(try s.profile(), skipUnsupported: false)
+      } throws: { error in
+        (error as! BPSTuneError).exitCode == 3 && "\(error)".contains("Invalid argument (EINVAL)")
+      }
+      #expect(s.everything() == before, "write \(k) failed and the host was not restored")
+    }
+    // Every failed apply left its snapshot, marked undone; none is a rollback candidate.
+    let snapshots = SnapshotStore(stateDirectory: s.state.path + "/s").all().compactMap { try? $0.get() }
+    #expect(snapshots.count == count && snapshots.allSatisfy { $0.status == .undone })
+    #expect(SnapshotStore.rollbackCandidate(in: snapshots) == nil)
+  }
+
+  @Test func aFailureWhileUndoingIsExit4AndNamesWhatIsLeft() throws {
+    let s = Scenario()
+    let host = KernelHost(root: s.kernel.root)
+    var writes = 0
+    host.beforeWrite = { path in
+      defer { writes += 1 }
+      // Write 2 fails; so does the undo of busy_read.
+      if writes == 2 || (writes > 2 && path.hasSuffix("busy_read")) { throw SystemError("write", path, .notPermitted) }
+    }
+    #expect {
+      try Applier(executor: s.executor(host)).apply(try s.profile(), skipUnsupported: false)
+    } throws: { error in
+      let e = error as! BPSTuneError
+      return e.exitCode == 4 && e.description.contains("could not undo: net.core.busy_read")
+    }
+    #expect(s.kernel.get("/proc/sys/net/core/busy_poll") == "0")
+    let snapshot = try #require(try SnapshotStore(stateDirectory: s.state.path + "/s").all().first?.get())
+    #expect(snapshot.status == .failed)
+    #expect(snapshot.leftChanged?.first?.hasPrefix("net.core.busy_read") == true)
+  }
+
+  @Test func aValueTheKernelDoesNotKeepFailsTheApply() throws {
+    let s = Scenario()
+    // A file that takes every write and reads back empty, like a kernel that ignores the value.
+    let path = s.kernel.root + "/proc/sys/net/core/busy_poll"
+    try FileManager.default.removeItem(atPath: path)
+    try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: "/dev/null")
+    #expect {
+      try Applier(executor: s.executor(KernelHost(root: s.kernel.root))).apply(
+        try s.profile("[sysctl]\nnet.core.busy_read = 50\nnet.core.busy_poll = 50\n"), skipUnsupported: false)
+    } throws: { error in
+      (error as! BPSTuneError).exitCode == 3
+        && "\(error)".contains("net.core.busy_poll: the kernel kept \"\" instead of 50")
+    }
+    #expect(s.kernel.get("/proc/sys/net/core/busy_read") == "0")
+  }
+
+  @Test func rollbackRefusesValuesChangedSinceUnlessForced() throws {
+    let s = Scenario()
+    _ = try Applier(executor: s.executor(KernelHost(root: s.kernel.root))).apply(
+      try s.profile(), skipUnsupported: false)
+    s.kernel.set("/proc/sys/net/core/busy_read", "7")  // someone else
+    let restorer = Restorer(executor: s.executor(KernelHost(root: s.kernel.root)))
+    let plan = restorer.plan(try #require(restorer.candidate()))
+    #expect {
+      try restorer.restore(plan, force: false)
+    } throws: { error in
+      (error as! BPSTuneError).exitCode == 2 && "\(error)".contains("net.core.busy_read is 7, bpstune set 50")
+    }
+    #expect(s.kernel.get("/proc/sys/net/core/busy_poll") == "50")  // nothing changed
+    _ = try restorer.restore(restorer.plan(try #require(restorer.candidate())), force: true)
+    #expect(s.kernel.get("/proc/sys/net/core/busy_read") == "0")
+  }
+
+  @Test func rollbacksWalkBackThroughAppliesAndCanBeUndone() throws {
+    let s = Scenario()
+    let first = try Applier(executor: s.executor(KernelHost(root: s.kernel.root))).apply(
+      try s.profile("[sysctl]\nnet.core.busy_read = 10\n"), skipUnsupported: false)
+    _ = try Applier(executor: s.executor(KernelHost(root: s.kernel.root))).apply(
+      try s.profile("[sysctl]\nnet.core.busy_read = 20\n"), skipUnsupported: false)
+    let restorer = Restorer(executor: s.executor(KernelHost(root: s.kernel.root)))
+    _ = try restorer.restore(restorer.plan(try #require(restorer.candidate())), force: false)
+    #expect(s.kernel.get("/proc/sys/net/core/busy_read") == "10")
+    #expect(restorer.candidate()?.id == first.snapshot?.id)
+    let undoFirst = try restorer.restore(restorer.plan(try #require(restorer.candidate())), force: false)
+    #expect(s.kernel.get("/proc/sys/net/core/busy_read") == "0")
+    #expect(restorer.candidate() == nil)
+    // Restoring the rollback's own snapshot re-applies what it undid.
+    _ = try restorer.restore(restorer.plan(undoFirst), force: false)
+    #expect(s.kernel.get("/proc/sys/net/core/busy_read") == "10")
+    #expect(restorer.candidate()?.id == first.snapshot?.id)
+  }
+
+  @Test func anInterruptedApplyIsEnoughToRestore() throws {
+    let s = Scenario()
+    let host = KernelHost(root: s.kernel.root)
+    var writes = 0
+    struct Crash: Error {}
+    // Simulate a crash after 4 writes: the snapshot stays in progress, no undo runs.
+    let executor = s.executor(host)
+    let plan = try Planner().plan(try s.profile(), on: host)
+    var snapshot = executor.newSnapshot(
+      .apply, profile: "p", restores: nil,
+      entries: plan.changes.map {
+        Snapshot.Entry(
+          setting: $0.id, semantics: $0.target.semantics, phase: $0.target.phase, before: $0.current!,
+          after: $0.target.desired)
+      })
+    try executor.store.prepare()
+    try executor.store.save(snapshot)
+    for entry in snapshot.entries where writes < 4 {
+      try KnobRegistry.knob(forKind: entry.setting.kind)!.write(entry.setting, entry.after, on: host)
+      writes += 1
+    }
+    snapshot = try executor.store.load(snapshot.id)
+    #expect(snapshot.status == .inProgress)
+    #expect(StateReport.state(of: snapshot, undone: [], lockHeld: false) == "interrupted")
+    let restorer = Restorer(executor: s.executor(KernelHost(root: s.kernel.root)))
+    #expect(restorer.candidate()?.id == snapshot.id)
+    _ = try restorer.restore(restorer.plan(snapshot), force: false)
+    #expect(s.kernel.get("/proc/sys/net/core/busy_read") == "0")
+    #expect(s.kernel.get("/sys/devices/virtual/workqueue/cpumask") == "f")
+  }
+}

@@ -1,0 +1,98 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import BPSTune
+
+@Suite struct SnapshotStoreTests {
+  let state = TemporaryDirectory("bpstune-state")
+  var store: SnapshotStore { SnapshotStore(stateDirectory: state.path + "/st") }
+
+  func sample(_ entries: [Snapshot.Entry]? = nil) -> Snapshot {
+    Snapshot(
+      schema: 1, id: store.newID(.apply), operation: .apply, profile: "p", restores: nil,
+      created: SnapshotStore.timestamp(), finished: nil, status: .inProgress, pid: 1, hostname: "h", kernel: "k",
+      entries: entries ?? [
+        .init(
+          setting: SettingID(kind: "sysctl", key: "net.core.busy_read"), semantics: .integer, phase: .system,
+          before: "0", after: "50")
+      ], leftChanged: nil)
+  }
+
+  func mode(_ path: String) -> Int {
+    (try! FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as! NSNumber).intValue
+  }
+
+  @Test func snapshotsAre0600FilesIn0700Directories() throws {
+    try store.prepare()
+    let s = sample()
+    try store.save(s)
+    #expect(mode(store.stateDirectory) == 0o700)
+    #expect(mode(store.snapshotDirectory) == 0o700)
+    #expect(mode(store.path(of: s.id)) == 0o600)
+    #expect(try store.load(s.id) == s)
+  }
+
+  @Test func refusesGroupWritableForeignOwnedAndSymlinkedSnapshots() throws {
+    try store.prepare()
+    let s = sample()
+    try store.save(s)
+    let file = store.path(of: s.id)
+    chmod(file, 0o620)
+    #expect { try store.load(s.id) } throws: { "\($0)".contains("writable by group or others") }
+    chmod(file, 0o600)
+    if geteuid() == 0 {
+      chown(file, 4242, 4242)
+      #expect { try store.load(s.id) } throws: { "\($0)".contains("owned by uid 4242") }
+      chown(file, 0, 0)
+    }
+    try FileManager.default.createSymbolicLink(atPath: store.path(of: "link"), withDestinationPath: file)
+    #expect { try store.load("link") } throws: { "\($0)".contains("symlink") }
+    #expect { try store.load("../../etc/passwd") } throws: { "\($0)".contains("not a snapshot id") }
+  }
+
+  /// Snapshots edited to point at other files, or damaged, are refused with exit 2.
+  @Test(arguments: [
+    ("{", "not valid JSON"),
+    ("{\"schema\": 2}", "missing field"),
+    ("[]", "wrong type"),
+  ])
+  func refusesDamagedSnapshots(text: String, message: String) throws {
+    #expect {
+      try SnapshotStore.decode(Array(text.utf8), path: "x", expectedID: nil)
+    } throws: { e in (e as! BPSTuneError).exitCode == 2 && "\(e)".contains(message) }
+  }
+
+  @Test(arguments: [
+    SettingID(kind: "sysctl", key: "net/../../../etc/shadow"), SettingID(kind: "sysfs", key: "/etc/passwd"),
+    SettingID(kind: "sysfs", key: "class/net/../../../../etc/passwd"),
+    SettingID(kind: "netdev", interface: "../x", key: "threaded"),
+    SettingID(kind: "netdev", interface: "eth0", queue: "rx-../../x", key: "rps-cpus"),
+    SettingID(kind: "shell", key: "rm"),
+    SettingID(kind: "netdev", interface: "eth0", key: "rps-cpus"),
+  ])
+  func refusesSnapshotsNamingSettingsOutsideItsTrees(setting: SettingID) throws {
+    let s = sample([.init(setting: setting, semantics: .integer, phase: .system, before: "0", after: "1")])
+    let bytes = Array(try JSONEncoder().encode(s))
+    #expect { try SnapshotStore.decode(bytes, path: "x", expectedID: nil) } throws: { e in
+      (e as! BPSTuneError).exitCode == 2
+    }
+  }
+
+  @Test func aSnapshotWhoseIdDoesNotMatchItsFileIsRefused() throws {
+    try store.prepare()
+    let s = sample()
+    try store.save(s)
+    try FileManager.default.copyItem(atPath: store.path(of: s.id), toPath: store.path(of: "other"))
+    #expect { try store.load("other") } throws: { "\($0)".contains("does not match its file name") }
+  }
+
+  @Test func theLockIsExclusive() throws {
+    try store.prepare()
+    let held = try store.lock(timeout: 0)
+    #expect(store.isLocked())
+    #expect { try store.lock(timeout: 0) } throws: { "\($0)".contains("another bpstune run (pid \(getpid()))") }
+    held.release()
+    #expect(!store.isLocked())
+  }
+}

@@ -1,0 +1,122 @@
+import Foundation
+
+/// A directory removed when the value goes away.
+public final class TemporaryDirectory: @unchecked Sendable {
+  public let path: String
+
+  public init(_ prefix: String = "bpstune-test") {
+    var template = Array("\(NSTemporaryDirectory())/\(prefix).XXXXXX".utf8CString)
+    let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+    precondition(made != nil, "mkdtemp failed")
+    path = String(cString: template.withUnsafeBufferPointer { $0.baseAddress! })
+  }
+
+  /// Writes a file (creating parent directories) and returns its path.
+  @discardableResult
+  public func write(_ relative: String, _ content: String, mode: Int = 0o644) -> String {
+    let full = path + "/" + relative
+    try! FileManager.default.createDirectory(
+      atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+    try! content.write(toFile: full, atomically: false, encoding: .utf8)
+    chmod(full, mode_t(mode))
+    return full
+  }
+
+  public func read(_ relative: String) -> String? {
+    try? String(contentsOfFile: path + "/" + relative, encoding: .utf8)
+  }
+
+  deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// A fake kernel: a temporary root laid out like /proc and /sys.
+public final class FakeKernel: @unchecked Sendable {
+  public let dir = TemporaryDirectory("bpstune-root")
+  public var root: String { dir.path }
+
+  public init(cpus: String = "0-3") {
+    set("/sys/devices/system/cpu/online", cpus)
+    set("/sys/devices/system/cpu/possible", cpus)
+  }
+
+  /// Writes a kernel file's value (with the trailing newline the kernel prints).
+  public func set(_ kernelPath: String, _ value: String) {
+    dir.write(String(kernelPath.dropFirst()), value + "\n")
+  }
+
+  public func get(_ kernelPath: String) -> String? {
+    dir.read(String(kernelPath.dropFirst())).map { $0.hasSuffix("\n") ? String($0.dropLast()) : $0 }
+  }
+
+  /// An interface with device files and `rx`/`tx` queues.
+  public func addInterface(_ name: String, rx: Int = 1, tx: Int = 1) {
+    set("/sys/class/net/\(name)/threaded", "0")
+    set("/sys/class/net/\(name)/napi_defer_hard_irqs", "0")
+    set("/sys/class/net/\(name)/gro_flush_timeout", "0")
+    for q in 0..<rx {
+      set("/sys/class/net/\(name)/queues/rx-\(q)/rps_cpus", "0")
+      set("/sys/class/net/\(name)/queues/rx-\(q)/rps_flow_cnt", "0")
+    }
+    for q in 0..<tx { set("/sys/class/net/\(name)/queues/tx-\(q)/xps_cpus", "0") }
+  }
+}
+
+/// A finished subprocess.
+public struct Finished: Sendable, CustomStringConvertible {
+  public var status: Int32
+  public var stdout: String
+  public var stderr: String
+
+  public var description: String { "exit \(status)\nstdout:\n\(stdout)\nstderr:\n\(stderr)" }
+}
+
+/// Runs programs for tests (the product itself never does).
+public enum Run {
+  @discardableResult
+  public static func command(_ arguments: [String], environment: [String: String] = [:], cwd: String? = nil) -> Finished
+  {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    env["NO_COLOR"] = "1"
+    env.merge(environment) { _, new in new }
+    process.environment = env
+    if let cwd { process.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = FileHandle.nullDevice
+    do { try process.run() } catch { return Finished(status: 127, stdout: "", stderr: "\(error)") }
+    // Read both pipes while the process runs, so a full pipe cannot block it.
+    let group = DispatchGroup()
+    nonisolated(unsafe) var outData = Data()
+    nonisolated(unsafe) var errData = Data()
+    group.enter()
+    DispatchQueue.global().async {
+      outData = out.fileHandleForReading.readDataToEndOfFile()
+      group.leave()
+    }
+    errData = err.fileHandleForReading.readDataToEndOfFile()
+    group.wait()
+    process.waitUntilExit()
+    return Finished(
+      status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+      stderr: String(decoding: errData, as: UTF8.self))
+  }
+
+  /// The bpstune binary built from this checkout (`swift build` before `swift test`).
+  public static var bpstune: String {
+    var path = #filePath
+    for _ in 0..<3 { path = (path as NSString).deletingLastPathComponent }
+    return path + "/.build/debug/bpstune"
+  }
+
+  /// The checkout's profiles/ directory.
+  public static var profiles: String {
+    var path = #filePath
+    for _ in 0..<3 { path = (path as NSString).deletingLastPathComponent }
+    return path + "/profiles"
+  }
+}

@@ -1,0 +1,72 @@
+import Foundation
+
+/// A network namespace with one veth pair, made with iproute2 and removed when the value goes
+/// away (also when the test fails). Names start with "bpst-" so `make clean-netns` finds
+/// anything a killed run left behind.
+public final class NetworkNamespace: @unchecked Sendable {
+  public let name: String
+  /// The veth ends inside the namespace.
+  public let a: String
+  public let b: String
+  nonisolated(unsafe) private static var counter = 0
+  private static let lock = NSLock()
+
+  public init(gro: Bool = false, queues: Int = 1) throws {
+    let n: Int = NetworkNamespace.lock.withLock {
+      NetworkNamespace.counter += 1
+      return NetworkNamespace.counter
+    }
+    name = "bpst-\(getpid())-\(n)"
+    a = "vA\(n)"
+    b = "vB\(n)"
+    try Self.check(Run.command(["ip", "netns", "add", name]))
+    do {
+      try exec([
+        "ip", "link", "add", a, "numtxqueues", "\(queues)", "numrxqueues", "\(queues)", "type", "veth", "peer", "name",
+        b, "numtxqueues", "\(queues)", "numrxqueues", "\(queues)",
+      ])
+      try exec(["ip", "link", "set", a, "up"])
+      try exec(["ip", "link", "set", b, "up"])
+      if gro {
+        try exec(["ethtool", "-K", a, "gro", "on"])
+        try exec(["ethtool", "-K", b, "gro", "on"])
+      }
+    } catch {
+      Run.command(["ip", "netns", "del", name])
+      throw error
+    }
+  }
+
+  public struct Failure: Error, CustomStringConvertible {
+    public var description: String
+  }
+
+  static func check(_ f: Finished) throws {
+    if f.status != 0 { throw Failure(description: f.description) }
+  }
+
+  /// Runs a command inside the namespace (`ip netns exec`, which also mounts its /sys).
+  @discardableResult
+  public func run(_ arguments: [String], environment: [String: String] = [:]) -> Finished {
+    Run.command(["ip", "netns", "exec", name] + arguments, environment: environment)
+  }
+
+  public func exec(_ arguments: [String]) throws {
+    try Self.check(run(arguments))
+  }
+
+  /// A kernel file read with cat inside the namespace: independent of bpstune.
+  public func cat(_ path: String) -> String {
+    run(["cat", path]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+  }
+
+  /// Runs bpstune inside the namespace.
+  @discardableResult
+  public func bpstune(_ arguments: [String], stateDir: String) -> Finished {
+    run([Run.bpstune] + arguments + ["--state-dir", stateDir, "--no-color"])
+  }
+
+  deinit {
+    Run.command(["ip", "netns", "del", name])
+  }
+}
