@@ -15,9 +15,13 @@ public final class TemporaryDirectory: @unchecked Sendable {
   @discardableResult
   public func write(_ relative: String, _ content: String, mode: Int = 0o644) -> String {
     let full = path + "/" + relative
-    try! FileManager.default.createDirectory(
-      atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-    try! content.write(toFile: full, atomically: false, encoding: .utf8)
+    do {
+      try FileManager.default.createDirectory(
+        atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+      try content.write(toFile: full, atomically: false, encoding: .utf8)
+    } catch {
+      preconditionFailure("cannot write test file \(full): \(error)")
+    }
     chmod(full, mode_t(mode))
     return full
   }
