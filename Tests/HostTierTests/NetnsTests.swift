@@ -1,0 +1,219 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Real-kernel tests: bpstune runs inside a fresh network namespace (`ip netns exec`) on a
+/// veth pair; every value is checked with `cat` inside the namespace, the kthread with ps,
+/// the write order with strace, the lock with flock(1). Every namespace is removed when its
+/// test ends, also on failure.
+@Suite(.enabled(if: geteuid() == 0, "the host tier needs root for network namespaces"))
+struct NetnsTests {
+  let work = TemporaryDirectory("bpstune-host")
+  var state: String { work.path + "/state" }
+
+  func profile(_ text: String) -> String { work.write("t.profile", text) }
+
+  @Test func applyThenRollbackRestoresSomaxconnAndRPSAndTheSnapshotIsDurableFirst() throws {
+    let ns = try NetworkNamespace()
+    let rps = "/sys/class/net/\(ns.a)/queues/rx-0/rps_cpus"
+    let somaxconn0 = ns.cat("/proc/sys/net/core/somaxconn")
+    let rps0 = ns.cat(rps)
+    #expect(somaxconn0 == "4096")
+    let p = profile(
+      """
+      [sysctl]
+      net.core.somaxconn = 1024
+      [[interface]]
+      name = "\(ns.a)"
+      rps-cpus = "0-1"
+      """)
+    let log = work.path + "/strace.log"
+    let apply = ns.run([
+      "strace", "-f", "-qq", "-o", log, "-e", "trace=openat,rename,renameat,renameat2,fsync,write", Run.bpstune, "apply", p,
+      "--state-dir", state, "--no-color",
+    ])
+    #expect(apply.status == 0, "\(apply)")
+    #expect(ns.cat("/proc/sys/net/core/somaxconn") == "1024")
+    #expect(ns.cat(rps) == "3")
+
+    // strace: the snapshot was written, fsynced, renamed into place and its directory fsynced
+    // before the first kernel file was opened for writing.
+    let lines = (try String(contentsOfFile: log, encoding: .utf8)).split(separator: "\n").map(String.init)
+    let firstKernelWrite = try #require(
+      lines.firstIndex { $0.contains("openat(") && ($0.contains("\"/proc/sys/") || $0.contains("\"/sys/")) && $0.contains("O_WRONLY") })
+    let rename = try #require(lines.firstIndex { $0.contains("rename") && $0.contains("/snapshots/") && $0.contains(".json\"") })
+    let tmpOpen = try #require(lines.firstIndex { $0.contains("openat(") && $0.contains(".json.tmp-") && $0.contains("O_EXCL") })
+    #expect(tmpOpen < rename && rename < firstKernelWrite)
+    #expect(lines[tmpOpen..<rename].contains { $0.contains("fsync(") })
+    #expect(lines[rename..<firstKernelWrite].contains { $0.contains("fsync(") })
+
+    // The snapshot on disk records both values as they were.
+    let snapshots = try FileManager.default.contentsOfDirectory(atPath: state + "/snapshots")
+    #expect(snapshots.count == 1)
+    let json = try String(contentsOfFile: state + "/snapshots/" + snapshots[0], encoding: .utf8)
+    #expect(json.contains("\"before\" : \"4096\"") && json.contains("\"status\" : \"complete\""))
+
+    let rollback = ns.bpstune(["rollback"], stateDir: state)
+    #expect(rollback.status == 0, "\(rollback)")
+    #expect(ns.cat("/proc/sys/net/core/somaxconn") == somaxconn0)
+    #expect(ns.cat(rps) == rps0)
+    let again = ns.bpstune(["rollback"], stateDir: state)
+    #expect(again.status == 0 && again.stdout.contains("nothing to roll back"), "\(again)")
+  }
+
+  @Test func deviceAndQueueSettingsOfAVethWithNAPIs() throws {
+    let ns = try NetworkNamespace(gro: true, queues: 2)
+    let dev = "/sys/class/net/\(ns.a)"
+    let files = [
+      "threaded", "napi_defer_hard_irqs", "gro_flush_timeout", "queues/rx-0/rps_flow_cnt", "queues/rx-1/rps_flow_cnt",
+      "queues/tx-0/xps_cpus", "queues/tx-1/xps_cpus", "queues/rx-0/rps_cpus", "queues/rx-1/rps_cpus",
+    ]
+    let before = files.map { ns.cat("\(dev)/\($0)") }
+    let p = profile(
+      """
+      [[interface]]
+      name = "\(ns.a)"
+      threaded = true
+      napi-defer-hard-irqs = 100
+      gro-flush-timeout = "15us"
+      rps-flow-cnt = 100
+      xps-cpus = "1"
+      rps-cpus = "@online"
+      """)
+    let diff = ns.bpstune(["diff", p], stateDir: state)
+    #expect(diff.status == 1, "\(diff)")
+    #expect(diff.stdout.contains("rx-1 rps-flow-cnt") && diff.stdout.contains("0 -> 128"))
+    #expect(diff.stdout.contains("the kernel rounds 100 up to 128"))
+
+    let apply = ns.bpstune(["apply", p], stateDir: state)
+    #expect(apply.status == 0, "\(apply)")
+    #expect(ns.cat("\(dev)/threaded") == "1")
+    #expect(ns.cat("\(dev)/napi_defer_hard_irqs") == "100")
+    #expect(ns.cat("\(dev)/gro_flush_timeout") == "15000")
+    #expect(ns.cat("\(dev)/queues/rx-1/rps_flow_cnt") == "128")
+    #expect(ns.cat("\(dev)/queues/tx-1/xps_cpus") == "2")
+    #expect(ns.cat("\(dev)/queues/rx-0/rps_cpus") == "3")
+    // threaded=1 started NAPI kthreads for the veth.
+    #expect(Run.command(["ps", "-e", "-o", "comm="]).stdout.contains("napi/\(ns.a)-"))
+
+    let verify = ns.bpstune(["verify", p, "--format", "json"], stateDir: state)
+    #expect(verify.status == 0, "\(verify)")
+    let doc = try JSONSerialization.jsonObject(with: Data(verify.stdout.utf8)) as? [String: Any]
+    #expect(doc?["schema"] as? Int == 1 && doc?["match"] as? Bool == true)
+
+    let rollback = ns.bpstune(["rollback"], stateDir: state)
+    #expect(rollback.status == 0, "\(rollback)")
+    #expect(files.map { ns.cat("\(dev)/\($0)") } == before)
+    #expect(ns.bpstune(["verify", p], stateDir: state).status == 1)
+  }
+
+  @Test func aValueTheKernelRefusesUndoesEverythingWithExit3() throws {
+    // threaded on a veth without GRO has no NAPI: the kernel answers EOPNOTSUPP.
+    let ns = try NetworkNamespace(gro: false)
+    let p = profile(
+      """
+      [sysctl]
+      net.core.somaxconn = 777
+      [[interface]]
+      name = "\(ns.a)"
+      napi-defer-hard-irqs = 5
+      threaded = true
+      """)
+    let apply = ns.bpstune(["apply", p], stateDir: state)
+    #expect(apply.status == 3, "\(apply)")
+    #expect(apply.stderr.split(separator: "\n").count == 1)
+    #expect(apply.stderr.contains("\(ns.a) threaded: the kernel refused 1: Operation not supported (EOPNOTSUPP)"))
+    #expect(ns.cat("/proc/sys/net/core/somaxconn") == "4096")
+    #expect(ns.cat("/sys/class/net/\(ns.a)/napi_defer_hard_irqs") == "0")
+    let list = ns.bpstune(["snapshots", "list"], stateDir: state)
+    #expect(list.stdout.contains("undone"), "\(list)")
+  }
+
+  @Test func rollbackRefusesAValueChangedSinceAndForceRestoresIt() throws {
+    let ns = try NetworkNamespace()
+    let p = profile("[sysctl]\nnet.core.somaxconn = 1024\n")
+    #expect(ns.bpstune(["apply", p], stateDir: state).status == 0)
+    ns.run(["sh", "-c", "echo 2000 > /proc/sys/net/core/somaxconn"])
+    let refused = ns.bpstune(["rollback"], stateDir: state)
+    #expect(refused.status == 2, "\(refused)")
+    #expect(refused.stderr.contains("net.core.somaxconn is 2000, bpstune set 1024"))
+    #expect(ns.cat("/proc/sys/net/core/somaxconn") == "2000")
+    let forced = ns.bpstune(["rollback", "--force"], stateDir: state)
+    #expect(forced.status == 0, "\(forced)")
+    #expect(ns.cat("/proc/sys/net/core/somaxconn") == "4096")
+  }
+
+  @Test func aSecondRunWaitsForTheLockThenFails() throws {
+    let ns = try NetworkNamespace()
+    let p = profile("[sysctl]\nnet.core.somaxconn = 1024\n")
+    #expect(ns.bpstune(["diff", p], stateDir: state).status == 1)
+    try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+    chmod(state, 0o700)
+    // flock(1) holds the lock as another bpstune run would.
+    let holder = Process()
+    holder.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
+    holder.arguments = ["-x", state + "/lock", "sleep", "5"]
+    try holder.run()
+    defer { holder.terminate() }
+    Thread.sleep(forTimeInterval: 0.5)
+    let blocked = ns.run([Run.bpstune, "apply", p, "--state-dir", state, "--lock-timeout", "1"])
+    #expect(blocked.status == 2, "\(blocked)")
+    #expect(blocked.stderr.contains("another bpstune run") && blocked.stderr.contains("waiting up to 1s"))
+    #expect(ns.cat("/proc/sys/net/core/somaxconn") == "4096")
+  }
+
+  @Test func malformedInputChangesNothingAndExits2() throws {
+    let ns = try NetworkNamespace()
+    let cases = [
+      "[sysctl]\nnet.core.somaxconn = 1024\nnet.core.busy_read = \"lots\"\n",
+      "[sysctl]\nnet.core.somaxconn = 1024\n[[interface]]\nname = \"nosuchif0\"\nthreaded = true\n",
+      "[sysctl]\nnet.core.somaxconn = 1024\n[sysfs]\n\"../etc/hostname\" = \"x\"\n",
+      "[sysctl]\nnet.core.somaxconn = 1024\n[[interface]]\nname = \"\(ns.a)\"\nrps-cpus = \"0-63\"\n",
+    ]
+    for text in cases {
+      let r = ns.bpstune(["apply", profile(text)], stateDir: state)
+      #expect(r.status == 2, "\(text): \(r)")
+      #expect(r.stderr.split(separator: "\n").count == 1, "\(r)")
+      #expect(ns.cat("/proc/sys/net/core/somaxconn") == "4096")
+    }
+    // busy_read does not exist in a netns: unsupported, refused without --skip-unsupported.
+    let unsupported = profile("[sysctl]\nnet.core.somaxconn = 1024\nnet.core.busy_read = 50\n")
+    let refused = ns.bpstune(["apply", unsupported], stateDir: state)
+    #expect(refused.status == 2 && refused.stderr.contains("net.core.busy_read"), "\(refused)")
+    #expect(ns.cat("/proc/sys/net/core/somaxconn") == "4096")
+    let skipped = ns.bpstune(["apply", unsupported, "--skip-unsupported"], stateDir: state)
+    #expect(skipped.status == 0 && skipped.stdout.contains("skipped (unsupported): net.core.busy_read"), "\(skipped)")
+    #expect(ns.cat("/proc/sys/net/core/somaxconn") == "1024")
+    #expect(ns.bpstune(["rollback"], stateDir: state).status == 0)
+    #expect(ns.cat("/proc/sys/net/core/somaxconn") == "4096")
+    // Command-line mistakes are exit 2 too.
+    #expect(ns.bpstune(["apply", unsupported, "--bogus"], stateDir: state).status == 2)
+    #expect(ns.bpstune(["diff", unsupported, "--set", "novalue"], stateDir: state).status == 2)
+  }
+}
+
+/// Read-only on the real host: the README's first command.
+@Suite struct HostReadOnlyTests {
+  @Test func diffOfHFTShowsBusyReadAndExits1() throws {
+    let current = try String(contentsOfFile: "/proc/sys/net/core/busy_read", encoding: .utf8)
+      .trimmingCharacters(in: .whitespacesAndNewlines)
+    let state = TemporaryDirectory("bpstune-ro")
+    let r = Run.command([Run.bpstune, "diff", "hft", "--state-dir", state.path + "/s"])
+    if current == "50" {
+      #expect(r.status == 0 || r.stdout.contains("= net.core.busy_read"))
+    } else {
+      #expect(r.status == 1, "\(r)")
+      #expect(r.stdout.contains("net.core.busy_read") && r.stdout.contains("\(current) -> 50"), "\(r)")
+    }
+    // diff changes nothing and writes no state.
+    #expect(!FileManager.default.fileExists(atPath: state.path + "/s"))
+    #expect(try String(contentsOfFile: "/proc/sys/net/core/busy_read", encoding: .utf8).hasPrefix(current))
+  }
+
+  @Test func jsonOutputHasSchema1() throws {
+    let r = Run.command([Run.bpstune, "diff", "hft", "--format", "json"])
+    let doc = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+    #expect(doc?["schema"] as? Int == 1)
+    #expect((doc?["settings"] as? [[String: Any]])?.contains { $0["name"] as? String == "net.core.busy_read" } == true)
+  }
+}
