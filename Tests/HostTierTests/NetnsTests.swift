@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Real-kernel tests: bpstune runs inside a fresh network namespace (`ip netns exec`) on a
 /// veth pair; every value is checked with `cat` inside the namespace, the kthread with ps,
@@ -29,7 +29,8 @@ struct NetnsTests {
       """)
     let log = work.path + "/strace.log"
     let apply = ns.run([
-      "strace", "-f", "-qq", "-o", log, "-e", "trace=openat,rename,renameat,renameat2,fsync,write", Run.bpstune, "apply", p,
+      "strace", "-f", "-qq", "-o", log, "-e", "trace=openat,rename,renameat,renameat2,fsync,write", Run.bpstune,
+      "apply", p,
       "--state-dir", state, "--no-color",
     ])
     #expect(apply.status == 0, "\(apply)")
@@ -40,9 +41,13 @@ struct NetnsTests {
     // before the first kernel file was opened for writing.
     let lines = (try String(contentsOfFile: log, encoding: .utf8)).split(separator: "\n").map(String.init)
     let firstKernelWrite = try #require(
-      lines.firstIndex { $0.contains("openat(") && ($0.contains("\"/proc/sys/") || $0.contains("\"/sys/")) && $0.contains("O_WRONLY") })
-    let rename = try #require(lines.firstIndex { $0.contains("rename") && $0.contains("/snapshots/") && $0.contains(".json\"") })
-    let tmpOpen = try #require(lines.firstIndex { $0.contains("openat(") && $0.contains(".json.tmp-") && $0.contains("O_EXCL") })
+      lines.firstIndex {
+        $0.contains("openat(") && ($0.contains("\"/proc/sys/") || $0.contains("\"/sys/")) && $0.contains("O_WRONLY")
+      })
+    let rename = try #require(
+      lines.firstIndex { $0.contains("rename") && $0.contains("/snapshots/") && $0.contains(".json\"") })
+    let tmpOpen = try #require(
+      lines.firstIndex { $0.contains("openat(") && $0.contains(".json.tmp-") && $0.contains("O_EXCL") })
     #expect(tmpOpen < rename && rename < firstKernelWrite)
     #expect(lines[tmpOpen..<rename].contains { $0.contains("fsync(") })
     #expect(lines[rename..<firstKernelWrite].contains { $0.contains("fsync(") })

@@ -153,9 +153,9 @@ public enum Syscalls {
   public static func fileStatus(_ path: String, followLinks: Bool = false) throws -> Stat? {
     do {
       return try Stat(FilePath(path), followTargetSymlink: followLinks, retryOnInterrupt: true)
-    } catch let e as Errno {
-      if e == .noSuchFileOrDirectory || e == .notDirectory { return nil }
-      throw SystemError("stat", path, e)
+    } catch {
+      if error == .noSuchFileOrDirectory || error == .notDirectory { return nil }
+      throw SystemError("stat", path, error)
     }
   }
 
