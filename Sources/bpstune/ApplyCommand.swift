@@ -40,6 +40,7 @@ struct ApplyCommand: ParsableCommand {
     defer { lock.release() }
     let outcome = try Applier(executor: global.executor(host)).apply(profile, skipUnsupported: skipUnsupported)
     let skipped = outcome.skipped.map { "\($0.id): \($0.reason ?? "")" }
+    if let snapshot = outcome.snapshot { Output.warnIfUnrecorded(snapshot) }
     if format == .json {
       print(PlanReport.json(outcome.plan, command: "apply", snapshot: outcome.snapshot?.id, skipped: skipped))
       return

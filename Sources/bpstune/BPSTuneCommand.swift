@@ -53,6 +53,15 @@ enum Output {
     Syscalls.writeStandardError("bpstune: \(line)\n")
   }
 
+  /// Every change was made but the snapshot could not be marked complete.
+  static func warnIfUnrecorded(_ snapshot: Snapshot) {
+    if snapshot.status == .inProgress {
+      error(
+        "warning: could not record completion in snapshot \(snapshot.id); it shows as interrupted and still restores with rollback"
+      )
+    }
+  }
+
   static func note(_ line: String) {
     Syscalls.writeStandardError("\(line)\n")
   }

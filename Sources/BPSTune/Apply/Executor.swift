@@ -21,7 +21,8 @@ public struct Executor {
     return knob
   }
 
-  /// Runs the entries of a snapshot that is already on disk (status in-progress).
+  /// Runs the entries of a snapshot that is already on disk (status in-progress). On success the
+  /// status is complete, or still in-progress when the completion could not be recorded.
   public func run(_ snapshot: inout Snapshot) throws(BPSTuneError) {
     var done: [Snapshot.Entry] = []
     var failure: (entry: Snapshot.Entry, message: String)?
@@ -48,9 +49,13 @@ public struct Executor {
       }
     }
     guard let failure else {
-      snapshot.status = .complete
-      snapshot.finished = SnapshotStore.timestamp()
-      try store.save(snapshot)
+      // Every change is made. If recording completion fails, the snapshot on disk stays
+      // in-progress: shown as interrupted, still a full record for rollback. Reporting exit 2
+      // ("nothing was changed") here would be false, so the status stays in-progress instead.
+      var done = snapshot
+      done.status = .complete
+      done.finished = SnapshotStore.timestamp()
+      if (try? store.save(done)) != nil { snapshot = done }
       return
     }
     // The failed write may have half-happened; undo it too when it differs from before.

@@ -100,8 +100,6 @@ public struct CPUSet: Hashable, Sendable, CustomStringConvertible {
 
   public func intersection(_ other: CPUSet) -> CPUSet { CPUSet(cpus.intersection(other.cpus)) }
   public func subtracting(_ other: CPUSet) -> CPUSet { CPUSet(cpus.subtracting(other.cpus)) }
-  public func union(_ other: CPUSet) -> CPUSet { CPUSet(cpus.union(other.cpus)) }
-  public func isSubset(of other: CPUSet) -> Bool { cpus.isSubset(of: other.cpus) }
 }
 
 public enum CPUSetError: Error, Equatable, Sendable, CustomStringConvertible {

@@ -63,7 +63,7 @@ public struct ProfileLoader {
     }
     files.append(path)
     let table = try ProfileSource.parse(path)
-    var (own, includes) = try parseLayer(table, file: path)
+    let (own, includes) = try parseLayer(table, file: path)
     let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
     var merged = Layer()
     for (index, include) in includes.enumerated() {
@@ -76,7 +76,6 @@ public struct ProfileLoader {
       let included = try loadLayer(includePath, chain: chain + [identity], files: &files)
       merged = Self.merge(merged, over: included)
     }
-    own.description = own.description ?? nil
     return Self.merge(merged, over: own)
   }
 

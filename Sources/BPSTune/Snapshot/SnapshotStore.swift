@@ -260,11 +260,16 @@ public struct SnapshotStore: Sendable {
     }
   }
 
-  /// Whether another process holds the lock now.
+  /// Whether another process holds the lock now. Read-only: a missing lock file is not
+  /// created, and one this process cannot open counts as not held.
   public func isLocked() -> Bool {
-    guard let fd = try? Syscalls.lockFile(lockPath, wait: false) else { return true }
-    try? fd.close()
-    return false
+    do {
+      guard let fd = try Syscalls.lockFile(lockPath, wait: false, create: false) else { return true }
+      try? fd.close()
+      return false
+    } catch {
+      return false
+    }
   }
 }
 

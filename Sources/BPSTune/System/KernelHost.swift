@@ -96,7 +96,4 @@ public final class KernelHost {
       .filter { $0.hasPrefix(prefix + "-") }
       .sorted { (Int($0.dropFirst(prefix.count + 1)) ?? 0) < (Int($1.dropFirst(prefix.count + 1)) ?? 0) }
   }
-
-  /// uname(2) release of the running kernel (of the real host, whatever the root).
-  public var kernelRelease: String { Syscalls.uname().release }
 }

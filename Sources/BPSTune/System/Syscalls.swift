@@ -173,13 +173,14 @@ public enum Syscalls {
     if let slash = path.lastIndex(of: "/") { try syncDirectory(String(path[..<slash])) }
   }
 
-  /// Opens (creating, 0600) a lock file and takes an exclusive flock(2) on it. Returns nil
-  /// when another process holds it and `wait` is false.
-  public static func lockFile(_ path: String, wait: Bool) throws -> FileDescriptor? {
+  /// Opens (creating it 0600 when `create`) a lock file and takes an exclusive flock(2) on it.
+  /// Returns nil when another process holds it and `wait` is false.
+  public static func lockFile(_ path: String, wait: Bool, create: Bool = true) throws -> FileDescriptor? {
     let fd: FileDescriptor
     do {
       fd = try FileDescriptor.open(
-        FilePath(path), .readWrite, options: [.create, .closeOnExec], permissions: [.ownerReadWrite])
+        FilePath(path), .readWrite, options: create ? [.create, .closeOnExec] : [.closeOnExec],
+        permissions: create ? [.ownerReadWrite] : nil)
     } catch let e as Errno { throw SystemError("open", path, e) }
     while true {
       if flock(fd.rawValue, LOCK_EX | (wait ? 0 : LOCK_NB)) == 0 { return fd }
