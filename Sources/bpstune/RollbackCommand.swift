@@ -40,10 +40,7 @@ struct RollbackCommand: ParsableCommand {
     } else if let candidate = restorer.candidate() {
       source = candidate
     } else {
-      print(
-        format == .json
-          ? "{\n  \"command\" : \"rollback\",\n  \"schema\" : 1,\n  \"settings\" : [\n\n  ]\n}" : "nothing to roll back"
-      )
+      print(StateReport.nothingToRollBack(json: format == .json))
       return
     }
     let plan = restorer.plan(source)
@@ -54,6 +51,7 @@ struct RollbackCommand: ParsableCommand {
       return
     }
     let made = try restorer.restore(plan, force: force)
+    Output.warnIfUnrecorded(made)
     print(
       StateReport.rollback(
         plan, snapshot: made, dryRun: false, json: format == .json, style: global.style, quiet: global.quiet))

@@ -3,31 +3,26 @@ public enum PlanReport {
   public static func text(_ plan: Plan, style: TextStyle, quiet: Bool = false) -> String {
     var lines: [String] = []
     if !quiet {
-      for group in Grouping.groups(plan.entries, id: \.id) {
-        lines.append(style.bold(group.title))
-        let width = max(24, group.items.map { $0.id.localName.count }.max() ?? 0) + 2
-        for entry in group.items {
-          let name = TextStyle.pad(entry.id.localName, width)
-          let s = entry.target.semantics
-          var line: String
-          switch entry.status {
-          case .change:
-            line =
-              "  " + style.change("~ ") + name + "\(s.display(entry.current ?? "")) -> "
-              + style.change(s.display(entry.target.desired))
-          case .ok:
-            line = "  " + style.ok("= ") + name + s.display(entry.target.desired)
-          case .unsupported:
-            line = "  " + style.bad("! ") + name + style.bad("unsupported: \(entry.reason ?? "")")
-          }
-          if let note = entry.target.note, entry.status != .unsupported { line += style.dim("  (\(note))") }
-          lines.append(line)
+      lines += Grouping.lines(plan.entries, id: \.id, style: style) { entry, name in
+        let s = entry.target.semantics
+        switch entry.status {
+        case .change:
+          return style.change("~ ") + name + "\(s.display(entry.current ?? "")) -> "
+            + style.change(s.display(entry.target.desired)) + note(entry, style)
+        case .ok:
+          return style.ok("= ") + name + s.display(entry.target.desired) + note(entry, style)
+        case .unsupported:
+          return style.bad("! ") + name + style.bad("unsupported: \(entry.reason ?? "")")
         }
       }
       for warning in plan.warnings { lines.append(style.change("warning: ") + warning) }
     }
     lines.append(summary(plan))
     return lines.joined(separator: "\n")
+  }
+
+  private static func note(_ entry: PlanEntry, _ style: TextStyle) -> String {
+    entry.target.note.map { style.dim("  (\($0))") } ?? ""
   }
 
   public static func summary(_ plan: Plan) -> String {

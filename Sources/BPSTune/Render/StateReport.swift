@@ -38,14 +38,8 @@ public enum StateReport {
           }))
     }
     var lines = ["kernel \(Syscalls.uname().release)"]
-    for group in Grouping.groups(settings, id: \.id) {
-      lines.append(style.bold(group.title))
-      let width = max(24, group.items.map { $0.id.localName.count }.max() ?? 0) + 2
-      for s in group.items {
-        lines.append(
-          "  " + TextStyle.pad(s.id.localName, width)
-            + (s.value.map(s.semantics.display) ?? style.dim("(\(s.unavailable ?? "unavailable"))")))
-      }
+    lines += Grouping.lines(settings, id: \.id, style: style) { s, name in
+      name + (s.value.map(s.semantics.display) ?? style.dim("(\(s.unavailable ?? "unavailable"))"))
     }
     return lines.joined(separator: "\n")
   }
@@ -124,14 +118,8 @@ public enum StateReport {
       "  finished   \(s.finished ?? "-")", "  state      \(state)",
     ]
     for left in s.leftChanged ?? [] { lines.append("  " + style.bad("left changed: ") + left) }
-    for group in Grouping.groups(s.entries, id: \.setting) {
-      lines.append(style.bold(group.title))
-      let width = max(24, group.items.map { $0.setting.localName.count }.max() ?? 0) + 2
-      for e in group.items {
-        lines.append(
-          "  " + TextStyle.pad(e.setting.localName, width)
-            + "\(e.semantics.display(e.before)) -> \(e.semantics.display(e.after))")
-      }
+    lines += Grouping.lines(s.entries, id: \.setting, style: style) { e, name in
+      name + "\(e.semantics.display(e.before)) -> \(e.semantics.display(e.after))"
     }
     return lines.joined(separator: "\n")
   }
@@ -142,7 +130,7 @@ public enum StateReport {
     var schema = 1
     var command = "rollback"
     var dryRun: Bool
-    var restores: String
+    var restores: String?
     var snapshot: String?
     var settings: [RollbackItem]
 
@@ -165,6 +153,11 @@ public enum StateReport {
     }
   }
 
+  /// A plain `rollback` when every apply is undone already.
+  public static func nothingToRollBack(json: Bool) -> String {
+    json ? ReportJSON.encode(RollbackDocument(dryRun: false, settings: [])) : "nothing to roll back"
+  }
+
   public static func rollback(
     _ plan: Restorer.RestorePlan, snapshot: Snapshot?, dryRun: Bool, json: Bool, style: TextStyle, quiet: Bool
   ) -> String {
@@ -182,26 +175,19 @@ public enum StateReport {
     }
     var lines: [String] = []
     if !quiet {
-      for group in Grouping.groups(plan.items, id: \.entry.setting) {
-        lines.append(style.bold(group.title))
-        let width = max(24, group.items.map { $0.entry.setting.localName.count }.max() ?? 0) + 2
-        for item in group.items {
-          let s = item.entry.semantics
-          let name = TextStyle.pad(item.entry.setting.localName, width)
-          switch item.action {
-          case .restore:
-            lines.append(
-              "  " + style.change("~ ") + name + "\(s.display(item.current ?? "")) -> \(s.display(item.entry.before))")
-          case .alreadyRestored:
-            lines.append("  " + style.ok("= ") + name + s.display(item.entry.before))
-          case .conflict:
-            lines.append(
-              "  " + style.bad("! ") + name
-                + style.bad(
-                  "changed since: is \(s.display(item.current ?? "")), bpstune set \(s.display(item.entry.after))"))
-          case .unavailable:
-            lines.append("  " + style.bad("! ") + name + style.bad("cannot be read: \(item.reason ?? "")"))
-          }
+      lines += Grouping.lines(plan.items, id: \.entry.setting, style: style) { item, name in
+        let s = item.entry.semantics
+        switch item.action {
+        case .restore:
+          return style.change("~ ") + name + "\(s.display(item.current ?? "")) -> \(s.display(item.entry.before))"
+        case .alreadyRestored:
+          return style.ok("= ") + name + s.display(item.entry.before)
+        case .conflict:
+          return style.bad("! ") + name
+            + style.bad(
+              "changed since: is \(s.display(item.current ?? "")), bpstune set \(s.display(item.entry.after))")
+        case .unavailable:
+          return style.bad("! ") + name + style.bad("cannot be read: \(item.reason ?? "")")
         }
       }
     }

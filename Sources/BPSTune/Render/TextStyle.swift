@@ -34,16 +34,26 @@ enum ReportJSON {
   }
 }
 
-/// Lines grouped as users think of them: system-wide settings, then each interface.
+/// Settings listed as users think of them: "system", then "interface IF", each row starting
+/// with the setting's name padded to its group's width.
 enum Grouping {
-  static func groups<T>(_ items: [T], id: (T) -> SettingID) -> [(title: String, items: [T])] {
+  static func lines<T>(
+    _ items: [T], id: (T) -> SettingID, style: TextStyle, row: (_ item: T, _ paddedName: String) -> String
+  ) -> [String] {
     var order: [String] = []
-    var map: [String: [T]] = [:]
+    var groups: [String: [T]] = [:]
     for item in items {
       let title = id(item).interface.map { "interface \($0)" } ?? "system"
-      if map[title] == nil { order.append(title) }
-      map[title, default: []].append(item)
+      if groups[title] == nil { order.append(title) }
+      groups[title, default: []].append(item)
     }
-    return order.map { ($0, map[$0]!) }
+    var lines: [String] = []
+    for title in order {
+      let members = groups[title]!
+      let width = max(24, members.map { id($0).localName.count }.max() ?? 0) + 2
+      lines.append(style.bold(title))
+      lines += members.map { "  " + row($0, TextStyle.pad(id($0).localName, width)) }
+    }
+    return lines
   }
 }

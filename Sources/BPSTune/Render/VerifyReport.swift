@@ -53,23 +53,15 @@ public enum VerifyReport {
     let unsupported = rs.filter { !$0.supported }.count
     switch format {
     case .text:
-      var lines: [String] = []
-      for group in Grouping.groups(plan.entries, id: \.id) {
-        lines.append(style.bold(group.title))
-        let width = max(24, group.items.map { $0.id.localName.count }.max() ?? 0) + 2
-        for e in group.items {
-          let s = e.target.semantics
-          let name = TextStyle.pad(e.id.localName, width)
-          switch e.status {
-          case .ok: lines.append("  " + style.ok("ok     ") + name + s.display(e.target.desired))
-          case .change:
-            lines.append(
-              "  " + style.bad("DRIFT  ") + name + "expected \(s.display(e.target.desired)), actual "
-                + s.display(e.current ?? ""))
-          case .unsupported:
-            lines.append(
-              "  " + style.change("unsup  ") + name + "expected \(s.display(e.target.desired)); \(e.reason ?? "")")
-          }
+      var lines = Grouping.lines(plan.entries, id: \.id, style: style) { e, name in
+        let s = e.target.semantics
+        switch e.status {
+        case .ok: return style.ok("ok     ") + name + s.display(e.target.desired)
+        case .change:
+          return style.bad("DRIFT  ") + name
+            + "expected \(s.display(e.target.desired)), actual \(s.display(e.current ?? ""))"
+        case .unsupported:
+          return style.change("unsup  ") + name + "expected \(s.display(e.target.desired)); \(e.reason ?? "")"
         }
       }
       lines.append(
