@@ -37,6 +37,11 @@ struct Scenario {
     return try ProfileLoader(source: ProfileSource(searchPath: [profiles.path])).load("p")
   }
 
+  /// The error planning `text` on this kernel gives.
+  func planError(_ text: String) -> String? {
+    thrownText { try Planner().plan(try profile(text), on: KernelHost(root: kernel.root)) }
+  }
+
   func executor(_ host: KernelHost) -> Executor {
     Executor(host: host, knobs: KnobRegistry.standard, store: SnapshotStore(stateDirectory: state.path + "/s"))
   }
@@ -92,12 +97,9 @@ struct Scenario {
 
   @Test func aMissingInterfaceIsAnErrorAndAGlobMatchingNothingAWarning() throws {
     let s = Scenario()
-    #expect {
-      try Planner().plan(
-        try s.profile("[[interface]]\nname = \"eht0\"\nthreaded = 1\n"), on: KernelHost(root: s.kernel.root))
-    } throws: {
-      "\($0)".contains("interface eht0 does not exist on this host (did you mean eth0?)")
-    }
+    #expect(
+      s.planError("[[interface]]\nname = \"eht0\"\nthreaded = 1\n")?
+        .contains("interface eht0 does not exist on this host (did you mean eth0?)") == true)
     let plan = try Planner().plan(
       try s.profile("[[interface]]\nname = \"ens*\"\nthreaded = 1\n"), on: KernelHost(root: s.kernel.root))
     #expect(plan.warnings.count == 1)
@@ -106,12 +108,8 @@ struct Scenario {
 
   @Test func nonexistentCPUsAreRefusedBeforeApply() throws {
     let s = Scenario()
-    #expect {
-      try Planner().plan(
-        try s.profile("[[interface]]\nname = \"eth0\"\nrps-cpus = \"0-9\"\n"), on: KernelHost(root: s.kernel.root))
-    } throws: {
-      "\($0)".contains("CPU 4-9 does not exist")
-    }
+    #expect(
+      s.planError("[[interface]]\nname = \"eth0\"\nrps-cpus = \"0-9\"\n")?.contains("CPU 4-9 does not exist") == true)
   }
 
   @Test func sysfsSymlinksOutOfSysAreRefused() throws {
@@ -121,11 +119,7 @@ struct Scenario {
     try FileManager.default.createDirectory(atPath: s.kernel.root + "/sys/kernel", withIntermediateDirectories: true)
     try FileManager.default.createSymbolicLink(
       atPath: s.kernel.root + "/sys/kernel/evil", withDestinationPath: outside.path + "/secret")
-    #expect {
-      try Planner().plan(try s.profile("[sysfs]\n\"kernel/evil\" = \"y\"\n"), on: KernelHost(root: s.kernel.root))
-    } throws: {
-      "\($0)".contains("outside /sys")
-    }
+    #expect(s.planError("[sysfs]\n\"kernel/evil\" = \"y\"\n")?.contains("resolves to a file outside /sys") == true)
     #expect(outside.read("secret") == "x\n")
   }
 }
@@ -218,6 +212,29 @@ struct Scenario {
       (error as! BPSTuneError).exitCode == 3
         && "\(error)".contains("net.core.busy_poll: the kernel kept \"\" instead of 50")
     }
+    #expect(s.kernel.get("/proc/sys/net/core/busy_read") == "0")
+  }
+
+  @Test func aCompletionThatCannotBeRecordedLeavesARestorableInProgressSnapshot() throws {
+    let s = Scenario()
+    let host = KernelHost(root: s.kernel.root)
+    let executor = s.executor(host)
+    // After the snapshot is on disk, block the file the completion record would be written
+    // through (writeDurably creates PATH.tmp-PID with O_EXCL).
+    host.beforeWrite = { _ in
+      for result in executor.store.all() {
+        let path = executor.store.path(of: try result.get().id) + ".tmp-\(getpid())"
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+      }
+    }
+    let outcome = try Applier(executor: executor).apply(
+      try s.profile("[sysctl]\nnet.core.busy_read = 50\n"), skipUnsupported: false)
+    #expect(s.kernel.get("/proc/sys/net/core/busy_read") == "50")
+    #expect(outcome.snapshot?.status == .inProgress)
+    let onDisk = try executor.store.load(try #require(outcome.snapshot?.id))
+    #expect(onDisk.status == .inProgress)
+    let restorer = Restorer(executor: s.executor(KernelHost(root: s.kernel.root)))
+    _ = try restorer.restore(restorer.plan(try #require(restorer.candidate())), force: false)
     #expect(s.kernel.get("/proc/sys/net/core/busy_read") == "0")
   }
 

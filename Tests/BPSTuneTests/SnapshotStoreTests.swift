@@ -88,6 +88,11 @@ import Testing
     #expect { try store.load("other") } throws: { "\($0)".contains("does not match its file name") }
   }
 
+  @Test func probingTheLockCreatesNothing() {
+    #expect(!store.isLocked())
+    #expect(!FileManager.default.fileExists(atPath: store.stateDirectory))
+  }
+
   @Test func theLockIsExclusive() throws {
     try store.prepare()
     let held = try store.lock(timeout: 0)

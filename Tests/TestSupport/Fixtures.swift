@@ -124,3 +124,14 @@ public enum Run {
     return path + "/profiles"
   }
 }
+
+/// The one-line description of what `body` throws, or nil when it does not throw; so a test
+/// compares the message users see and shows it when the expectation fails.
+public func thrownText<T>(_ body: () throws -> T) -> String? {
+  do {
+    _ = try body()
+    return nil
+  } catch {
+    return "\(error)"
+  }
+}
