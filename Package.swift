@@ -27,8 +27,11 @@ let package = Package(
       dependencies: [
         .product(name: "SystemPackage", package: "swift-system"),
         .product(name: "TOMLKit", package: "TOMLKit"),
+        "CLinux",
       ]
     ),
+    // The kernel's uapi headers (linux/ethtool.h, linux/sockios.h) as a Swift module.
+    .systemLibrary(name: "CLinux", path: "Sources/CLinux"),
     // Fixtures shared by the test suites: temporary trees, subprocesses, network namespaces.
     .target(name: "TestSupport", path: "Tests/TestSupport"),
     // Unit tests on temporary /proc and /sys trees; no kernel changes.

@@ -64,6 +64,7 @@ import Testing
       name = "${iface}"
       threaded = true
       napi-defer-hard-irqs = 5
+      features = { gro = false, lro = false }
       """)
     let p = try load(
       """
@@ -74,12 +75,17 @@ import Testing
       [[interface]]
       name = "${iface}"
       napi-defer-hard-irqs = 100
+      features = { lro = true, tso = false }
       """)
     let sysctl = Dictionary(uniqueKeysWithValues: p.sections["sysctl"]!.map { ($0.key, $0.value) })
     #expect(sysctl == ["net.core.busy_read": .integer(50), "net.core.busy_poll": .integer(10)])
     #expect(p.interfaces.count == 1)
     let settings = Dictionary(uniqueKeysWithValues: p.interfaces[0].settings.map { ($0.key, $0.value) })
-    #expect(settings == ["threaded": .bool(true), "napi-defer-hard-irqs": .integer(100)])
+    #expect(
+      settings == [
+        "threaded": .bool(true), "napi-defer-hard-irqs": .integer(100),
+        "features": .table(["gro": .bool(false), "lro": .bool(true), "tso": .bool(false)]),
+      ])
     #expect(p.files.count == 2)
   }
 
@@ -111,7 +117,17 @@ import Testing
     ("[sysfs]\n\"class/../../etc/passwd\" = \"x\"\n", "sysfs.class/../../etc/passwd", ". or .."),
     ("[sysfs]\n\"devices/system/cpu/smt/control\" = \"of\"\n", "smt/control", "did you mean off?"),
     ("[[interface]]\nname = \"eth0\"\nthreded = true\n", "interface[0].threded", "did you mean threaded?"),
-    ("[[interface]]\nname = \"eth0\"\ncoalesce = { rx-usecs = 100 }\n", "interface[0].coalesce", "not yet supported"),
+    ("[[interface]]\nname = \"eth0\"\nirq-affinity = \"0\"\n", "interface[0].irq-affinity", "not yet supported"),
+    ("[[interface]]\nname = \"eth0\"\ncoalesce = { rx-usec = 100 }\n", "coalesce.rx-usec", "did you mean rx-usecs?"),
+    ("[[interface]]\nname = \"eth0\"\ncoalesce = { rx-usecs = -1 }\n", "coalesce.rx-usecs", "out of range"),
+    ("[[interface]]\nname = \"eth0\"\ncoalesce = { rx-usecs = \"1.5us\" }\n", "rx-usecs", "whole number of µs"),
+    ("[[interface]]\nname = \"eth0\"\ncoalesce = { adaptive-rx = \"sometimes\" }\n", "adaptive-rx", "true/false"),
+    ("[[interface]]\nname = \"eth0\"\ncoalesce = 100\n", "interface[0].coalesce", "expected a table"),
+    ("[[interface]]\nname = \"eth0\"\nring = {}\n", "interface[0].ring", "names no rings field"),
+    ("[[interface]]\nname = \"eth0\"\nring = { rx = 5000000000 }\n", "ring.rx", "out of range"),
+    ("[[interface]]\nname = \"eth0\"\nchannels = { combind = 1 }\n", "channels.combind", "did you mean combined?"),
+    ("[[interface]]\nname = \"eth0\"\nfeatures = { gro = 2 }\n", "features.gro", "true/false"),
+    ("[[interface]]\nname = \"eth0\"\nfeatures = { \"g ro\" = false }\n", "features.g ro", "not a feature name"),
     ("[[interface]]\nthreaded = true\n", "interface[0].name", "needs a name"),
     ("[[interface]]\nname = \"../eth0\"\nthreaded = true\n", "interface[0].name", "not a valid interface name"),
     ("[[interface]]\nname = \"averyveryverylongname\"\nthreaded = 1\n", "interface[0].name", "longer than 15"),

@@ -18,6 +18,10 @@ public struct Applier {
   }
 
   /// Applies a profile. The caller holds the state lock.
+  ///
+  /// Channels and rings re-create queues, IRQs and NAPIs, so when the plan changes them they are
+  /// written first, in a stage of their own; the rest of the profile is then planned again on
+  /// the re-created queues and appended to the same snapshot before it is written.
   public func apply(_ profile: Profile, skipUnsupported: Bool) throws(BPSTuneError) -> Outcome {
     try executor.store.prepare()
     let plan = try planner.plan(profile, on: executor.host)
@@ -27,15 +31,50 @@ public struct Applier {
     }
     let changes = plan.changes
     guard !changes.isEmpty else { return Outcome(plan: plan, snapshot: nil, skipped: unsupported) }
+    let structure = changes.filter { $0.target.phase == .structure }
+    let twoStages = !structure.isEmpty && plan.entries.contains { $0.target.phase > .structure }
     var snapshot = executor.newSnapshot(
-      .apply, profile: profile.name, restores: nil,
-      entries: changes.map {
-        Snapshot.Entry(
-          setting: $0.id, semantics: $0.target.semantics, phase: $0.target.phase, before: $0.current ?? "",
-          after: $0.target.desired)
-      })
+      .apply, profile: profile.name, restores: nil, entries: (twoStages ? structure : changes).map(Self.entry))
     try executor.store.save(snapshot)
-    try executor.run(&snapshot)
-    return Outcome(plan: plan, snapshot: snapshot, skipped: unsupported)
+    guard twoStages else {
+      try executor.run(&snapshot)
+      return Outcome(plan: plan, snapshot: snapshot, skipped: unsupported)
+    }
+    try executor.run(&snapshot, finish: false)
+    executor.host.forget()
+    let replanned: Plan
+    do {
+      replanned = try planner.plan(profile, on: executor.host)
+    } catch {
+      try executor.abandon(&snapshot, done: snapshot.entries, failed: nil, message: "planning again: \(error)")
+    }
+    let known = Set(unsupported.map(\.id))
+    let late = replanned.unsupported.filter { !known.contains($0.id) }
+    if !late.isEmpty && !skipUnsupported {
+      try executor.abandon(
+        &snapshot, done: snapshot.entries, failed: nil,
+        message: "after the change of channels or rings, "
+          + late.map { "\($0.id): \($0.reason ?? "unsupported")" }.joined(separator: "; "))
+    }
+    let start = snapshot.entries.count
+    snapshot.entries += replanned.changes.filter { $0.target.phase > .structure }.map(Self.entry)
+    do {
+      try executor.store.save(snapshot)
+    } catch {
+      try executor.abandon(&snapshot, done: Array(snapshot.entries[..<start]), failed: nil, message: "\(error)")
+    }
+    try executor.run(&snapshot, from: start)
+    let final = Plan(
+      profile: plan.profile,
+      entries: plan.entries.filter { $0.target.phase <= .structure }
+        + replanned.entries.filter { $0.target.phase > .structure },
+      warnings: plan.warnings)
+    return Outcome(plan: final, snapshot: snapshot, skipped: final.unsupported)
+  }
+
+  static func entry(_ change: PlanEntry) -> Snapshot.Entry {
+    Snapshot.Entry(
+      setting: change.id, semantics: change.target.semantics, phase: change.target.phase,
+      before: change.current ?? "", after: change.target.desired)
   }
 }

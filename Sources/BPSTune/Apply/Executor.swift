@@ -21,16 +21,21 @@ public struct Executor {
     return knob
   }
 
-  /// Runs the entries of a snapshot that is already on disk (status in-progress). On success the
-  /// status is complete, or still in-progress when the completion could not be recorded.
-  public func run(_ snapshot: inout Snapshot) throws(BPSTuneError) {
-    var done: [Snapshot.Entry] = []
+  /// Runs the entries of a snapshot that is already on disk (status in-progress), from entry
+  /// `start` up to `end`; entries before `start` were carried out by an earlier call and are
+  /// undone too if this one fails. With `finish`, a successful run marks the snapshot complete
+  /// (or leaves it in-progress when the completion could not be recorded).
+  public func run(_ snapshot: inout Snapshot, from start: Int = 0, to end: Int? = nil, finish: Bool = true)
+    throws(BPSTuneError)
+  {
+    var done = Array(snapshot.entries[..<start])
     var failure: (entry: Snapshot.Entry, message: String)?
-    for entry in snapshot.entries {
+    for index in start..<(end ?? snapshot.entries.count) {
+      let entry = snapshot.entries[index]
       let display = entry.semantics.display(entry.after)
       do {
         let knob = try knob(entry.setting)
-        log("\(entry.setting): \(entry.semantics.display(entry.before)) -> \(display)")
+        log("\(entry.setting): \(entry.semantics.change(from: entry.before, to: entry.after))")
         do {
           try knob.write(entry.setting, entry.after, on: host)
         } catch {
@@ -40,8 +45,23 @@ public struct Executor {
         done.append(entry)
         let back = try knob.read(entry.setting, on: host)
         if !entry.semantics.equal(back, entry.after) {
-          failure = (entry, "the kernel kept \(entry.semantics.display(back)) instead of \(display)")
+          failure = (entry, "the kernel kept \(entry.semantics.display(back, as: entry.after)) instead of \(display)")
           break
+        }
+        // A structure written whole records just what changed, with what the kernel changed
+        // along with it (dependent features), so that rollback restores exactly that.
+        let recorded = entry.semantics.recorded(before: entry.before, after: entry.after, result: back)
+        if recorded != (entry.before, entry.after) {
+          var narrowed = entry
+          (narrowed.before, narrowed.after) = recorded
+          let also = FieldMap.changed(
+            from: FieldMap(parsing: recorded.before) ?? FieldMap(), to: FieldMap(parsing: recorded.after) ?? FieldMap()
+          ).filter { FieldMap(parsing: entry.after)?[$0] == nil }
+          if !also.isEmpty { log("\(entry.setting): the kernel also changed \(also.joined(separator: ", "))") }
+          snapshot.entries[index] = narrowed
+          done[done.count - 1] = narrowed
+          // If this record cannot be saved, the one on disk still holds every field's old value.
+          try? store.save(snapshot)
         }
       } catch {
         failure = (entry, Self.reason(error))
@@ -49,6 +69,7 @@ public struct Executor {
       }
     }
     guard let failure else {
+      guard finish else { return }
       // Every change is made. If recording completion fails, the snapshot on disk stays
       // in-progress: shown as interrupted, still a full record for rollback. Reporting exit 2
       // ("nothing was changed") here would be false, so the status stays in-progress instead.
@@ -58,40 +79,69 @@ public struct Executor {
       if (try? store.save(done)) != nil { snapshot = done }
       return
     }
-    // The failed write may have half-happened; undo it too when it differs from before.
+    try abandon(&snapshot, done: done, failed: failure.entry, message: failure.message)
+  }
+
+  /// Undoes `done` (and the failed entry, which may have half-happened), records the outcome
+  /// in the snapshot and throws the failure.
+  public func abandon(
+    _ snapshot: inout Snapshot, done: [Snapshot.Entry], failed: Snapshot.Entry?, message: String
+  ) throws(BPSTuneError) -> Never {
     var toUndo = done
-    if !done.contains(where: { $0.setting == failure.entry.setting }) { toUndo.append(failure.entry) }
+    if let failed, !done.contains(where: { $0.setting == failed.setting }) { toUndo.append(failed) }
     let left = undo(toUndo)
     snapshot.status = left.isEmpty ? .undone : .failed
     snapshot.leftChanged = left.isEmpty ? nil : left
     snapshot.finished = SnapshotStore.timestamp()
     try? store.save(snapshot)
+    let setting = failed?.setting.description ?? snapshot.profile ?? snapshot.id
     if left.isEmpty {
-      throw .failedAndUndone(setting: failure.entry.setting.description, message: failure.message, undone: done.count)
+      throw .failedAndUndone(setting: setting, message: message, undone: done.count)
     }
-    throw .failedPartially(setting: failure.entry.setting.description, message: failure.message, left: left)
+    throw .failedPartially(setting: setting, message: message, left: left)
   }
 
-  /// Restores `before` values in reverse order; returns each setting left changed.
+  /// Restores `before` values: structure (channels, rings) first, as rollback does, then the
+  /// rest in reverse order, resolved again on the re-created queues; a per-queue setting whose
+  /// queue the structure change removed is gone with it. Returns each setting left changed.
   func undo(_ entries: [Snapshot.Entry]) -> [String] {
     var left: [String] = []
-    for entry in entries.reversed() {
-      do {
-        let knob = try knob(entry.setting)
-        let now = try knob.read(entry.setting, on: host)
-        if entry.semantics.equal(now, entry.before) { continue }
-        log("undo \(entry.setting): \(entry.semantics.display(now)) -> \(entry.semantics.display(entry.before))")
-        try knob.write(entry.setting, entry.before, on: host)
-        let back = try knob.read(entry.setting, on: host)
-        if !entry.semantics.equal(back, entry.before) {
-          left.append(
-            "\(entry.setting) is \(entry.semantics.display(back)), was \(entry.semantics.display(entry.before))")
-        }
-      } catch {
-        left.append("\(entry.setting) (\(Self.reason(error))), was \(entry.semantics.display(entry.before))")
+    let structure = entries.filter { $0.phase == .structure }
+    var rest = Array(entries.filter { $0.phase != .structure }.reversed())
+    for entry in structure.reversed() {
+      if let problem = restore(entry) { left.append(problem) }
+    }
+    if !structure.isEmpty {
+      host.forget()
+      rest = rest.filter { entry in
+        guard let knob = try? knob(entry.setting), knob.isGone(entry.setting, on: host) else { return true }
+        log("undo \(entry.setting): gone with its queue")
+        return false
       }
     }
+    for entry in rest {
+      if let problem = restore(entry) { left.append(problem) }
+    }
     return left
+  }
+
+  /// Puts one entry's `before` value back; describes what is left changed, or nil.
+  private func restore(_ entry: Snapshot.Entry) -> String? {
+    let s = entry.semantics
+    do {
+      let knob = try knob(entry.setting)
+      let now = try knob.read(entry.setting, on: host)
+      if s.equal(now, entry.before) { return nil }
+      log("undo \(entry.setting): \(s.change(from: now, to: entry.before))")
+      try knob.write(entry.setting, entry.before, on: host)
+      let back = try knob.read(entry.setting, on: host)
+      if !s.equal(back, entry.before) {
+        return "\(entry.setting) is \(s.display(back, as: entry.before)), was \(s.display(entry.before))"
+      }
+      return nil
+    } catch {
+      return "\(entry.setting) (\(Self.reason(error))), was \(s.display(entry.before))"
+    }
   }
 
   static func reason(_ error: any Error) -> String {

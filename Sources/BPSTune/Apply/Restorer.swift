@@ -75,7 +75,32 @@ public struct Restorer {
           before: $0.current ?? "", after: $0.entry.before)
       })
     try executor.store.save(snapshot)
-    try executor.run(&snapshot)
+    // Channels and rings first (the plan is ordered so); they re-create queues, so the rest is
+    // resolved again afterwards, and a queue's setting whose queue is gone is dropped.
+    let structure = snapshot.entries.prefix { $0.phase == .structure }.count
+    guard structure > 0 && structure < snapshot.entries.count else {
+      try executor.run(&snapshot)
+      return snapshot
+    }
+    try executor.run(&snapshot, to: structure, finish: false)
+    let host = executor.host
+    host.forget()
+    var rest: [Snapshot.Entry] = []
+    for var entry in snapshot.entries[structure...] {
+      guard let knob = try? executor.knob(entry.setting), !knob.isGone(entry.setting, on: host) else {
+        executor.log("\(entry.setting): gone with its queue")
+        continue
+      }
+      if let now = try? knob.read(entry.setting, on: host) { entry.before = now }
+      rest.append(entry)
+    }
+    snapshot.entries = Array(snapshot.entries[..<structure]) + rest
+    do {
+      try executor.store.save(snapshot)
+    } catch {
+      try executor.abandon(&snapshot, done: Array(snapshot.entries[..<structure]), failed: nil, message: "\(error)")
+    }
+    try executor.run(&snapshot, from: structure)
     return snapshot
   }
 }

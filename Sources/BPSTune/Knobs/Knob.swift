@@ -28,6 +28,10 @@ public protocol Knob: Sendable {
   /// Why a setting identity read from a snapshot is not acceptable, or nil when it is.
   func rejection(of id: SettingID) -> String?
 
+  /// Whether the setting no longer exists because a change of channels or rings removed the
+  /// queue it belonged to (so there is nothing to restore).
+  func isGone(_ id: SettingID, on host: KernelHost) -> Bool
+
   /// The busy-poll-relevant settings of this kind, for `bpstune show`.
   func show(on host: KernelHost, interfaces: [String]) -> [ShownSetting]
 }
@@ -51,13 +55,15 @@ public struct PlanRequest {
 
 /// The knobs this bpstune has.
 public enum KnobRegistry {
-  public static let standard: [any Knob] = [SysctlKnob(), SysfsKnob(), NetdevSysfsKnob()]
+  public static let standard: [any Knob] = [
+    SysctlKnob(), SysfsKnob(), DriverKnob(), ChannelsKnob(), RingKnob(), CoalesceKnob(), FeaturesKnob(),
+    NetdevSysfsKnob(),
+  ]
 
   /// [[interface]] keys of the profile format that later versions of bpstune implement.
   /// Naming one gives a plain "not yet supported" error; nothing is ignored.
   public static let comingInterfaceKeys: [String: String] = [
-    "coalesce": "ethtool coalescing", "ring": "ethtool rings", "channels": "ethtool channels",
-    "features": "ethtool features", "irq-affinity": "queue IRQ affinity", "napi": "per-NAPI netlink settings",
+    "irq-affinity": "queue IRQ affinity", "napi": "per-NAPI netlink settings",
   ]
 
   public static func knob(forKind kind: String, in knobs: [any Knob] = standard) -> (any Knob)? {
@@ -74,4 +80,5 @@ extension Knob {
 
 extension Knob {
   public func canonicalKey(_ key: String) -> String { key }
+  public func isGone(_ id: SettingID, on host: KernelHost) -> Bool { false }
 }

@@ -9,10 +9,17 @@ public enum ValueSemantics: String, Codable, Sendable, CaseIterable {
   case cpuMask = "cpu-mask"
   /// A CPU list as *_list files print it.
   case cpuList = "cpu-list"
+  /// A ``FieldMap`` ("rx=1 tx=1"): a value satisfies another when every field of the other
+  /// has the same meaning in it, so a device's whole structure satisfies the fields a profile names.
+  case fields
 
-  /// Whether the kernel's value `a` and the value `b` mean the same thing.
+  /// Whether the kernel's value `a` and the value `b` mean the same thing. For ``fields`` the
+  /// comparison is one way: every field of `b` must be in `a` with the same meaning.
   public func equal(_ a: String, _ b: String) -> Bool {
     switch self {
+    case .fields:
+      if let x = FieldMap(parsing: a), let y = FieldMap(parsing: b) { return x.satisfies(y) }
+      return ValueSemantics.text.equal(a, b)
     case .integer:
       if let x = Int64(a.trimmingWhitespace), let y = Int64(b.trimmingWhitespace) { return x == y }
       return ValueSemantics.text.equal(a, b)
@@ -30,7 +37,7 @@ public enum ValueSemantics: String, Codable, Sendable, CaseIterable {
   /// The value as users read it: CPU masks as lists, white space folded, "" as "(none)".
   public func display(_ raw: String) -> String {
     switch self {
-    case .integer, .text:
+    case .integer, .text, .fields:
       let folded = raw.foldingWhitespace
       return folded.isEmpty ? "\"\"" : folded
     case .cpuMask:
@@ -40,6 +47,48 @@ public enum ValueSemantics: String, Codable, Sendable, CaseIterable {
       if let set = try? CPUSet(list: raw) { return set.description }
       return raw.foldingWhitespace
     }
+  }
+}
+
+extension ValueSemantics {
+  /// `raw` shown beside `reference`: for ``fields``, only the fields `reference` names
+  /// (a device's current channels beside the ones a profile asks for).
+  public func display(_ raw: String, as reference: String) -> String {
+    guard self == .fields, let map = FieldMap(parsing: raw), let names = FieldMap(parsing: reference)?.names else {
+      return display(raw)
+    }
+    return display(map.restricted(to: names).description)
+  }
+
+  /// A change as users read it: "0 -> 50", and for ``fields`` just the fields that differ,
+  /// grouped by their old and new values ("rx-gro, tx-checksum-sctp: on -> off; rx: 1 -> 2").
+  public func change(from current: String, to wanted: String) -> String {
+    let plain = "\(display(current, as: wanted)) -> \(display(wanted))"
+    guard self == .fields, let a = FieldMap(parsing: current), let b = FieldMap(parsing: wanted) else { return plain }
+    var groups: [(old: String, new: String, names: [String])] = []
+    for field in b.fields {
+      let old = a[field.name] ?? "(none)"
+      if let x = a[field.name], FieldMap.same(x, field.value) { continue }
+      if let i = groups.firstIndex(where: { $0.old == old && $0.new == field.value }) {
+        groups[i].names.append(field.name)
+      } else {
+        groups.append((old, field.value, [field.name]))
+      }
+    }
+    if groups.isEmpty { return plain }
+    return groups.map { "\($0.names.joined(separator: ", ")): \($0.old) -> \($0.new)" }.joined(separator: "; ")
+  }
+
+  /// What a snapshot entry records once the kernel has taken a value: for ``fields``, just the
+  /// fields the write changed, including those the kernel changed along with it (dependent
+  /// features), so a rollback puts back exactly those. Other values are recorded as they are.
+  public func recorded(before: String, after: String, result: String) -> (before: String, after: String) {
+    guard self == .fields, let old = FieldMap(parsing: before), let new = FieldMap(parsing: result),
+      let wanted = FieldMap(parsing: after)
+    else { return (before, after) }
+    let names = FieldMap.changed(from: old, to: new).filter { old[$0] != nil && new[$0] != nil }
+    let keep = names + wanted.names.filter { !names.contains($0) }
+    return (old.restricted(to: keep).description, new.restricted(to: keep).description)
   }
 }
 

@@ -90,6 +90,12 @@ public struct Planner {
         entries.append(PlanEntry(target: target, current: nil, status: .unsupported, reason: "cannot read: \(error)"))
       }
     }
+    if entries.contains(where: { $0.status == .change && $0.target.phase == .structure })
+      && entries.contains(where: { $0.target.phase > .structure })
+    {
+      warnings.append(
+        "channels or rings change first and re-create queues; the settings after them are planned again then")
+    }
     return Plan(profile: profile.name, entries: entries, warnings: warnings)
   }
 }

@@ -93,7 +93,13 @@ public struct ProfileLoader {
     }
     for block in top.interfaces {
       if let i = result.interfaces.firstIndex(where: { $0.name == block.name }) {
-        result.interfaces[i].settings.merge(block.settings) { _, new in new }
+        // Tables (coalesce, ring, channels, features) merge field by field, the top winning.
+        result.interfaces[i].settings.merge(block.settings) { old, new in
+          guard case .table(let a) = old.value, case .table(let b) = new.value else { return new }
+          var merged = new
+          merged.value = .table(a.merging(b) { _, top in top })
+          return merged
+        }
       } else {
         result.interfaces.append(block)
       }

@@ -7,8 +7,8 @@ public enum PlanReport {
         let s = entry.target.semantics
         switch entry.status {
         case .change:
-          return style.change("~ ") + name + "\(s.display(entry.current ?? "")) -> "
-            + style.change(s.display(entry.target.desired)) + note(entry, style)
+          return style.change("~ ") + name + style.change(s.change(from: entry.current ?? "", to: entry.target.desired))
+            + note(entry, style)
         case .ok:
           return style.ok("= ") + name + s.display(entry.target.desired) + note(entry, style)
         case .unsupported:
@@ -81,7 +81,8 @@ public enum PlanReport {
         let s = e.target.semantics
         return Setting(
           kind: e.id.kind, interface: e.id.interface, queue: e.id.queue, key: e.id.key, name: e.id.description,
-          status: e.status.rawValue, current: e.current.map(s.display), desired: s.display(e.target.desired),
+          status: e.status.rawValue, current: e.current.map { s.display($0, as: e.target.desired) },
+          desired: s.display(e.target.desired),
           kernelCurrent: e.current, kernelDesired: e.target.desired, reason: e.reason, note: e.target.note,
           origin: e.target.origin)
       },

@@ -119,7 +119,7 @@ public enum StateReport {
     ]
     for left in s.leftChanged ?? [] { lines.append("  " + style.bad("left changed: ") + left) }
     lines += Grouping.lines(s.entries, id: \.setting, style: style) { e, name in
-      name + "\(e.semantics.display(e.before)) -> \(e.semantics.display(e.after))"
+      name + e.semantics.change(from: e.before, to: e.after)
     }
     return lines.joined(separator: "\n")
   }
@@ -168,7 +168,7 @@ public enum StateReport {
           settings: plan.items.map {
             RollbackItem(
               name: $0.entry.setting.description, action: $0.action.rawValue,
-              current: $0.current.map($0.entry.semantics.display),
+              current: $0.current.map { [s = $0.entry.semantics, b = $0.entry.before] in s.display($0, as: b) },
               restoreTo: $0.entry.semantics.display($0.entry.before),
               reason: $0.reason)
           }))
@@ -179,13 +179,14 @@ public enum StateReport {
         let s = item.entry.semantics
         switch item.action {
         case .restore:
-          return style.change("~ ") + name + "\(s.display(item.current ?? "")) -> \(s.display(item.entry.before))"
+          return style.change("~ ") + name + s.change(from: item.current ?? "", to: item.entry.before)
         case .alreadyRestored:
           return style.ok("= ") + name + s.display(item.entry.before)
         case .conflict:
           return style.bad("! ") + name
             + style.bad(
-              "changed since: is \(s.display(item.current ?? "")), bpstune set \(s.display(item.entry.after))")
+              "changed since: is \(s.display(item.current ?? "", as: item.entry.after)), bpstune set \(s.display(item.entry.after))"
+            )
         case .unavailable:
           return style.bad("! ") + name + style.bad("cannot be read: \(item.reason ?? "")")
         }

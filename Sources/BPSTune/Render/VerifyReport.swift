@@ -43,7 +43,8 @@ public enum VerifyReport {
       return Result(
         name: e.id.description, kind: e.id.kind, interface: e.id.interface, queue: e.id.queue, key: e.id.key,
         status: e.status == .change ? "drift" : e.status.rawValue, expected: s.display(e.target.desired),
-        actual: e.current.map(s.display), supported: e.status != .unsupported, reason: e.reason)
+        actual: e.current.map { s.display($0, as: e.target.desired) }, supported: e.status != .unsupported,
+        reason: e.reason)
     }
   }
 
@@ -59,7 +60,7 @@ public enum VerifyReport {
         case .ok: return style.ok("ok     ") + name + s.display(e.target.desired)
         case .change:
           return style.bad("DRIFT  ") + name
-            + "expected \(s.display(e.target.desired)), actual \(s.display(e.current ?? ""))"
+            + "expected \(s.display(e.target.desired)), actual \(s.display(e.current ?? "", as: e.target.desired))"
         case .unsupported:
           return style.change("unsup  ") + name + "expected \(s.display(e.target.desired)); \(e.reason ?? "")"
         }

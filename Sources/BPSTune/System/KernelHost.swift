@@ -7,12 +7,25 @@ public final class KernelHost {
   private var cache: [String: Result<String, SystemError>] = [:]
   /// Called before every kernel write with the path; throwing makes the write fail
   /// (fault injection in tests).
-  public var beforeWrite: ((String) throws -> Void)?
+  public var beforeWrite: ((String) throws -> Void)? {
+    didSet { ethtool.beforeWrite = beforeWrite }
+  }
+  /// The devices' ethtool ioctls: the kernel's when `root` is "/", none for another tree
+  /// unless a model is given.
+  public let ethtool: Ethtool
 
-  public init(root: String = "/") {
+  public init(root: String = "/", ethtool transport: (any EthtoolTransport)? = nil) {
     var r = root
     while r.hasSuffix("/") { r.removeLast() }
     self.root = r
+    ethtool = Ethtool(transport: transport ?? (r.isEmpty ? KernelEthtool() : AbsentEthtool()))
+  }
+
+  /// Forgets every cached answer, so that the next reads see the kernel as it is now (after a
+  /// change of channels or rings re-created queues, IRQs and NAPIs).
+  public func forget() {
+    cache.removeAll()
+    ethtool.forget()
   }
 
   /// The real path of a kernel path such as "/proc/sys/net/core/busy_read".

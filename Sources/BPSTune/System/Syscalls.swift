@@ -1,3 +1,4 @@
+import CLinux
 import SystemPackage
 
 #if canImport(Glibc)
@@ -262,5 +263,34 @@ extension Syscalls {
   /// write(2) of a line to standard error.
   public static func writeStandardError(_ text: String) {
     _ = try? FileDescriptor.standardError.writeAll(Array(text.utf8))
+  }
+}
+
+extension Syscalls {
+  /// ioctl(SIOCETHTOOL) on `interface` with `request` (an ethtool command structure whose first
+  /// u32 is the command), through a datagram socket of the caller's network namespace, as the
+  /// ethtool program does: AF_INET, or AF_NETLINK when the kernel has no IPv4. Returns the
+  /// ioctl's non-negative result (SFEATURES reports flags in it). `command` names the request
+  /// in errors ("ETHTOOL_GCHANNELS").
+  public static func ethtool(
+    _ interface: String, _ request: UnsafeMutableRawBufferPointer, command: String
+  ) throws(SystemError) -> Int32 {
+    let name = Array(interface.utf8)
+    guard !name.isEmpty, name.count < Int(IFNAMSIZ), !name.contains(0), let data = request.baseAddress else {
+      throw SystemError(command, interface, .invalidArgument)
+    }
+    var fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    if fd < 0 { fd = socket(AF_NETLINK, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+    if fd < 0 { throw SystemError("socket", interface, Errno(rawValue: Glibc.errno)) }
+    defer { close(fd) }
+    var ifr = ifreq()
+    withUnsafeMutableBytes(of: &ifr.ifr_ifrn.ifrn_name) { $0.copyBytes(from: name) }
+    ifr.ifr_ifru.ifru_data = data.assumingMemoryBound(to: CChar.self)
+    while true {
+      let result = withUnsafeMutablePointer(to: &ifr) { ioctl(fd, UInt(SIOCETHTOOL), UnsafeMutableRawPointer($0)) }
+      if result >= 0 { return result }
+      let e = Errno(rawValue: Glibc.errno)
+      if e != .interrupted { throw SystemError(command, interface, e) }
+    }
   }
 }

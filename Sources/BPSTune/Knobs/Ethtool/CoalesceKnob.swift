@@ -1,0 +1,52 @@
+import CLinux
+
+/// Interrupt coalescing of an interface: the 22 fields of struct ethtool_coalesce through
+/// ETHTOOL_GCOALESCE / ETHTOOL_SCOALESCE (`ethtool -c` / `-C`). The kernel refuses a non-zero
+/// value in a field the driver does not support with EOPNOTSUPP (since 5.7); a driver without
+/// coalescing refuses ETHTOOL_GCOALESCE itself, and then every field shows as unsupported.
+public struct CoalesceKnob: StructureKnob {
+  public let kind = "coalesce"
+  let what = "coalescing"
+  let phase = Phase.device
+
+  public init() {}
+
+  var fieldNames: [String] { Ethtool.coalesceFields.map(\.name) }
+
+  func fetch(_ interface: String, from ethtool: Ethtool) throws(SystemError) -> ethtool_coalesce {
+    try ethtool.coalesce(interface)
+  }
+
+  func store(_ interface: String, _ value: ethtool_coalesce, to ethtool: Ethtool) throws {
+    try ethtool.setCoalesce(interface, value)
+  }
+
+  func fields(of value: ethtool_coalesce) -> FieldMap {
+    FieldMap(
+      Ethtool.coalesceFields.map { name, field, flag in
+        (name, flag ? (value[keyPath: field] != 0 ? "on" : "off") : String(value[keyPath: field]))
+      })
+  }
+
+  func applying(_ wanted: FieldMap, to value: ethtool_coalesce) -> ethtool_coalesce {
+    var out = value
+    for (name, field, _) in Ethtool.coalesceFields {
+      guard let text = wanted[name] else { continue }
+      if let n = UInt32(text) {
+        out[keyPath: field] = n
+      } else if let on = FieldMap.flag(text) {
+        out[keyPath: field] = on ? 1 : 0
+      }
+    }
+    return out
+  }
+
+  func fieldValue(_ field: String, _ setting: ProfileSetting) throws(BPSTuneError) -> String {
+    if field.hasPrefix("adaptive-") { return try ValueReader.bool(setting) ? "on" : "off" }
+    return try u32(setting, unit: field.contains("usecs") || field == "sample-interval" ? .microseconds : nil)
+  }
+
+  /// The ioctl does not say which fields a driver supports; the kernel answers EOPNOTSUPP at
+  /// write time, and the executor then undoes the apply.
+  func limit(_ field: String, _ value: String, current: ethtool_coalesce, driver: String) -> String? { nil }
+}

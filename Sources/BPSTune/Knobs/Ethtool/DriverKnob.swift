@@ -1,0 +1,44 @@
+/// An interface's driver, version, firmware and bus address (ETHTOOL_GDRVINFO, `ethtool -i`).
+/// Shown by `bpstune show`; nothing in a profile sets it, so it plans nothing and is never
+/// recorded in a snapshot.
+public struct DriverKnob: Knob {
+  public let kind = "driver"
+  public let sections: [String] = []
+  public let interfaceKeys: [String] = []
+
+  public init() {}
+
+  public func check(_ setting: ProfileSetting) throws(BPSTuneError) {
+    throw setting.origin.error("the driver cannot be set")
+  }
+
+  public func targets(for request: PlanRequest) throws(BPSTuneError) -> [Target] { [] }
+
+  public func read(_ id: SettingID, on host: KernelHost) throws -> String {
+    guard rejection(of: id) == nil, let interface = id.interface else {
+      throw BPSTuneError.invalidPlan(setting: id.description, message: "not a driver field")
+    }
+    let info = try host.ethtool.driverInfo(interface)
+    return [info.driver, info.version, info.firmware, info.bus].joined(separator: " ")
+  }
+
+  public func write(_ id: SettingID, _ value: String, on host: KernelHost) throws {
+    throw BPSTuneError.invalidPlan(setting: id.description, message: "the driver cannot be set")
+  }
+
+  public func rejection(of id: SettingID) -> String? {
+    id.kind == kind && id.key == kind && id.interface != nil ? nil : "not a driver"
+  }
+
+  public func show(on host: KernelHost, interfaces: [String]) -> [ShownSetting] {
+    interfaces.flatMap { interface in
+      EthtoolSupport.shown(kind, interface: interface, what: "driver information", on: host.ethtool) {
+        () throws(SystemError) -> FieldMap in
+        let info = try host.ethtool.driverInfo(interface)
+        return FieldMap(
+          [("name", info.driver), ("version", info.version), ("firmware", info.firmware), ("bus", info.bus)]
+            .filter { !$0.1.isEmpty })
+      }
+    }
+  }
+}

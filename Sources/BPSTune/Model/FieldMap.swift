@@ -1,0 +1,86 @@
+/// Named values of one device structure, as bpstune records an ethtool setting:
+/// `"rx=1 tx=1"`, `"rx-usecs=100 adaptive-rx=off"`, `"rx-gro=off rx-lro=off"`.
+/// A whole structure is one setting, written with one ioctl, so that a change of channels or
+/// rings re-creates the device's queues once and a feature change carries its dependents.
+public struct FieldMap: Equatable, Sendable, CustomStringConvertible {
+  public struct Field: Equatable, Sendable {
+    public var name: String
+    public var value: String
+  }
+
+  public private(set) var fields: [Field]
+
+  public init(_ fields: [(String, String)] = []) {
+    self.fields = []
+    for (name, value) in fields { self[name] = value }
+  }
+
+  /// Parses `name=value` pairs separated by white space; nil for anything else.
+  public init?(parsing text: String) {
+    fields = []
+    for word in text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }) {
+      guard let eq = word.firstIndex(of: "="), eq != word.startIndex, word.index(after: eq) != word.endIndex else {
+        return nil
+      }
+      let name = String(word[..<eq])
+      if self[name] != nil { return nil }
+      self[name] = String(word[word.index(after: eq)...])
+    }
+  }
+
+  public var names: [String] { fields.map(\.name) }
+  public var isEmpty: Bool { fields.isEmpty }
+
+  public subscript(name: String) -> String? {
+    get { fields.first { $0.name == name }?.value }
+    set {
+      if let i = fields.firstIndex(where: { $0.name == name }) {
+        if let newValue { fields[i].value = newValue } else { fields.remove(at: i) }
+      } else if let newValue {
+        fields.append(Field(name: name, value: newValue))
+      }
+    }
+  }
+
+  public var description: String { fields.map { "\($0.name)=\($0.value)" }.joined(separator: " ") }
+
+  /// The fields named in `names`, in this map's order.
+  public func restricted(to names: [String]) -> FieldMap {
+    var out = FieldMap()
+    out.fields = fields.filter { names.contains($0.name) }
+    return out
+  }
+
+  /// Whether every field of `wanted` has the same meaning here.
+  public func satisfies(_ wanted: FieldMap) -> Bool {
+    wanted.fields.allSatisfy { field in self[field.name].map { Self.same($0, field.value) } ?? false }
+  }
+
+  /// Field values compare as numbers, as on/off flags, or as text.
+  static func same(_ a: String, _ b: String) -> Bool {
+    if let x = Int64(a), let y = Int64(b) { return x == y }
+    if let x = flag(a), let y = flag(b) { return x == y }
+    return a == b
+  }
+
+  /// "on"/"off" (and 1/0, true/false) as a flag.
+  public static func flag(_ text: String) -> Bool? {
+    switch text {
+    case "on", "1", "true": true
+    case "off", "0", "false": false
+    default: nil
+    }
+  }
+
+  /// The names whose values differ between two maps (a field missing on one side differs).
+  public static func changed(from a: FieldMap, to b: FieldMap) -> [String] {
+    var names: [String] = []
+    for name in a.names + b.names where !names.contains(name) {
+      guard let x = a[name], let y = b[name], same(x, y) else {
+        names.append(name)
+        continue
+      }
+    }
+    return names
+  }
+}

@@ -1,0 +1,329 @@
+import CLinux
+
+/// Carries one SIOCETHTOOL request to a device: ``KernelEthtool`` in production, a model of a
+/// driver in unit tests.
+public protocol EthtoolTransport: Sendable {
+  /// Performs the request in `buffer` (an ethtool command structure); returns the ioctl result.
+  func request(_ interface: String, _ buffer: UnsafeMutableRawBufferPointer, command: String) throws(SystemError)
+    -> Int32
+}
+
+/// The running kernel, through ``Syscalls/ethtool(_:_:command:)``.
+public struct KernelEthtool: EthtoolTransport {
+  public init() {}
+
+  public func request(_ interface: String, _ buffer: UnsafeMutableRawBufferPointer, command: String)
+    throws(SystemError) -> Int32
+  {
+    try Syscalls.ethtool(interface, buffer, command: command)
+  }
+}
+
+/// A directory tree standing in for the kernel has no devices to ask (`--root`, unit tests
+/// that give no model): every request fails with ENODEV.
+public struct AbsentEthtool: EthtoolTransport {
+  public init() {}
+
+  public func request(_ interface: String, _ buffer: UnsafeMutableRawBufferPointer, command: String)
+    throws(SystemError) -> Int32
+  {
+    throw SystemError(command, interface, .operationNotSupportedByDevice)
+  }
+}
+
+/// The ethtool ioctl interface of include/uapi/linux/ethtool.h, typed. Structures are the
+/// kernel header's own (imported through the CLinux module). GET answers are cached for the
+/// run; any SET on an interface drops that interface's cached answers.
+public final class Ethtool {
+  public let transport: any EthtoolTransport
+  private var cache: [String: Result<[UInt8], SystemError>] = [:]
+  /// Called before every SET request with "IF COMMAND"; throwing makes it fail (fault injection).
+  public var beforeWrite: ((String) throws -> Void)?
+
+  public init(transport: any EthtoolTransport) { self.transport = transport }
+
+  /// Forgets cached answers (after a change that re-creates queues).
+  public func forget() { cache.removeAll() }
+
+  // MARK: Requests
+
+  /// A GET request for a fixed-size structure, cached.
+  private func get<T>(_ interface: String, _ value: T, command: String) throws(SystemError) -> T {
+    let key = "\(interface)\u{0}\(command)"
+    if let hit = cache[key] {
+      let bytes = try hit.get()
+      return bytes.withUnsafeBytes { $0.loadUnaligned(as: T.self) }
+    }
+    var value = value
+    let result = Result { () throws(SystemError) -> [UInt8] in
+      _ = try call(interface, &value, command: command)
+      return withUnsafeBytes(of: value) { Array($0) }
+    }
+    cache[key] = result
+    _ = try result.get()
+    return value
+  }
+
+  /// A SET request for a fixed-size structure; returns the ioctl result.
+  @discardableResult
+  private func set<T>(_ interface: String, _ value: T, command: String) throws -> Int32 {
+    for key in cache.keys where key.hasPrefix(interface + "\u{0}") { cache[key] = nil }
+    try beforeWrite?("\(interface) \(command)")
+    var value = value
+    return try call(interface, &value, command: command)
+  }
+
+  private func call<T>(_ interface: String, _ value: inout T, command: String) throws(SystemError) -> Int32 {
+    try withUnsafeMutableBytes(of: &value) { raw throws(SystemError) in
+      try transport.request(interface, raw, command: command)
+    }
+  }
+
+  /// A request on a buffer of `size` bytes laid out by `fill`; returns the filled bytes.
+  private func variable(
+    _ interface: String, size: Int, command: String, cached: Bool = true,
+    _ fill: (UnsafeMutableRawBufferPointer) -> Void
+  ) throws(SystemError) -> (bytes: [UInt8], result: Int32) {
+    let key = "\(interface)\u{0}\(command)\u{0}\(size)"
+    if cached, let hit = cache[key] { return (try hit.get(), 0) }
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 8)
+    defer { buffer.deallocate() }
+    buffer.initializeMemory(as: UInt8.self, repeating: 0)
+    fill(buffer)
+    let outcome = Result { () throws(SystemError) -> Int32 in try transport.request(interface, buffer, command: command)
+    }
+    let bytes = Array(buffer)
+    if cached { cache[key] = outcome.map { _ in bytes } }
+    return (bytes, try outcome.get())
+  }
+
+  // MARK: Driver
+
+  /// ETHTOOL_GDRVINFO: the driver's name, version, firmware and bus address.
+  public struct DriverInfo: Sendable, Equatable {
+    public var driver: String
+    public var version: String
+    public var firmware: String
+    public var bus: String
+  }
+
+  public func driverInfo(_ interface: String) throws(SystemError) -> DriverInfo {
+    var request = ethtool_drvinfo()
+    request.cmd = UInt32(ETHTOOL_GDRVINFO)
+    let info = try get(interface, request, command: "ETHTOOL_GDRVINFO")
+    func text<T>(_ field: T) -> String {
+      withUnsafeBytes(of: field) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+    }
+    return DriverInfo(
+      driver: text(info.driver), version: text(info.version), firmware: text(info.fw_version),
+      bus: text(info.bus_info))
+  }
+
+  // MARK: Coalescing
+
+  /// The 22 fields of struct ethtool_coalesce by the names `ethtool -C` takes, in the
+  /// structure's order; `flag` marks the two adaptive switches (on/off).
+  public static var coalesceFields: [(name: String, field: WritableKeyPath<ethtool_coalesce, UInt32>, flag: Bool)] {
+    [
+      ("rx-usecs", \.rx_coalesce_usecs, false), ("rx-frames", \.rx_max_coalesced_frames, false),
+      ("rx-usecs-irq", \.rx_coalesce_usecs_irq, false), ("rx-frames-irq", \.rx_max_coalesced_frames_irq, false),
+      ("tx-usecs", \.tx_coalesce_usecs, false), ("tx-frames", \.tx_max_coalesced_frames, false),
+      ("tx-usecs-irq", \.tx_coalesce_usecs_irq, false), ("tx-frames-irq", \.tx_max_coalesced_frames_irq, false),
+      ("stats-block-usecs", \.stats_block_coalesce_usecs, false),
+      ("adaptive-rx", \.use_adaptive_rx_coalesce, true), ("adaptive-tx", \.use_adaptive_tx_coalesce, true),
+      ("pkt-rate-low", \.pkt_rate_low, false), ("rx-usecs-low", \.rx_coalesce_usecs_low, false),
+      ("rx-frames-low", \.rx_max_coalesced_frames_low, false), ("tx-usecs-low", \.tx_coalesce_usecs_low, false),
+      ("tx-frames-low", \.tx_max_coalesced_frames_low, false), ("pkt-rate-high", \.pkt_rate_high, false),
+      ("rx-usecs-high", \.rx_coalesce_usecs_high, false), ("rx-frames-high", \.rx_max_coalesced_frames_high, false),
+      ("tx-usecs-high", \.tx_coalesce_usecs_high, false), ("tx-frames-high", \.tx_max_coalesced_frames_high, false),
+      ("sample-interval", \.rate_sample_interval, false),
+    ]
+  }
+
+  /// ETHTOOL_GCOALESCE.
+  public func coalesce(_ interface: String) throws(SystemError) -> ethtool_coalesce {
+    var request = ethtool_coalesce()
+    request.cmd = UInt32(ETHTOOL_GCOALESCE)
+    return try get(interface, request, command: "ETHTOOL_GCOALESCE")
+  }
+
+  /// ETHTOOL_SCOALESCE of a whole structure (read it first: the kernel applies every field).
+  public func setCoalesce(_ interface: String, _ value: ethtool_coalesce) throws {
+    var request = value
+    request.cmd = UInt32(ETHTOOL_SCOALESCE)
+    try set(interface, request, command: "ETHTOOL_SCOALESCE")
+  }
+
+  // MARK: Rings
+
+  /// struct ethtool_ringparam by the names `ethtool -G` takes: (maximum, current) pairs.
+  public static var ringFields:
+    [(name: String, max: WritableKeyPath<ethtool_ringparam, UInt32>, field: WritableKeyPath<ethtool_ringparam, UInt32>)]
+  {
+    [
+      ("rx", \.rx_max_pending, \.rx_pending), ("rx-mini", \.rx_mini_max_pending, \.rx_mini_pending),
+      ("rx-jumbo", \.rx_jumbo_max_pending, \.rx_jumbo_pending), ("tx", \.tx_max_pending, \.tx_pending),
+    ]
+  }
+
+  /// ETHTOOL_GRINGPARAM.
+  public func ringParameters(_ interface: String) throws(SystemError) -> ethtool_ringparam {
+    var request = ethtool_ringparam()
+    request.cmd = UInt32(ETHTOOL_GRINGPARAM)
+    return try get(interface, request, command: "ETHTOOL_GRINGPARAM")
+  }
+
+  /// ETHTOOL_SRINGPARAM of a whole structure.
+  public func setRingParameters(_ interface: String, _ value: ethtool_ringparam) throws {
+    var request = value
+    request.cmd = UInt32(ETHTOOL_SRINGPARAM)
+    try set(interface, request, command: "ETHTOOL_SRINGPARAM")
+  }
+
+  // MARK: Channels
+
+  /// struct ethtool_channels by the names `ethtool -L` takes: (maximum, current) pairs.
+  public static var channelFields:
+    [(name: String, max: WritableKeyPath<ethtool_channels, UInt32>, field: WritableKeyPath<ethtool_channels, UInt32>)]
+  {
+    [
+      ("rx", \.max_rx, \.rx_count), ("tx", \.max_tx, \.tx_count), ("other", \.max_other, \.other_count),
+      ("combined", \.max_combined, \.combined_count),
+    ]
+  }
+
+  /// ETHTOOL_GCHANNELS.
+  public func channels(_ interface: String) throws(SystemError) -> ethtool_channels {
+    var request = ethtool_channels()
+    request.cmd = UInt32(ETHTOOL_GCHANNELS)
+    return try get(interface, request, command: "ETHTOOL_GCHANNELS")
+  }
+
+  /// ETHTOOL_SCHANNELS of a whole structure.
+  public func setChannels(_ interface: String, _ value: ethtool_channels) throws {
+    var request = value
+    request.cmd = UInt32(ETHTOOL_SCHANNELS)
+    try set(interface, request, command: "ETHTOOL_SCHANNELS")
+  }
+
+  // MARK: Features
+
+  /// One device's features (ETHTOOL_GFEATURES), named by ETH_SS_FEATURES strings.
+  public struct Features: Sendable, Equatable {
+    public struct Feature: Sendable, Equatable {
+      public var name: String
+      /// The bit in the GFEATURES/SFEATURES blocks (the string's index).
+      public var bit: Int
+      /// In hw_features: the driver lets it change.
+      public var available: Bool
+      public var requested: Bool
+      public var active: Bool
+      /// In NETIF_F_NEVER_CHANGE: fixed whatever the driver says.
+      public var neverChanged: Bool
+
+      /// What `ethtool -k` prints without "[fixed]".
+      public var changeable: Bool { available && !neverChanged }
+    }
+
+    public var features: [Feature]
+    /// The kernel's number of u32 words (`size`) a SFEATURES request must carry.
+    public var words: Int
+
+    public func named(_ name: String) -> Feature? { features.first { $0.name == name } }
+  }
+
+  /// The kernel's feature names: ETHTOOL_GSSET_INFO for the count, ETHTOOL_GSTRINGS for the names.
+  public func featureNames(_ interface: String) throws(SystemError) -> [String] {
+    let infoSize = MemoryLayout<ethtool_sset_info>.size + MemoryLayout<UInt32>.size
+    let info = try variable(interface, size: infoSize, command: "ETHTOOL_GSSET_INFO") { raw in
+      raw.storeBytes(of: UInt32(ETHTOOL_GSSET_INFO), toByteOffset: 0, as: UInt32.self)
+      raw.storeBytes(
+        of: UInt64(1) << UInt64(ETH_SS_FEATURES.rawValue),
+        toByteOffset: MemoryLayout<ethtool_sset_info>.offset(of: \.sset_mask)!, as: UInt64.self)
+    }
+    let mask = info.bytes.withUnsafeBytes {
+      $0.loadUnaligned(fromByteOffset: MemoryLayout<ethtool_sset_info>.offset(of: \.sset_mask)!, as: UInt64.self)
+    }
+    guard mask & (UInt64(1) << UInt64(ETH_SS_FEATURES.rawValue)) != 0 else {
+      throw SystemError("ETHTOOL_GSSET_INFO", interface, .notSupported)
+    }
+    let count = Int(
+      info.bytes.withUnsafeBytes {
+        $0.loadUnaligned(fromByteOffset: MemoryLayout<ethtool_sset_info>.size, as: UInt32.self)
+      })
+    let length = Int(ETH_GSTRING_LEN)
+    let header = MemoryLayout<ethtool_gstrings>.size
+    let strings = try variable(interface, size: header + count * length, command: "ETHTOOL_GSTRINGS") { raw in
+      raw.storeBytes(of: UInt32(ETHTOOL_GSTRINGS), toByteOffset: 0, as: UInt32.self)
+      raw.storeBytes(
+        of: ETH_SS_FEATURES.rawValue, toByteOffset: MemoryLayout<ethtool_gstrings>.offset(of: \.string_set)!,
+        as: UInt32.self)
+      raw.storeBytes(
+        of: UInt32(count), toByteOffset: MemoryLayout<ethtool_gstrings>.offset(of: \.len)!, as: UInt32.self)
+    }
+    return (0..<count).map { i in
+      let slice = strings.bytes[(header + i * length)..<(header + (i + 1) * length)]
+      return String(decoding: slice.prefix { $0 != 0 }, as: UTF8.self)
+    }
+  }
+
+  /// ETHTOOL_GFEATURES.
+  public func features(_ interface: String) throws(SystemError) -> Features {
+    let names = try featureNames(interface)
+    let words = (names.count + 31) / 32
+    let block = MemoryLayout<ethtool_get_features_block>.size
+    let header = MemoryLayout<ethtool_gfeatures>.size
+    let answer = try variable(interface, size: header + words * block, command: "ETHTOOL_GFEATURES") { raw in
+      raw.storeBytes(of: UInt32(ETHTOOL_GFEATURES), toByteOffset: 0, as: UInt32.self)
+      raw.storeBytes(
+        of: UInt32(words), toByteOffset: MemoryLayout<ethtool_gfeatures>.offset(of: \.size)!, as: UInt32.self)
+    }
+    let size = Int(
+      answer.bytes.withUnsafeBytes {
+        $0.loadUnaligned(fromByteOffset: MemoryLayout<ethtool_gfeatures>.offset(of: \.size)!, as: UInt32.self)
+      })
+    let blocks: [ethtool_get_features_block] = (0..<min(words, size)).map { i in
+      answer.bytes.withUnsafeBytes {
+        $0.loadUnaligned(fromByteOffset: header + i * block, as: ethtool_get_features_block.self)
+      }
+    }
+    func bit(_ path: KeyPath<ethtool_get_features_block, UInt32>, _ n: Int) -> Bool {
+      n / 32 < blocks.count && blocks[n / 32][keyPath: path] & (UInt32(1) << UInt32(n % 32)) != 0
+    }
+    // Unused bits have empty names; they are not features.
+    let features = names.enumerated().filter { !$0.element.isEmpty }.map { n, name in
+      Features.Feature(
+        name: name, bit: n, available: bit(\.available, n), requested: bit(\.requested, n), active: bit(\.active, n),
+        neverChanged: bit(\.never_changed, n))
+    }
+    return Features(features: features, words: size)
+  }
+
+  /// ETHTOOL_SFEATURES: asks for each named feature on or off; returns the kernel's flags
+  /// (ETHTOOL_F_UNSUPPORTED, ETHTOOL_F_WISH). Re-read to see what the kernel did.
+  @discardableResult
+  public func setFeatures(_ interface: String, _ wanted: [String: Bool]) throws -> Int32 {
+    let current = try features(interface)
+    let block = MemoryLayout<ethtool_set_features_block>.size
+    let header = MemoryLayout<ethtool_sfeatures>.size
+    var blocks = [ethtool_set_features_block](repeating: ethtool_set_features_block(), count: current.words)
+    for feature in current.features {
+      let n = feature.bit
+      guard let on = wanted[feature.name], n / 32 < blocks.count else { continue }
+      let bit = UInt32(1) << UInt32(n % 32)
+      blocks[n / 32].valid |= bit
+      if on { blocks[n / 32].requested |= bit }
+    }
+    for key in cache.keys where key.hasPrefix(interface + "\u{0}") { cache[key] = nil }
+    try beforeWrite?("\(interface) ETHTOOL_SFEATURES")
+    return try variable(interface, size: header + current.words * block, command: "ETHTOOL_SFEATURES", cached: false) {
+      raw in
+      raw.storeBytes(of: UInt32(ETHTOOL_SFEATURES), toByteOffset: 0, as: UInt32.self)
+      raw.storeBytes(
+        of: UInt32(current.words), toByteOffset: MemoryLayout<ethtool_sfeatures>.offset(of: \.size)!, as: UInt32.self)
+      for (i, b) in blocks.enumerated() {
+        raw.storeBytes(of: b, toByteOffset: header + i * block, as: ethtool_set_features_block.self)
+      }
+    }.result
+  }
+}
