@@ -35,7 +35,9 @@ let package = Package(
     // Fixtures shared by the test suites: temporary trees, subprocesses, network namespaces.
     .target(name: "TestSupport", path: "Tests/TestSupport"),
     // Unit tests on temporary /proc and /sys trees; no kernel changes.
-    .testTarget(name: "BPSTuneTests", dependencies: ["BPSTune", "TestSupport"]),
+    .testTarget(
+      name: "BPSTuneTests",
+      dependencies: ["BPSTune", "TestSupport", "CLinux", .product(name: "SystemPackage", package: "swift-system")]),
     // Real-kernel tests inside network namespaces; run the built bpstune binary as users do,
     // and check every value with tools independent of bpstune (cat, ethtool, strace, flock).
     .testTarget(name: "HostTierTests", dependencies: ["TestSupport"]),
