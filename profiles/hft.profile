@@ -2,8 +2,11 @@
 # Source: Intel, "Open Source Kernel Enhancements for Low Latency Sockets using Busy Poll"
 # (the Busy Poll Sockets guide, Linux 3.11+): "Recommended value is 50" for net.core.busy_read,
 # 50 for net.core.busy_poll with several sockets (100 for several hundred).
-# The guide's NIC advice (rx-usecs 100, GRO and LRO off, queue IRQs on NIC-local CPUs apart
-# from the application's) joins this profile as bpstune gains ethtool and IRQ settings.
+# NIC, from the same guide's "Tuning and Configuration": "Set the interrupt coalescing
+# (ethtool -C setting for rx-usecs) on the network device in the neighborhood of 100" and
+# "Use ethtool -K to disable GRO and LRO on the network device to avoid out of order packets".
+# Its IRQ advice (queue IRQs on NIC-local CPUs apart from the application's) joins this
+# profile with bpstune's IRQ affinity support.
 
 [profile]
 description = "Busy Poll Sockets for latency-critical sockets (Intel BPS guide, Linux 3.11+)"
@@ -14,3 +17,8 @@ iface = "eth0"
 [sysctl]
 net.core.busy_read = 50   # µs a blocking read busy-polls the device queue
 net.core.busy_poll = 50   # µs poll()/select() busy-poll
+
+[[interface]]
+name = "${iface}"          # -i IF picks the NIC
+coalesce = { rx-usecs = 100 }
+features = { gro = false, lro = false }

@@ -10,8 +10,15 @@
 #   echo 0 > /sys/class/net/eth0/queues/rx-0/rps_cpus
 #   echo -1 > /proc/sys/kernel/sched_rt_runtime_us
 #   echo 1,2,3,4,5,6 > /sys/devices/virtual/workqueue/*/cpumask
-# Still to come with their issues: ethtool -L rx 1 tx 1, ethtool -G rx 1024, queue IRQs pinned
-# to CPU 2, ethtool -C adaptive-rx off adaptive-tx off rx-usecs 0 tx-usecs 0.
+#   ethtool -L eth0 rx 1 tx 1
+#   ethtool -G eth0 rx 1024
+#   ethtool -C eth0 adaptive-rx off adaptive-tx off rx-usecs 0 tx-usecs 0
+# Still to come with its issue: queue IRQs pinned to CPU 2.
+#
+# "One rx/tx channel": the series' NIC has separate rx and tx channels (`-L rx 1 tx 1`); most
+# NICs (igb, ixgbe, ice, mlx5) have combined ones, where the same thing is `combined 1`, which
+# is what this profile asks. On a NIC with separate channels, write `channels = { rx = 1, tx = 1 }`
+# in a profile of your own.
 
 [profile]
 description = "Common host setup of the threaded NAPI busy-poll experiment (included by the seed-002 profiles)"
@@ -33,3 +40,6 @@ kernel.sched_rt_runtime_us = -1   # no RT throttling: a SCHED_FIFO poller may ow
 name = "${iface}"
 threaded = false
 rps-cpus = ""      # RPS off on every rx queue
+channels = { combined = 1 }   # one queue pair: re-creates queues, so bpstune applies it first
+ring = { rx = 1024 }
+coalesce = { adaptive-rx = false, adaptive-tx = false, rx-usecs = 0, tx-usecs = 0 }

@@ -216,6 +216,18 @@ struct NetnsTests {
       #expect(r.status == 1, "\(r)")
       #expect(r.stdout.contains("net.core.busy_read") && r.stdout.contains("\(current) -> 50"), "\(r)")
     }
+    // hft tunes eth0's NIC: what diff says of GRO agrees with `ethtool -k eth0` (read only).
+    if FileManager.default.fileExists(atPath: "/sys/class/net/eth0") {
+      let k = Run.command(["ethtool", "-k", "eth0"]).stdout
+      let gro = k.split(separator: "\n").first { $0.hasPrefix("generic-receive-offload:") }
+      if gro?.hasSuffix(": on") == true {
+        #expect(r.stdout.contains("~ features") && r.stdout.contains("rx-gro: on -> off"), "\(r)")
+      } else if gro?.hasSuffix(": off") == true {
+        #expect(r.stdout.contains("= features"), "\(r)")
+      }
+    } else {
+      #expect(r.status == 2 && r.stderr.contains("interface eth0 does not exist"), "\(r)")
+    }
     // diff changes nothing and writes no state.
     #expect(!FileManager.default.fileExists(atPath: state.path + "/s"))
     #expect(try String(contentsOfFile: "/proc/sys/net/core/busy_read", encoding: .utf8).hasPrefix(current))
