@@ -28,10 +28,15 @@ let package = Package(
         .product(name: "SystemPackage", package: "swift-system"),
         .product(name: "TOMLKit", package: "TOMLKit"),
         "CLinux",
+        "CNetlink",
       ]
     ),
     // The kernel's uapi headers (linux/ethtool.h, linux/sockios.h) as a Swift module.
     .systemLibrary(name: "CLinux", path: "Sources/CLinux"),
+    // libnl-genl-3 (generic netlink), found with pkg-config; Debian's libnl-genl-3-dev.
+    .systemLibrary(
+      name: "CNetlink", path: "Sources/CNetlink", pkgConfig: "libnl-genl-3.0",
+      providers: [.apt(["libnl-3-dev", "libnl-genl-3-dev"])]),
     // Fixtures shared by the test suites: temporary trees, subprocesses, network namespaces.
     .target(name: "TestSupport", path: "Tests/TestSupport"),
     // Unit tests on temporary /proc and /sys trees; no kernel changes.

@@ -203,10 +203,24 @@ struct NICScenario {
     #expect(s.base.kernel.get("/sys/class/net/eth0/queues/rx-3/rps_cpus") == nil)
   }
 
-  /// The ioctl cannot tell which coalescing fields a driver has: the kernel's EOPNOTSUPP at
-  /// write time fails the apply, and everything written before it is undone.
+  /// Coalescing fields the driver lacks are unsupported in the plan (from the ethtool netlink
+  /// family); a zero in such a field is fine, as the kernel allows it.
+  @Test func coalesceFieldsTheDriverLacksAreUnsupported() throws {
+    let s = NICScenario()
+    let plan = try s.plan(
+      "[[interface]]\nname = \"eth0\"\ncoalesce = { rx-usecs = 100, rx-frames = 5, tx-frames = 0 }\n")
+    #expect(
+      plan.unsupported.map { "\($0.id): \($0.reason ?? "")" } == [
+        "eth0 coalesce.rx-frames: igb: rx-frames not supported"
+      ])
+    #expect(plan.changes.map(\.target.desired) == ["rx-usecs=100 tx-frames=0"])
+  }
+
+  /// Without the netlink answer (kernels before 5.7) the ioctl cannot tell which fields a driver
+  /// has: the kernel's EOPNOTSUPP at write time fails the apply, and everything is undone.
   @Test func aCoalesceFieldTheDriverRefusesIsUndone() throws {
     let s = NICScenario()
+    s.nic.netlink = false
     let before = s.devices()
     #expect {
       try s.apply("[[interface]]\nname = \"eth0\"\nring = { rx = 1024 }\ncoalesce = { rx-frames = 5 }\n")

@@ -33,6 +33,8 @@ final class FakeNIC: EthtoolTransport, @unchecked Sendable {
   }
 
   var devices: [String: Device] = [:]
+  /// Whether the kernel answers ETHTOOL_MSG_COALESCE_GET (Linux 5.7+); older kernels do not.
+  var netlink = true
   /// Every request: "IF COMMAND".
   var log: [String] = []
   /// The fake sysfs tree whose queue directories follow the channel counts.
@@ -143,6 +145,16 @@ final class FakeNIC: EthtoolTransport, @unchecked Sendable {
     }
     devices[interface] = d
     return 0
+  }
+
+  /// Which fields the coalescing netlink reply would carry: the supported ones and any non-zero.
+  func coalesceSupport(_ interface: String) throws(SystemError) -> [Bool]? {
+    guard netlink else { return nil }
+    guard let d = devices[interface] else {
+      throw SystemError("ethtool netlink reply", interface, .operationNotSupportedByDevice)
+    }
+    guard let c = d.coalesce else { throw SystemError("ethtool netlink reply", interface, .notSupported) }
+    return (0..<22).map { d.coalesceSupported.contains($0) || c[$0] != 0 }
   }
 
   private func recreateQueues(_ interface: String, rx: Int, tx: Int) {

@@ -233,6 +233,44 @@ struct NetnsTests {
     #expect(try String(contentsOfFile: "/proc/sys/net/core/busy_read", encoding: .utf8).hasPrefix(current))
   }
 
+  /// Which coalescing fields the host NIC supports (ethtool netlink, read only) agrees with the
+  /// fields `ethtool -c eth0` prints as n/a. Nothing is written: only `diff` runs.
+  @Test func coalesceSupportAgreesWithEthtool() throws {
+    let c = Run.command(["ethtool", "-c", "eth0"])
+    guard c.status == 0 else { return }  // no eth0, or a NIC without coalescing
+    var ethtoolNA = Set<String>()
+    for line in c.stdout.split(separator: "\n") {
+      let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+      if line.hasPrefix("Adaptive RX:") {
+        // "Adaptive RX: off  TX: n/a"
+        let words = line.split(separator: " ")
+        if words.count > 2 && words[2] == "n/a" { ethtoolNA.insert("adaptive-rx") }
+        if words.last == "n/a" { ethtoolNA.insert("adaptive-tx") }
+      } else if parts.count == 2 && parts[1] == "n/a" && !parts[0].hasPrefix("CQE") {
+        // ethtool prints "rx-frame-low" for the rx-frames-low field.
+        ethtoolNA.insert(parts[0].replacingOccurrences(of: "-frame-", with: "-frames-"))
+      }
+    }
+    let fields = [
+      "rx-usecs", "rx-frames", "rx-usecs-irq", "rx-frames-irq", "tx-usecs", "tx-frames", "tx-usecs-irq",
+      "tx-frames-irq", "stats-block-usecs", "adaptive-rx", "adaptive-tx", "pkt-rate-low", "rx-usecs-low",
+      "rx-frames-low", "tx-usecs-low", "tx-frames-low", "pkt-rate-high", "rx-usecs-high", "rx-frames-high",
+      "tx-usecs-high", "tx-frames-high", "sample-interval",
+    ]
+    let work = TemporaryDirectory("bpstune-ro")
+    let p = work.write(
+      "c.profile",
+      "[[interface]]\nname = \"eth0\"\ncoalesce = { "
+        + fields.map { $0.hasPrefix("adaptive") ? "\($0) = true" : "\($0) = 7" }.joined(separator: ", ") + " }\n")
+    let r = Run.command([Run.bpstune, "diff", p, "--no-color", "--state-dir", work.path + "/s"])
+    let unsupported = Set(
+      r.stdout.split(separator: "\n").compactMap { line -> String? in
+        guard line.contains("! coalesce."), line.contains("not supported") else { return nil }
+        return line.split(separator: " ").first { $0.hasPrefix("coalesce.") }.map { String($0.dropFirst(9)) }
+      })
+    #expect(!ethtoolNA.isEmpty && unsupported == ethtoolNA, "\(r)\nethtool says n/a: \(ethtoolNA.sorted())")
+  }
+
   @Test func jsonOutputHasSchema1() throws {
     let r = Run.command([Run.bpstune, "diff", "hft", "--format", "json"])
     let doc = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]

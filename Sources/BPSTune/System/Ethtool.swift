@@ -6,6 +6,15 @@ public protocol EthtoolTransport: Sendable {
   /// Performs the request in `buffer` (an ethtool command structure); returns the ioctl result.
   func request(_ interface: String, _ buffer: UnsafeMutableRawBufferPointer, command: String) throws(SystemError)
     -> Int32
+
+  /// Which of the 22 coalescing fields (in ``Ethtool/coalesceFields`` order) the driver
+  /// supports, or nil when that cannot be known. The ioctl does not say; the kernel's ethtool
+  /// netlink family does.
+  func coalesceSupport(_ interface: String) throws(SystemError) -> [Bool]?
+}
+
+extension EthtoolTransport {
+  public func coalesceSupport(_ interface: String) throws(SystemError) -> [Bool]? { nil }
 }
 
 /// The running kernel, through ``Syscalls/ethtool(_:_:command:)``.
@@ -16,6 +25,15 @@ public struct KernelEthtool: EthtoolTransport {
     throws(SystemError) -> Int32
   {
     try Syscalls.ethtool(interface, buffer, command: command)
+  }
+
+  /// ETHTOOL_MSG_COALESCE_GET of the `ethtool` generic netlink family (Linux 5.6+), read only:
+  /// since 5.7 the kernel leaves out of the reply each field that is zero and not in the
+  /// driver's supported_coalesce_params, so a field absent from the reply is one the driver
+  /// lacks (a non-zero value there is refused with EOPNOTSUPP). nil when the kernel has no
+  /// ethtool netlink family.
+  public func coalesceSupport(_ interface: String) throws(SystemError) -> [Bool]? {
+    try GenericNetlink.coalesceSupport(interface)
   }
 }
 

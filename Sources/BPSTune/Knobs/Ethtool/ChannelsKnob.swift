@@ -36,12 +36,12 @@ public struct ChannelsKnob: StructureKnob {
     try u32(setting)
   }
 
-  func limit(_ field: String, _ value: String, current: ethtool_channels, driver: String) -> String? {
+  func limit(_ field: String, _ value: String, current: ethtool_channels, device: EthtoolDevice) -> String? {
     guard let channel = Ethtool.channelFields.first(where: { $0.name == field }), let n = UInt32(value) else {
       return nil
     }
     let max = current[keyPath: channel.max]
-    if max == 0 && n != 0 { return "\(driver) has no \(field) channels" }
+    if max == 0 && n != 0 { return "\(device.driver) has no \(field) channels" }
     if n > max { return "\(field) channels max is \(max)" }
     return nil
   }

@@ -46,7 +46,12 @@ public struct CoalesceKnob: StructureKnob {
     return try u32(setting, unit: field.contains("usecs") || field == "sample-interval" ? .microseconds : nil)
   }
 
-  /// The ioctl does not say which fields a driver supports; the kernel answers EOPNOTSUPP at
-  /// write time, and the executor then undoes the apply.
-  func limit(_ field: String, _ value: String, current: ethtool_coalesce, driver: String) -> String? { nil }
+  /// A non-zero value in a field the driver does not support ("igb: rx-frames not supported"),
+  /// known from the ethtool netlink family. Where it cannot be known, the kernel refuses such
+  /// a value at write time with EOPNOTSUPP and the executor undoes the apply.
+  func limit(_ field: String, _ value: String, current: ethtool_coalesce, device: EthtoolDevice) -> String? {
+    guard let supported = device.coalesceSupport, !supported.contains(field) else { return nil }
+    if value == "0" || value == "off" { return nil }
+    return "\(device.driver): \(field) not supported"
+  }
 }

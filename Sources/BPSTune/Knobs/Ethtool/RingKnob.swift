@@ -36,10 +36,10 @@ public struct RingKnob: StructureKnob {
     try u32(setting)
   }
 
-  func limit(_ field: String, _ value: String, current: ethtool_ringparam, driver: String) -> String? {
+  func limit(_ field: String, _ value: String, current: ethtool_ringparam, device: EthtoolDevice) -> String? {
     guard let ring = Ethtool.ringFields.first(where: { $0.name == field }), let n = UInt32(value) else { return nil }
     let max = current[keyPath: ring.max]
-    if max == 0 && n != 0 { return "\(driver) has no \(field) ring" }
+    if max == 0 && n != 0 { return "\(device.driver) has no \(field) ring" }
     if n > max { return "\(field) ring max is \(max)" }
     return nil
   }

@@ -17,7 +17,7 @@ protocol StructureKnob: Knob {
   /// A profile value of one field, as the field map records it.
   func fieldValue(_ field: String, _ setting: ProfileSetting) throws(BPSTuneError) -> String
   /// Why the driver cannot take this field value ("rx ring max is 4096"), or nil.
-  func limit(_ field: String, _ value: String, current: Structure, driver: String) -> String?
+  func limit(_ field: String, _ value: String, current: Structure, device: EthtoolDevice) -> String?
   /// Why the structure as a whole cannot be written (channels without an rx channel), or nil.
   func refusal(_ merged: Structure) -> String?
 }
@@ -80,10 +80,10 @@ extension StructureKnob {
           out.append(target)
           continue
         }
-        let driver = EthtoolSupport.driver(interface, on: ethtool)
+        let device = EthtoolDevice(interface: interface, ethtool: ethtool)
         var accepted = FieldMap()
         for (field, value, origin) in fields {
-          if let why = limit(field, value, current: current, driver: driver) {
+          if let why = limit(field, value, current: current, device: device) {
             out.append(
               Target(
                 id: SettingID(kind: kind, interface: interface, key: "\(kind).\(field)"), desired: value,
@@ -133,6 +133,24 @@ extension StructureKnob {
   func u32(_ setting: ProfileSetting, unit: TimeUnit? = nil) throws(BPSTuneError) -> String {
     String(try ValueReader.integer(setting, 0...Int64(UInt32.max), unit: unit))
   }
+}
+
+/// One interface's device as the plan asks about it: its driver's name and what it supports.
+final class EthtoolDevice {
+  let interface: String
+  let ethtool: Ethtool
+
+  init(interface: String, ethtool: Ethtool) {
+    self.interface = interface
+    self.ethtool = ethtool
+  }
+
+  lazy var driver = EthtoolSupport.driver(interface, on: ethtool)
+  /// The coalescing fields the driver supports, by name; nil when that cannot be known.
+  lazy var coalesceSupport: Set<String>? = {
+    guard let flags = try? ethtool.transport.coalesceSupport(interface) else { return nil }
+    return Set(zip(Ethtool.coalesceFields, flags).filter(\.1).map(\.0.name))
+  }()
 }
 
 /// Messages about what a device's driver can do.
