@@ -194,7 +194,11 @@ public enum StateReport {
     }
     let restore = plan.items.filter { $0.action == .restore }.count
     let verb = dryRun ? "would restore" : "restored"
-    var summary = "rollback of \(plan.source.id): \(verb) \(restore) of \(plan.items.count) settings"
+    // Settings of queues that a restored channel count removed are gone, not restored.
+    let written = snapshot.map { s in s.entries.filter { e in plan.items.contains { $0.entry.setting == e.setting } } }
+    let gone = written.map { restore - $0.count } ?? 0
+    var summary = "rollback of \(plan.source.id): \(verb) \(restore - gone) of \(plan.items.count) settings"
+    if gone > 0 { summary += ", \(gone) gone with their queues" }
     if let snapshot { summary += " (rollback snapshot \(snapshot.id))" }
     lines.append(summary)
     return lines.joined(separator: "\n")
