@@ -47,15 +47,7 @@ public struct FeaturesKnob: Knob {
   public func check(_ setting: ProfileSetting) throws(BPSTuneError) { _ = try wanted(setting) }
 
   public func rejection(of id: SettingID) -> String? {
-    guard id.kind == kind, id.key == kind, id.queue == nil, let interface = id.interface else {
-      return "not an interface's features"
-    }
-    do {
-      try ProfileLoader.checkInterfaceName(interface, at: Origin(file: "", key: ""))
-    } catch {
-      return "\"\(interface)\" is not an interface name"
-    }
-    return nil
+    EthtoolSupport.rejection(of: id, kind: kind, what: "features")
   }
 
   public func targets(for request: PlanRequest) throws(BPSTuneError) -> [Target] {

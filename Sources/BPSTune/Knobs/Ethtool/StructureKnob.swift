@@ -49,17 +49,7 @@ extension StructureKnob {
 
   public func check(_ setting: ProfileSetting) throws(BPSTuneError) { _ = try wanted(setting) }
 
-  public func rejection(of id: SettingID) -> String? {
-    guard id.kind == kind, id.key == kind, id.queue == nil, let interface = id.interface else {
-      return "not an interface's \(what)"
-    }
-    do {
-      try ProfileLoader.checkInterfaceName(interface, at: Origin(file: "", key: ""))
-    } catch {
-      return "\"\(interface)\" is not an interface name"
-    }
-    return nil
-  }
+  public func rejection(of id: SettingID) -> String? { EthtoolSupport.rejection(of: id, kind: kind, what: what) }
 
   public func targets(for request: PlanRequest) throws(BPSTuneError) -> [Target] {
     let ethtool = request.host.ethtool
@@ -135,6 +125,46 @@ extension StructureKnob {
   }
 }
 
+/// A structure of (maximum, current) pairs: rings and channels. The kernel refuses a value above
+/// the driver's maximum with EINVAL; a maximum of 0 means the driver has no such ring or channel.
+protocol CountedStructureKnob: StructureKnob {
+  /// Field name, the maximum's key path, the current value's key path.
+  static var pairs: [(name: String, max: WritableKeyPath<Structure, UInt32>, field: WritableKeyPath<Structure, UInt32>)]
+  {
+    get
+  }
+  /// "ring" or "channels", after the field name in messages ("rx ring max is 4096").
+  var noun: String { get }
+}
+
+extension CountedStructureKnob {
+  var fieldNames: [String] { Self.pairs.map(\.name) }
+
+  func fields(of value: Structure) -> FieldMap {
+    FieldMap(Self.pairs.map { ($0.name, String(value[keyPath: $0.field])) })
+  }
+
+  func applying(_ wanted: FieldMap, to value: Structure) -> Structure {
+    var out = value
+    for (name, _, field) in Self.pairs {
+      if let n = wanted[name].flatMap({ UInt32($0) }) { out[keyPath: field] = n }
+    }
+    return out
+  }
+
+  func fieldValue(_ field: String, _ setting: ProfileSetting) throws(BPSTuneError) -> String {
+    try u32(setting)
+  }
+
+  func limit(_ field: String, _ value: String, current: Structure, device: EthtoolDevice) -> String? {
+    guard let pair = Self.pairs.first(where: { $0.name == field }), let n = UInt32(value) else { return nil }
+    let max = current[keyPath: pair.max]
+    if max == 0 && n != 0 { return "\(device.driver) has no \(field) \(noun)" }
+    if n > max { return "\(field) \(noun) max is \(max)" }
+    return nil
+  }
+}
+
 /// One interface's device as the plan asks about it: its driver's name and what it supports.
 final class EthtoolDevice {
   let interface: String
@@ -155,6 +185,19 @@ final class EthtoolDevice {
 
 /// Messages about what a device's driver can do.
 enum EthtoolSupport {
+  /// Why a snapshot's setting is not an interface's whole `kind` structure, or nil.
+  static func rejection(of id: SettingID, kind: String, what: String) -> String? {
+    guard id.kind == kind, id.key == kind, id.queue == nil, let interface = id.interface else {
+      return "not an interface's \(what)"
+    }
+    do {
+      try ProfileLoader.checkInterfaceName(interface, at: Origin(file: "", key: ""))
+    } catch {
+      return "\"\(interface)\" is not an interface name"
+    }
+    return nil
+  }
+
   /// One `show` line per field ("channels.rx 1"), or one line saying why there are none.
   static func shown(
     _ kind: String, interface: String, what: String, on ethtool: Ethtool, _ fields: () throws(SystemError) -> FieldMap
