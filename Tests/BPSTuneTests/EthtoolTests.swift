@@ -57,6 +57,14 @@ import Testing
     #expect(nic.devices["eth0"]?.rings?.current == [1024, 0, 0, 256])
     try ChannelsKnob().write(SettingID(kind: "channels", interface: "eth0", key: "channels"), "combined=1", on: host)
     #expect(nic.devices["eth0"]?.channels.current == [0, 0, 1, 1])
+    // A value from a damaged snapshot is refused before any request is sent.
+    let sent = nic.log.count
+    for bad in ["combined=x", "combined=-1", "nope=1", "", "combined"] {
+      #expect(throws: BPSTuneError.self) {
+        try ChannelsKnob().write(SettingID(kind: "channels", interface: "eth0", key: "channels"), bad, on: host)
+      }
+    }
+    #expect(nic.log.count == sent)
   }
 
   @Test func featuresAreNamedByTheKernelsStrings() throws {

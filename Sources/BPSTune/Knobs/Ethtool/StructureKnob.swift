@@ -101,7 +101,8 @@ extension StructureKnob {
   public func write(_ id: SettingID, _ value: String, on host: KernelHost) throws {
     if let why = rejection(of: id) { throw BPSTuneError.invalidPlan(setting: id.description, message: why) }
     guard let wanted = FieldMap(parsing: value), !wanted.isEmpty,
-      wanted.names.allSatisfy(fieldNames.contains)
+      wanted.names.allSatisfy(fieldNames.contains),
+      wanted.fields.allSatisfy({ UInt32($0.value) != nil || FieldMap.flag($0.value) != nil })
     else {
       throw BPSTuneError.invalidPlan(setting: id.description, message: "\"\(value)\" is not a list of \(what) fields")
     }
