@@ -49,6 +49,17 @@ public struct AbsentEthtool: EthtoolTransport {
   }
 }
 
+/// A fixed-size command structure of linux/ethtool.h, whose first u32 is the command.
+public protocol EthtoolStructure {
+  init()
+  var cmd: UInt32 { get set }
+}
+
+extension ethtool_drvinfo: EthtoolStructure {}
+extension ethtool_coalesce: EthtoolStructure {}
+extension ethtool_ringparam: EthtoolStructure {}
+extension ethtool_channels: EthtoolStructure {}
+
 /// The ethtool ioctl interface of include/uapi/linux/ethtool.h, typed. Structures are the
 /// kernel header's own (imported through the CLinux module). GET answers are cached for the
 /// run; any SET on an interface drops that interface's cached answers.
@@ -63,18 +74,43 @@ public final class Ethtool {
   /// Forgets cached answers (after a change that re-creates queues).
   public func forget() { cache.removeAll() }
 
+  /// Forgets one interface's cached answers (before a read-modify-write, after a SET).
+  public func forget(_ interface: String) {
+    for key in cache.keys where key.hasPrefix(interface + "\u{0}") { cache[key] = nil }
+  }
+
+  /// An ethtool command number with the name errors give it.
+  public struct Command: Sendable {
+    public var code: UInt32
+    public var name: String
+
+    init(_ code: Int32, _ name: String) {
+      self.code = UInt32(code)
+      self.name = name
+    }
+
+    public static let getDriverInfo = Command(ETHTOOL_GDRVINFO, "ETHTOOL_GDRVINFO")
+    public static let getCoalesce = Command(ETHTOOL_GCOALESCE, "ETHTOOL_GCOALESCE")
+    public static let setCoalesce = Command(ETHTOOL_SCOALESCE, "ETHTOOL_SCOALESCE")
+    public static let getRings = Command(ETHTOOL_GRINGPARAM, "ETHTOOL_GRINGPARAM")
+    public static let setRings = Command(ETHTOOL_SRINGPARAM, "ETHTOOL_SRINGPARAM")
+    public static let getChannels = Command(ETHTOOL_GCHANNELS, "ETHTOOL_GCHANNELS")
+    public static let setChannels = Command(ETHTOOL_SCHANNELS, "ETHTOOL_SCHANNELS")
+  }
+
   // MARK: Requests
 
-  /// A GET request for a fixed-size structure, cached.
-  private func get<T>(_ interface: String, _ value: T, command: String) throws(SystemError) -> T {
-    let key = "\(interface)\u{0}\(command)"
+  /// A GET request for a fixed-size structure (ETHTOOL_GCHANNELS, ...), cached.
+  public func get<T: EthtoolStructure>(_ interface: String, _ command: Command) throws(SystemError) -> T {
+    let key = "\(interface)\u{0}\(command.name)"
     if let hit = cache[key] {
       let bytes = try hit.get()
       return bytes.withUnsafeBytes { $0.loadUnaligned(as: T.self) }
     }
-    var value = value
+    var value = T()
+    value.cmd = command.code
     let result = Result { () throws(SystemError) -> [UInt8] in
-      _ = try call(interface, &value, command: command)
+      _ = try call(interface, &value, command: command.name)
       return withUnsafeBytes(of: value) { Array($0) }
     }
     cache[key] = result
@@ -82,13 +118,15 @@ public final class Ethtool {
     return value
   }
 
-  /// A SET request for a fixed-size structure; returns the ioctl result.
+  /// A SET request for a whole fixed-size structure (read it first: the kernel applies every
+  /// field); returns the ioctl result.
   @discardableResult
-  private func set<T>(_ interface: String, _ value: T, command: String) throws -> Int32 {
-    for key in cache.keys where key.hasPrefix(interface + "\u{0}") { cache[key] = nil }
-    try beforeWrite?("\(interface) \(command)")
+  public func set<T: EthtoolStructure>(_ interface: String, _ value: T, _ command: Command) throws -> Int32 {
+    forget(interface)
+    try beforeWrite?("\(interface) \(command.name)")
     var value = value
-    return try call(interface, &value, command: command)
+    value.cmd = command.code
+    return try call(interface, &value, command: command.name)
   }
 
   private func call<T>(_ interface: String, _ value: inout T, command: String) throws(SystemError) -> Int32 {
@@ -126,9 +164,7 @@ public final class Ethtool {
   }
 
   public func driverInfo(_ interface: String) throws(SystemError) -> DriverInfo {
-    var request = ethtool_drvinfo()
-    request.cmd = UInt32(ETHTOOL_GDRVINFO)
-    let info = try get(interface, request, command: "ETHTOOL_GDRVINFO")
+    let info: ethtool_drvinfo = try get(interface, .getDriverInfo)
     func text<T>(_ field: T) -> String {
       withUnsafeBytes(of: field) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
     }
@@ -156,72 +192,6 @@ public final class Ethtool {
       ("tx-usecs-high", \.tx_coalesce_usecs_high, false), ("tx-frames-high", \.tx_max_coalesced_frames_high, false),
       ("sample-interval", \.rate_sample_interval, false),
     ]
-  }
-
-  /// ETHTOOL_GCOALESCE.
-  public func coalesce(_ interface: String) throws(SystemError) -> ethtool_coalesce {
-    var request = ethtool_coalesce()
-    request.cmd = UInt32(ETHTOOL_GCOALESCE)
-    return try get(interface, request, command: "ETHTOOL_GCOALESCE")
-  }
-
-  /// ETHTOOL_SCOALESCE of a whole structure (read it first: the kernel applies every field).
-  public func setCoalesce(_ interface: String, _ value: ethtool_coalesce) throws {
-    var request = value
-    request.cmd = UInt32(ETHTOOL_SCOALESCE)
-    try set(interface, request, command: "ETHTOOL_SCOALESCE")
-  }
-
-  // MARK: Rings
-
-  /// struct ethtool_ringparam by the names `ethtool -G` takes: (maximum, current) pairs.
-  public static var ringFields:
-    [(name: String, max: WritableKeyPath<ethtool_ringparam, UInt32>, field: WritableKeyPath<ethtool_ringparam, UInt32>)]
-  {
-    [
-      ("rx", \.rx_max_pending, \.rx_pending), ("rx-mini", \.rx_mini_max_pending, \.rx_mini_pending),
-      ("rx-jumbo", \.rx_jumbo_max_pending, \.rx_jumbo_pending), ("tx", \.tx_max_pending, \.tx_pending),
-    ]
-  }
-
-  /// ETHTOOL_GRINGPARAM.
-  public func ringParameters(_ interface: String) throws(SystemError) -> ethtool_ringparam {
-    var request = ethtool_ringparam()
-    request.cmd = UInt32(ETHTOOL_GRINGPARAM)
-    return try get(interface, request, command: "ETHTOOL_GRINGPARAM")
-  }
-
-  /// ETHTOOL_SRINGPARAM of a whole structure.
-  public func setRingParameters(_ interface: String, _ value: ethtool_ringparam) throws {
-    var request = value
-    request.cmd = UInt32(ETHTOOL_SRINGPARAM)
-    try set(interface, request, command: "ETHTOOL_SRINGPARAM")
-  }
-
-  // MARK: Channels
-
-  /// struct ethtool_channels by the names `ethtool -L` takes: (maximum, current) pairs.
-  public static var channelFields:
-    [(name: String, max: WritableKeyPath<ethtool_channels, UInt32>, field: WritableKeyPath<ethtool_channels, UInt32>)]
-  {
-    [
-      ("rx", \.max_rx, \.rx_count), ("tx", \.max_tx, \.tx_count), ("other", \.max_other, \.other_count),
-      ("combined", \.max_combined, \.combined_count),
-    ]
-  }
-
-  /// ETHTOOL_GCHANNELS.
-  public func channels(_ interface: String) throws(SystemError) -> ethtool_channels {
-    var request = ethtool_channels()
-    request.cmd = UInt32(ETHTOOL_GCHANNELS)
-    return try get(interface, request, command: "ETHTOOL_GCHANNELS")
-  }
-
-  /// ETHTOOL_SCHANNELS of a whole structure.
-  public func setChannels(_ interface: String, _ value: ethtool_channels) throws {
-    var request = value
-    request.cmd = UInt32(ETHTOOL_SCHANNELS)
-    try set(interface, request, command: "ETHTOOL_SCHANNELS")
   }
 
   // MARK: Features
@@ -320,8 +290,7 @@ public final class Ethtool {
   /// ETHTOOL_SFEATURES: asks for each named feature on or off; returns the kernel's flags
   /// (ETHTOOL_F_UNSUPPORTED, ETHTOOL_F_WISH). Re-read to see what the kernel did.
   @discardableResult
-  public func setFeatures(_ interface: String, _ wanted: [String: Bool]) throws -> Int32 {
-    let current = try features(interface)
+  public func setFeatures(_ interface: String, _ wanted: [String: Bool], over current: Features) throws -> Int32 {
     let block = MemoryLayout<ethtool_set_features_block>.size
     let header = MemoryLayout<ethtool_sfeatures>.size
     var blocks = [ethtool_set_features_block](repeating: ethtool_set_features_block(), count: current.words)
@@ -332,7 +301,7 @@ public final class Ethtool {
       blocks[n / 32].valid |= bit
       if on { blocks[n / 32].requested |= bit }
     }
-    for key in cache.keys where key.hasPrefix(interface + "\u{0}") { cache[key] = nil }
+    forget(interface)
     try beforeWrite?("\(interface) ETHTOOL_SFEATURES")
     return try variable(interface, size: header + current.words * block, command: "ETHTOOL_SFEATURES", cached: false) {
       raw in

@@ -4,22 +4,16 @@ import CLinux
 /// ETHTOOL_GCOALESCE / ETHTOOL_SCOALESCE (`ethtool -c` / `-C`). The kernel refuses a non-zero
 /// value in a field the driver does not support with EOPNOTSUPP (since 5.7); a driver without
 /// coalescing refuses ETHTOOL_GCOALESCE itself, and then every field shows as unsupported.
-public struct CoalesceKnob: StructureKnob {
+public struct CoalesceKnob: FieldTableKnob {
+  typealias Structure = ethtool_coalesce
   public let kind = "coalesce"
   let what = "coalescing"
   let phase = Phase.device
+  let commands: (get: Ethtool.Command, set: Ethtool.Command) = (get: .getCoalesce, set: .setCoalesce)
 
   public init() {}
 
   var fieldNames: [String] { Ethtool.coalesceFields.map(\.name) }
-
-  func fetch(_ interface: String, from ethtool: Ethtool) throws(SystemError) -> ethtool_coalesce {
-    try ethtool.coalesce(interface)
-  }
-
-  func store(_ interface: String, _ value: ethtool_coalesce, to ethtool: Ethtool) throws {
-    try ethtool.setCoalesce(interface, value)
-  }
 
   func fields(of value: ethtool_coalesce) -> FieldMap {
     FieldMap(

@@ -1,89 +1,114 @@
-/// What the ethtool knobs for one fixed structure (coalescing, rings, channels) share. The
-/// whole structure of an interface is one setting: its value is a ``FieldMap`` of every field,
-/// a profile names some of them, and a write is read-modify-write of the whole structure in one
-/// ioctl, so untouched fields keep their values and a device re-creates its queues only once.
+/// What the ethtool knobs share (channels, rings, coalescing, features). The whole structure of
+/// an interface is one setting: its value is a ``FieldMap`` of every field, a profile names some
+/// of them, and a write changes the named fields in one ioctl after reading the structure, so
+/// untouched fields keep their values and a device re-creates its queues only once.
 protocol StructureKnob: Knob {
   associatedtype Structure
   /// What the structure is, in messages ("coalescing").
   var what: String { get }
   var phase: Phase { get }
-  /// Field names as ethtool takes them, in the structure's order.
-  var fieldNames: [String] { get }
+
+  /// The profile's table, checked without looking at the host: each field as written, the
+  /// value as a field map records it, and where it came from.
+  func wanted(_ setting: ProfileSetting) throws(BPSTuneError) -> [(field: String, value: String, origin: Origin)]
+  /// What one asked field means on this device: the fields to set, or why the driver cannot.
+  func resolve(_ field: String, _ value: String, current: Structure, device: EthtoolDevice) -> Resolution
+  /// Why the fields as a whole cannot be written (channels without an rx channel), or nil.
+  func refusal(_ wanted: FieldMap, current: Structure) -> String?
+  /// Why a recorded value is not one this knob writes (checked before any request), or nil.
+  func malformed(_ wanted: FieldMap) -> String?
 
   func fetch(_ interface: String, from ethtool: Ethtool) throws(SystemError) -> Structure
-  func store(_ interface: String, _ value: Structure, to ethtool: Ethtool) throws
+  /// Writes the `wanted` fields over `current` (read just before) in one request.
+  func store(_ interface: String, _ wanted: FieldMap, over current: Structure, to ethtool: Ethtool) throws
+  /// Every field's value as recorded.
   func fields(of value: Structure) -> FieldMap
-  func applying(_ wanted: FieldMap, to value: Structure) -> Structure
-  /// A profile value of one field, as the field map records it.
-  func fieldValue(_ field: String, _ setting: ProfileSetting) throws(BPSTuneError) -> String
-  /// Why the driver cannot take this field value ("rx ring max is 4096"), or nil.
-  func limit(_ field: String, _ value: String, current: Structure, device: EthtoolDevice) -> String?
-  /// Why the structure as a whole cannot be written (channels without an rx channel), or nil.
-  func refusal(_ merged: Structure) -> String?
+  /// The fields `bpstune show` prints.
+  func shownFields(of value: Structure) -> FieldMap
+}
+
+/// What one field a profile asks for means on a device.
+enum Resolution {
+  /// The fields to set (a group name such as "tso" stands for several).
+  case fields(FieldMap)
+  /// Why the driver cannot take it ("rx ring max is 4096").
+  case unsupported(String)
 }
 
 extension StructureKnob {
   public var sections: [String] { [] }
   public var interfaceKeys: [String] { [kind] }
 
-  func refusal(_ merged: Structure) -> String? { nil }
+  func refusal(_ wanted: FieldMap, current: Structure) -> String? { nil }
+  func shownFields(of value: Structure) -> FieldMap { fields(of: value) }
 
-  /// The profile's table of fields, each checked.
-  func wanted(_ setting: ProfileSetting) throws(BPSTuneError) -> [(field: String, value: String, origin: Origin)] {
+  public func check(_ setting: ProfileSetting) throws(BPSTuneError) { _ = try wanted(setting) }
+
+  /// Why a snapshot's setting is not an interface's whole structure, or nil.
+  public func rejection(of id: SettingID) -> String? {
+    guard id.kind == kind, id.key == kind, id.queue == nil, let interface = id.interface else {
+      return "not an interface's \(what)"
+    }
+    do {
+      try ProfileLoader.checkInterfaceName(interface, at: Origin(file: "", key: ""))
+    } catch {
+      return "\"\(interface)\" is not an interface name"
+    }
+    return nil
+  }
+
+  /// The profile's fields and their origins, from its table; `value` reads one field.
+  func table(
+    _ setting: ProfileSetting, example: String, _ value: (String, ProfileSetting) throws(BPSTuneError) -> String
+  ) throws(BPSTuneError) -> [(field: String, value: String, origin: Origin)] {
     guard case .table(let table) = setting.value else {
-      throw setting.origin.error(
-        "expected a table of \(what) fields such as { \(fieldNames[0]) = 1 }, got \(setting.value.typeName)")
+      throw setting.origin.error("expected a table of \(what) such as { \(example) }, got \(setting.value.typeName)")
     }
     if table.isEmpty { throw setting.origin.error("names no \(what) field") }
     var out: [(String, String, Origin)] = []
     for key in table.keys.sorted() {
       let origin = Origin(file: setting.origin.file, key: "\(setting.origin.key).\(key)")
-      guard fieldNames.contains(key) else {
-        throw origin.error("unknown \(what) field" + Suggestion.hint(for: key, in: fieldNames))
-      }
-      let value = try fieldValue(key, ProfileSetting(key: key, value: table[key]!, origin: origin))
-      out.append((key, value, origin))
+      out.append((key, try value(key, ProfileSetting(key: key, value: table[key]!, origin: origin)), origin))
     }
     return out
   }
 
-  public func check(_ setting: ProfileSetting) throws(BPSTuneError) { _ = try wanted(setting) }
-
-  public func rejection(of id: SettingID) -> String? { EthtoolSupport.rejection(of: id, kind: kind, what: what) }
-
+  /// One target per interface with the fields the driver can take, and one unsupported target
+  /// ("IF ring.rx") per field it cannot; a structure the driver lacks is one unsupported target.
   public func targets(for request: PlanRequest) throws(BPSTuneError) -> [Target] {
     let ethtool = request.host.ethtool
     var out: [Target] = []
     for (spec, names) in request.interfaces {
       guard let setting = spec.settings.first(where: { $0.key == kind }) else { continue }
-      let fields = try wanted(setting)
+      let asked = try wanted(setting)
       for interface in names {
-        let id = SettingID(kind: kind, interface: interface, key: kind)
         var target = Target(
-          id: id, desired: "", semantics: .fields, phase: phase, origin: setting.origin.description)
+          id: SettingID(kind: kind, interface: interface, key: kind), desired: "", semantics: .fields, phase: phase,
+          origin: setting.origin.description)
         let current: Structure
         do {
           current = try fetch(interface, from: ethtool)
         } catch {
-          target.desired = FieldMap(fields.map { ($0.field, $0.value) }).description
+          target.desired = FieldMap(asked.map { ($0.field, $0.value) }).description
           target.unsupported = EthtoolSupport.reason(error, interface: interface, what: what, on: ethtool)
           out.append(target)
           continue
         }
         let device = EthtoolDevice(interface: interface, ethtool: ethtool)
         var accepted = FieldMap()
-        for (field, value, origin) in fields {
-          if let why = limit(field, value, current: current, device: device) {
+        for (field, value, origin) in asked {
+          switch resolve(field, value, current: current, device: device) {
+          case .fields(let map):
+            for f in map.fields { accepted[f.name] = f.value }
+          case .unsupported(let why):
             out.append(
               Target(
                 id: SettingID(kind: kind, interface: interface, key: "\(kind).\(field)"), desired: value,
                 semantics: .text, phase: phase, origin: origin.description, unsupported: why))
-          } else {
-            accepted[field] = value
           }
         }
         guard !accepted.isEmpty else { continue }
-        if let why = refusal(applying(accepted, to: current)) {
+        if let why = refusal(accepted, current: current) {
           throw .invalidPlan(setting: "\(interface) \(kind)", message: why)
         }
         target.desired = accepted.description
@@ -99,25 +124,65 @@ extension StructureKnob {
   }
 
   public func write(_ id: SettingID, _ value: String, on host: KernelHost) throws {
-    if let why = rejection(of: id) { throw BPSTuneError.invalidPlan(setting: id.description, message: why) }
-    guard let wanted = FieldMap(parsing: value), !wanted.isEmpty,
-      wanted.names.allSatisfy(fieldNames.contains),
-      wanted.fields.allSatisfy({ UInt32($0.value) != nil || FieldMap.flag($0.value) != nil })
-    else {
-      throw BPSTuneError.invalidPlan(setting: id.description, message: "\"\(value)\" is not a list of \(what) fields")
+    if let why = rejection(of: id) ?? malformed(FieldMap(parsing: value) ?? FieldMap()) {
+      throw BPSTuneError.invalidPlan(setting: id.description, message: why)
     }
     let interface = id.interface!
-    host.ethtool.forget()
+    // Read-modify-write on what the kernel has now, not on what planning cached.
+    host.ethtool.forget(interface)
     let current = try fetch(interface, from: host.ethtool)
-    try store(interface, applying(wanted, to: current), to: host.ethtool)
+    try store(interface, FieldMap(parsing: value)!, over: current, to: host.ethtool)
   }
 
   public func show(on host: KernelHost, interfaces: [String]) -> [ShownSetting] {
     interfaces.flatMap { interface in
       EthtoolSupport.shown(kind, interface: interface, what: what, on: host.ethtool) {
-        () throws(SystemError) -> FieldMap in fields(of: try fetch(interface, from: host.ethtool))
+        () throws(SystemError) -> FieldMap in shownFields(of: try fetch(interface, from: host.ethtool))
       }
     }
+  }
+}
+
+/// A structure of u32 fields with fixed names, one ioctl each way: coalescing, rings, channels.
+protocol FieldTableKnob: StructureKnob where Structure: EthtoolStructure {
+  /// Field names as ethtool takes them, in the structure's order.
+  var fieldNames: [String] { get }
+  var commands: (get: Ethtool.Command, set: Ethtool.Command) { get }
+  func applying(_ wanted: FieldMap, to value: Structure) -> Structure
+  /// A profile value of one field, as the field map records it.
+  func fieldValue(_ field: String, _ setting: ProfileSetting) throws(BPSTuneError) -> String
+  /// Why the driver cannot take this field value ("rx ring max is 4096"), or nil.
+  func limit(_ field: String, _ value: String, current: Structure, device: EthtoolDevice) -> String?
+}
+
+extension FieldTableKnob {
+  func wanted(_ setting: ProfileSetting) throws(BPSTuneError) -> [(field: String, value: String, origin: Origin)] {
+    try table(setting, example: "\(fieldNames[0]) = 1") { key, field throws(BPSTuneError) in
+      guard fieldNames.contains(key) else {
+        throw field.origin.error("unknown \(what) field" + Suggestion.hint(for: key, in: fieldNames))
+      }
+      return try fieldValue(key, field)
+    }
+  }
+
+  func resolve(_ field: String, _ value: String, current: Structure, device: EthtoolDevice) -> Resolution {
+    limit(field, value, current: current, device: device).map { .unsupported($0) }
+      ?? .fields(FieldMap([(field, value)]))
+  }
+
+  func malformed(_ wanted: FieldMap) -> String? {
+    let fine =
+      !wanted.isEmpty && wanted.names.allSatisfy(fieldNames.contains)
+      && wanted.fields.allSatisfy { UInt32($0.value) != nil || FieldMap.flag($0.value) != nil }
+    return fine ? nil : "\"\(wanted)\" is not a list of \(what) fields"
+  }
+
+  func fetch(_ interface: String, from ethtool: Ethtool) throws(SystemError) -> Structure {
+    try ethtool.get(interface, commands.get)
+  }
+
+  func store(_ interface: String, _ wanted: FieldMap, over current: Structure, to ethtool: Ethtool) throws {
+    try ethtool.set(interface, applying(wanted, to: current), commands.set)
   }
 
   /// A u32 field value from a profile (times in µs for the coalescing *-usecs fields).
@@ -128,7 +193,7 @@ extension StructureKnob {
 
 /// A structure of (maximum, current) pairs: rings and channels. The kernel refuses a value above
 /// the driver's maximum with EINVAL; a maximum of 0 means the driver has no such ring or channel.
-protocol CountedStructureKnob: StructureKnob {
+protocol CountedStructureKnob: FieldTableKnob {
   /// Field name, the maximum's key path, the current value's key path.
   static var pairs: [(name: String, max: WritableKeyPath<Structure, UInt32>, field: WritableKeyPath<Structure, UInt32>)]
   {
@@ -186,19 +251,6 @@ final class EthtoolDevice {
 
 /// Messages about what a device's driver can do.
 enum EthtoolSupport {
-  /// Why a snapshot's setting is not an interface's whole `kind` structure, or nil.
-  static func rejection(of id: SettingID, kind: String, what: String) -> String? {
-    guard id.kind == kind, id.key == kind, id.queue == nil, let interface = id.interface else {
-      return "not an interface's \(what)"
-    }
-    do {
-      try ProfileLoader.checkInterfaceName(interface, at: Origin(file: "", key: ""))
-    } catch {
-      return "\"\(interface)\" is not an interface name"
-    }
-    return nil
-  }
-
   /// One `show` line per field ("channels.rx 1"), or one line saying why there are none.
   static func shown(
     _ kind: String, interface: String, what: String, on ethtool: Ethtool, _ fields: () throws(SystemError) -> FieldMap
