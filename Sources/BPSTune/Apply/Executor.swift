@@ -54,9 +54,8 @@ public struct Executor {
         if recorded != (entry.before, entry.after) {
           var narrowed = entry
           (narrowed.before, narrowed.after) = recorded
-          let also = FieldMap.changed(
-            from: FieldMap(parsing: recorded.before) ?? FieldMap(), to: FieldMap(parsing: recorded.after) ?? FieldMap()
-          ).filter { FieldMap(parsing: entry.after)?[$0] == nil }
+          let asked = FieldMap(parsing: entry.after)?.names ?? []
+          let also = (FieldMap(parsing: recorded.after)?.names ?? []).filter { !asked.contains($0) }
           if !also.isEmpty { log("\(entry.setting): the kernel also changed \(also.joined(separator: ", "))") }
           snapshot.entries[index] = narrowed
           done[done.count - 1] = narrowed
@@ -111,18 +110,22 @@ public struct Executor {
     for entry in structure.reversed() {
       if let problem = restore(entry) { left.append(problem) }
     }
-    if !structure.isEmpty {
-      host.forget()
-      rest = rest.filter { entry in
-        guard let knob = try? knob(entry.setting), knob.isGone(entry.setting, on: host) else { return true }
-        log("undo \(entry.setting): gone with its queue")
-        return false
-      }
-    }
+    if !structure.isEmpty { rest = afterStructureChange(rest) }
     for entry in rest {
       if let problem = restore(entry) { left.append(problem) }
     }
     return left
+  }
+
+  /// After channels or rings changed (and re-created queues, IRQs and NAPIs): forgets every
+  /// cached answer and drops the entries whose queue went with the change.
+  func afterStructureChange(_ entries: [Snapshot.Entry]) -> [Snapshot.Entry] {
+    host.forget()
+    return entries.filter { entry in
+      guard let knob = try? knob(entry.setting), knob.isGone(entry.setting, on: host) else { return true }
+      log("\(entry.setting): gone with its queue")
+      return false
+    }
   }
 
   /// Puts one entry's `before` value back; describes what is left changed, or nil.

@@ -83,16 +83,11 @@ public struct Restorer {
       return snapshot
     }
     try executor.run(&snapshot, to: structure, finish: false)
-    let host = executor.host
-    host.forget()
-    var rest: [Snapshot.Entry] = []
-    for var entry in snapshot.entries[structure...] {
-      guard let knob = try? executor.knob(entry.setting), !knob.isGone(entry.setting, on: host) else {
-        executor.log("\(entry.setting): gone with its queue")
-        continue
-      }
-      if let now = try? knob.read(entry.setting, on: host) { entry.before = now }
-      rest.append(entry)
+    // What the re-created queues hold now is what this rollback's own record must restore.
+    let rest = executor.afterStructureChange(Array(snapshot.entries[structure...])).map { entry in
+      var entry = entry
+      if let now = try? executor.knob(entry.setting).read(entry.setting, on: executor.host) { entry.before = now }
+      return entry
     }
     snapshot.entries = Array(snapshot.entries[..<structure]) + rest
     do {
