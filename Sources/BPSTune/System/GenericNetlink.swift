@@ -16,16 +16,15 @@ enum GenericNetlink {
     var table: [UnsafeMutablePointer<nlattr>?]
 
     func has(_ type: Int) -> Bool { type < table.count && table[type] != nil }
-    func u32(_ type: Int) -> UInt32? { has(type) ? nla_get_u32(table[type]) : nil }
-    func u8(_ type: Int) -> UInt8? { has(type) ? nla_get_u8(table[type]) : nil }
   }
 
   /// Sends `command` to `family` with the attributes `build` puts in the message; returns the
-  /// top-level attributes (up to `maxAttribute`) of each reply.
+  /// top-level attributes (up to `maxAttribute`) of each reply, or nil when this kernel has no
+  /// such family.
   static func request(
     family: String, version: Int, command: Int, maxAttribute: Int, what: String,
     build: (OpaquePointer) -> Int32
-  ) throws(SystemError) -> [Attributes] {
+  ) throws(SystemError) -> [Attributes]? {
     func fail(_ code: Int32, _ operation: String) -> SystemError {
       SystemError("\(family) netlink \(operation)", what, errno(fromLibnl: code))
     }
@@ -36,6 +35,7 @@ enum GenericNetlink {
     // Only the reply (or the kernel's error) comes back; no separate ACK to drain.
     nl_socket_disable_auto_ack(sock)
     let id = genl_ctrl_resolve(sock, family)
+    if id == -NLE_OBJ_NOTFOUND { return nil }
     if id < 0 { throw fail(id, "family") }
     guard let msg = nlmsg_alloc() else { throw SystemError("nlmsg_alloc", what, .noMemory) }
     defer { nlmsg_free(msg) }
@@ -77,22 +77,16 @@ enum GenericNetlink {
   /// ETHTOOL_MSG_COALESCE_GET for `interface`: for each of the 22 coalescing fields, whether
   /// the reply carries it; nil when the kernel has no ethtool family.
   static func coalesceSupport(_ interface: String) throws(SystemError) -> [Bool]? {
-    let replies: [GenericNetlink.Attributes]
-    do throws(SystemError) {
-      replies = try request(
-        family: ETHTOOL_GENL_NAME, version: Int(ETHTOOL_GENL_VERSION), command: Int(ETHTOOL_MSG_COALESCE_GET),
-        maxAttribute: Int(ETHTOOL_A_COALESCE_MAX), what: interface
-      ) { msg in
-        guard let header = nla_nest_start(msg, Int32(ETHTOOL_A_COALESCE_HEADER)) else { return -Int32(NLE_NOMEM) }
-        let r = nla_put_string(msg, Int32(ETHTOOL_A_HEADER_DEV_NAME), interface)
-        if r < 0 { return r }
-        return nla_nest_end(msg, header)
-      }
-    } catch {
-      if error.operation.hasSuffix("family") { return nil }
-      throw error
+    let replies = try request(
+      family: ETHTOOL_GENL_NAME, version: Int(ETHTOOL_GENL_VERSION), command: Int(ETHTOOL_MSG_COALESCE_GET),
+      maxAttribute: Int(ETHTOOL_A_COALESCE_MAX), what: interface
+    ) { msg in
+      guard let header = nla_nest_start(msg, Int32(ETHTOOL_A_COALESCE_HEADER)) else { return -Int32(NLE_NOMEM) }
+      let r = nla_put_string(msg, Int32(ETHTOOL_A_HEADER_DEV_NAME), interface)
+      if r < 0 { return r }
+      return nla_nest_end(msg, header)
     }
-    guard let reply = replies.first else { return nil }
+    guard let reply = replies?.first else { return nil }
     // ETHTOOL_A_COALESCE_RX_USECS ... _RATE_SAMPLE_INTERVAL follow the ioctl structure's order.
     let first = Int(ETHTOOL_A_COALESCE_RX_USECS)
     return (0..<22).map { reply.has(first + $0) }
