@@ -15,20 +15,15 @@ public struct DriverKnob: Knob {
   public func targets(for request: PlanRequest) throws(BPSTuneError) -> [Target] { [] }
 
   public func read(_ id: SettingID, on host: KernelHost) throws -> String {
-    guard rejection(of: id) == nil, let interface = id.interface else {
-      throw BPSTuneError.invalidPlan(setting: id.description, message: "not a driver field")
-    }
-    let info = try host.ethtool.driverInfo(interface)
-    return [info.driver, info.version, info.firmware, info.bus].joined(separator: " ")
+    throw BPSTuneError.invalidPlan(setting: id.description, message: "the driver is not a setting")
   }
 
   public func write(_ id: SettingID, _ value: String, on host: KernelHost) throws {
-    throw BPSTuneError.invalidPlan(setting: id.description, message: "the driver cannot be set")
+    throw BPSTuneError.invalidPlan(setting: id.description, message: "the driver is not a setting")
   }
 
-  public func rejection(of id: SettingID) -> String? {
-    id.kind == kind && id.key == kind && id.interface != nil ? nil : "not a driver"
-  }
+  /// Nothing of this kind is ever recorded, so a snapshot naming one is refused.
+  public func rejection(of id: SettingID) -> String? { "the driver is not a setting" }
 
   public func show(on host: KernelHost, interfaces: [String]) -> [ShownSetting] {
     interfaces.flatMap { interface in
