@@ -235,9 +235,11 @@ struct NetnsTests {
 
   /// Which coalescing fields the host NIC supports (ethtool netlink, read only) agrees with the
   /// fields `ethtool -c eth0` prints as n/a. Nothing is written: only `diff` runs.
-  @Test func coalesceSupportAgreesWithEthtool() throws {
+  @Test(
+    .enabled(
+      if: Run.command(["ethtool", "-c", "eth0"]).status == 0, "the host has no eth0 with coalescing to compare with"))
+  func coalesceSupportAgreesWithEthtool() throws {
     let c = Run.command(["ethtool", "-c", "eth0"])
-    guard c.status == 0 else { return }  // no eth0, or a NIC without coalescing
     var ethtoolNA = Set<String>()
     for line in c.stdout.split(separator: "\n") {
       let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
