@@ -43,3 +43,10 @@ rps-cpus = ""      # RPS off on every rx queue
 channels = { combined = 1 }   # one queue pair: re-creates queues, so bpstune applies it first
 ring = { rx = 1024 }
 coalesce = { adaptive-rx = false, adaptive-tx = false, rx-usecs = 0, tx-usecs = 0 }
+
+# `threaded = false` above is the script's `echo 0 > threaded`. Since Linux 6.17 a NAPI can be
+# threaded on its own while that file still reads 0, so every NAPI is also set to disabled
+# here: switching from napi-threaded to another configuration stops the busy-poll kthread.
+# Kernels without per-NAPI threaded fall back to the device file (the same thing here).
+[interface.napi]
+threaded = "disabled"

@@ -1,4 +1,4 @@
-/// One kind of setting (sysctl, sysfs, netdev sysfs; later ethtool, IRQ, NAPI, kthread).
+/// One kind of setting (sysctl, sysfs, netdev sysfs, ethtool, NAPI, kthread; later IRQ).
 /// Adding a kind is adding one type that conforms to this protocol and listing it in
 /// ``KnobRegistry/standard``: the loader, planner, applier, snapshots and renderers all work
 /// through this interface.
@@ -32,6 +32,9 @@ public protocol Knob: Sendable {
   /// queue it belonged to (so there is nothing to restore).
   func isGone(_ id: SettingID, on host: KernelHost) -> Bool
 
+  /// What the user should know about the planned entries of this kind before applying them.
+  func warnings(for request: PlanRequest, entries: [PlanEntry]) -> [String]
+
   /// The busy-poll-relevant settings of this kind, for `bpstune show`.
   func show(on host: KernelHost, interfaces: [String]) -> [ShownSetting]
 }
@@ -57,13 +60,13 @@ public struct PlanRequest {
 public enum KnobRegistry {
   public static let standard: [any Knob] = [
     SysctlKnob(), SysfsKnob(), DriverKnob(), ChannelsKnob(), RingKnob(), CoalesceKnob(), FeaturesKnob(),
-    NetdevSysfsKnob(),
+    NetdevSysfsKnob(), NAPIKnob(), KthreadKnob(),
   ]
 
   /// [[interface]] keys of the profile format that later versions of bpstune implement.
   /// Naming one gives a plain "not yet supported" error; nothing is ignored.
   public static let comingInterfaceKeys: [String: String] = [
-    "irq-affinity": "queue IRQ affinity", "napi": "per-NAPI netlink settings",
+    "irq-affinity": "queue IRQ affinity"
   ]
 
   public static func knob(forKind kind: String, in knobs: [any Knob] = standard) -> (any Knob)? {
@@ -81,4 +84,5 @@ extension Knob {
 extension Knob {
   public func canonicalKey(_ key: String) -> String { key }
   public func isGone(_ id: SettingID, on host: KernelHost) -> Bool { false }
+  public func warnings(for request: PlanRequest, entries: [PlanEntry]) -> [String] { [] }
 }

@@ -66,6 +66,10 @@ public struct Target: Sendable {
   public var note: String?
   /// Set when this host cannot take the setting at all; the plan shows it as unsupported.
   public var unsupported: String?
+  /// Set when an earlier write of the same apply re-creates what the setting belongs to (a
+  /// threaded change starts a new NAPI kthread): the setting is then written even where the
+  /// host has its value now.
+  public var recreated: String?
 
   public init(
     id: SettingID, desired: String, semantics: ValueSemantics, phase: Phase, origin: String,

@@ -81,7 +81,7 @@ public struct Planner {
       let knob = KnobRegistry.knob(forKind: target.id.kind, in: knobs)!
       do {
         let current = try knob.read(target.id, on: host)
-        let same = target.semantics.equal(current, target.desired)
+        let same = target.semantics.equal(current, target.desired) && target.recreated == nil
         entries.append(PlanEntry(target: target, current: current, status: same ? .ok : .change))
       } catch let e as SystemError {
         entries.append(
@@ -90,6 +90,7 @@ public struct Planner {
         entries.append(PlanEntry(target: target, current: nil, status: .unsupported, reason: "cannot read: \(error)"))
       }
     }
+    for knob in knobs { warnings += knob.warnings(for: request, entries: entries) }
     if entries.contains(where: { $0.status == .change && $0.target.phase == .structure })
       && entries.contains(where: { $0.target.phase > .structure })
     {

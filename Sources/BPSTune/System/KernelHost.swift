@@ -8,17 +8,29 @@ public final class KernelHost {
   /// Called before every kernel write with the path; throwing makes the write fail
   /// (fault injection in tests).
   public var beforeWrite: ((String) throws -> Void)? {
-    didSet { ethtool.beforeWrite = beforeWrite }
+    didSet {
+      ethtool.beforeWrite = beforeWrite
+      netdev.beforeWrite = beforeWrite
+    }
   }
   /// The devices' ethtool ioctls: the kernel's when `root` is "/", none for another tree
   /// unless a model is given.
   public let ethtool: Ethtool
+  /// The `netdev` generic netlink family (queues, NAPIs): the kernel's when `root` is "/".
+  public let netdev: Netdev
+  /// Threads' scheduling (NAPI kthreads): the kernel's when `root` is "/", none otherwise.
+  public let scheduler: any SchedulerTransport
 
-  public init(root: String = "/", ethtool transport: (any EthtoolTransport)? = nil) {
+  public init(
+    root: String = "/", ethtool transport: (any EthtoolTransport)? = nil, netdev: (any NetdevTransport)? = nil,
+    scheduler: (any SchedulerTransport)? = nil
+  ) {
     var r = root
     while r.hasSuffix("/") { r.removeLast() }
     self.root = r
     ethtool = Ethtool(transport: transport ?? (r.isEmpty ? KernelEthtool() : AbsentEthtool()))
+    self.netdev = Netdev(transport: netdev ?? (r.isEmpty ? KernelNetdev() : AbsentNetdev()))
+    self.scheduler = scheduler ?? (r.isEmpty ? KernelScheduler() : AbsentScheduler())
   }
 
   /// Forgets every cached answer, so that the next reads see the kernel as it is now (after a
@@ -26,6 +38,7 @@ public final class KernelHost {
   public func forget() {
     cache.removeAll()
     ethtool.forget()
+    netdev.forget()
   }
 
   /// The real path of a kernel path such as "/proc/sys/net/core/busy_read".
@@ -58,6 +71,10 @@ public final class KernelHost {
   /// One write(2) of `value` to an existing kernel file.
   public func write(_ kernelPath: String, _ value: String) throws {
     cache[kernelPath] = nil
+    // A device's sysfs (threaded, gro_flush_timeout, ...) changes what napi-get reports.
+    if kernelPath.hasPrefix("/sys/class/net/") {
+      netdev.forget(String(kernelPath.dropFirst("/sys/class/net/".count).prefix { $0 != "/" }))
+    }
     try beforeWrite?(kernelPath)
     try Syscalls.writeKernelFile(path(kernelPath), value)
   }
@@ -101,6 +118,18 @@ public final class KernelHost {
   /// NUMA information (virtual devices, numa_node -1).
   public func localCPUs(of interface: String) -> CPUSet {
     cpuSet("/sys/class/net/\(interface)/device/local_cpulist") ?? onlineCPUs
+  }
+
+  /// /sys/class/net/IF/ifindex.
+  public func ifindex(of interface: String) -> UInt32? {
+    (try? read("/sys/class/net/\(interface)/ifindex")).flatMap { UInt32($0) }
+  }
+
+  /// Whether the interface is administratively up (IFF_UP in /sys/class/net/IF/flags).
+  public func isUp(_ interface: String) -> Bool {
+    guard let text = try? read("/sys/class/net/\(interface)/flags"), let flags = UInt32(text.dropFirst(2), radix: 16)
+    else { return false }
+    return flags & 1 != 0
   }
 
   /// Queue directories of an interface ("rx-0", "rx-1", "tx-0"), in numeric order.

@@ -12,15 +12,19 @@ public struct SystemError: Error, Equatable, Sendable, CustomStringConvertible {
   public var operation: String
   public var path: String
   public var errno: Errno
+  /// The kernel's own words, where it gave some (a netlink extended ack: "integer out of range").
+  public var kernelMessage: String?
 
-  public init(_ operation: String, _ path: String, _ errno: Errno) {
+  public init(_ operation: String, _ path: String, _ errno: Errno, kernelMessage: String? = nil) {
     self.operation = operation
     self.path = path
     self.errno = errno
+    self.kernelMessage = kernelMessage
   }
 
-  /// The errno's symbolic name and text, e.g. "Invalid argument (EINVAL)".
-  public var reason: String { errno.explained }
+  /// The errno's symbolic name and text, e.g. "Invalid argument (EINVAL)", after the kernel's
+  /// message when there is one ("integer out of range: Numerical result out of range (ERANGE)").
+  public var reason: String { kernelMessage.map { "\($0): \(errno.explained)" } ?? errno.explained }
 
   public var description: String { "\(operation) \(path): \(reason)" }
 }
@@ -267,6 +271,48 @@ extension Syscalls {
 }
 
 extension Syscalls {
+  /// sched_getscheduler(2) and sched_getparam(2): the policy (SCHED_RESET_ON_FORK cleared)
+  /// and the real-time priority of thread `pid`.
+  public static func schedule(of pid: Int32) throws(SystemError) -> (policy: Int32, priority: Int32) {
+    let what = "pid \(pid)"
+    let policy = sched_getscheduler(pid)
+    if policy < 0 { throw SystemError("sched_getscheduler", what, Errno(rawValue: Glibc.errno)) }
+    var param = sched_param()
+    if sched_getparam(pid, &param) < 0 { throw SystemError("sched_getparam", what, Errno(rawValue: Glibc.errno)) }
+    return (policy & ~Int32(SCHED_RESET_ON_FORK), param.sched_priority)
+  }
+
+  /// sched_setscheduler(2) of thread `pid` (root or CAP_SYS_NICE for real-time policies).
+  public static func setSchedule(of pid: Int32, policy: Int32, priority: Int32) throws(SystemError) {
+    var param = sched_param(sched_priority: priority)
+    if sched_setscheduler(pid, policy, &param) < 0 {
+      throw SystemError("sched_setscheduler", "pid \(pid)", Errno(rawValue: Glibc.errno))
+    }
+  }
+
+  /// Bytes of the CPU masks passed to sched_{get,set}affinity: room for CPUSet.maxCPU.
+  private static let affinityBytes = (CPUSet.maxCPU + 1) / 8
+
+  /// sched_getaffinity(2): the CPUs thread `pid` may run on.
+  public static func affinity(of pid: Int32) throws(SystemError) -> CPUSet {
+    var mask = [UInt8](repeating: 0, count: affinityBytes)
+    let r = mask.withUnsafeMutableBytes {
+      bpstune_sched_getaffinity(pid, UInt($0.count), $0.baseAddress!)
+    }
+    if r < 0 { throw SystemError("sched_getaffinity", "pid \(pid)", Errno(rawValue: Glibc.errno)) }
+    return CPUSet((0..<mask.count * 8).filter { mask[$0 / 8] & (1 << ($0 % 8)) != 0 })
+  }
+
+  /// sched_setaffinity(2) of thread `pid`.
+  public static func setAffinity(of pid: Int32, _ cpus: CPUSet) throws(SystemError) {
+    var mask = [UInt8](repeating: 0, count: affinityBytes)
+    for cpu in cpus.cpus where cpu <= CPUSet.maxCPU { mask[cpu / 8] |= 1 << (cpu % 8) }
+    let r = mask.withUnsafeMutableBytes {
+      bpstune_sched_setaffinity(pid, UInt($0.count), $0.baseAddress!)
+    }
+    if r < 0 { throw SystemError("sched_setaffinity", "pid \(pid)", Errno(rawValue: Glibc.errno)) }
+  }
+
   /// ioctl(SIOCETHTOOL) on `interface` with `request` (an ethtool command structure whose first
   /// u32 is the command), through a datagram socket of the caller's network namespace, as the
   /// ethtool program does: AF_INET, or AF_NETLINK when the kernel has no IPv4. Returns the

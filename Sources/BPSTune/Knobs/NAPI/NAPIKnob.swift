@@ -1,0 +1,278 @@
+/// Per-NAPI settings of [interface.napi] through the `netdev` generic netlink family:
+/// napi-set (Linux 6.13+) of `defer-hard-irqs`, `gro-flush-timeout`, `irq-suspend-timeout`, and
+/// `threaded` (6.17+: disabled, enabled; 6.19+: busy-poll). A setting is recorded by interface
+/// and rx queue ("veth0 rx-0 threaded") and resolved to the NAPI serving that queue on every
+/// read and write, because NAPI ids change when queues are re-created.
+///
+/// Where the kernel lacks per-NAPI support but device sysfs can do the same for every NAPI of
+/// the device (threaded 0/1, napi_defer_hard_irqs, gro_flush_timeout) and the profile selects
+/// every rx queue, the plan falls back to that sysfs file and says so.
+public struct NAPIKnob: Knob {
+  public let kind = "napi"
+  public let sections: [String] = []
+  public let interfaceKeys = ["napi"]
+
+  public init() {}
+
+  public func check(_ setting: ProfileSetting) throws(BPSTuneError) {
+    _ = try NAPIRequest(setting)
+  }
+
+  /// What a napi-set value needs from the kernel: the capability and the version that has it.
+  static func needs(_ key: String, _ value: String, _ caps: NetdevCapabilities) -> String? {
+    switch (key, value) {
+    case ("threaded", "busy-poll"): caps.busyPoll ? nil : "Linux 6.19+ (threaded busy-poll)"
+    case ("threaded", _): caps.threaded ? nil : "Linux 6.17+ (per-NAPI threaded)"
+    default: caps.napiSet ? nil : "Linux 6.13+ (netdev netlink napi-set)"
+    }
+  }
+
+  /// The device sysfs key (of ``NetdevSysfsKnob``) that sets a value for every NAPI, and its value.
+  static func deviceFallback(_ key: String, _ value: String) -> (key: String, value: String)? {
+    switch (key, value) {
+    case ("threaded", "enabled"): ("threaded", "1")
+    case ("threaded", "disabled"): ("threaded", "0")
+    case ("defer-hard-irqs", _): ("napi-defer-hard-irqs", value)
+    case ("gro-flush-timeout", _): ("gro-flush-timeout", value)
+    default: nil
+    }
+  }
+
+  public func targets(for request: PlanRequest) throws(BPSTuneError) -> [Target] {
+    let host = request.host
+    var out: [Target] = []
+    for (spec, names) in request.interfaces {
+      guard let setting = spec.settings.first(where: { $0.key == "napi" }) else { continue }
+      let napi = try NAPIRequest(setting)
+      guard !napi.values.isEmpty else { continue }
+      let caps = (try? host.netdev.capabilities()) ?? .none
+      for interface in names {
+        let selection = NAPISelection(napi, interface: interface, host: host)
+        for value in napi.values {
+          let origin = value.origin.description
+          if let needs = Self.needs(value.key, value.value, caps) {
+            out += try fallback(
+              value, needs: needs, selection: selection, spec: spec, interface: interface, host: host)
+            continue
+          }
+          for (queue, resolved) in selection.napis() {
+            var target = Target(
+              id: SettingID(kind: kind, interface: interface, queue: queue, key: value.key), desired: value.value,
+              semantics: value.key == "threaded" ? .text : .integer, phase: .napi, origin: origin)
+            if case .failure(let why) = resolved { target.unsupported = why.reason }
+            out.append(target)
+          }
+        }
+      }
+    }
+    return out
+  }
+
+  /// A value this kernel cannot set per NAPI: the device sysfs file when it does the same (every
+  /// rx queue selected), otherwise one unsupported target naming the version needed.
+  private func fallback(
+    _ value: NAPIRequest.Value, needs: String, selection: NAPISelection, spec: InterfaceSpec, interface: String,
+    host: KernelHost
+  ) throws(BPSTuneError) -> [Target] {
+    // One unsupported entry per selected queue, as the per-NAPI settings would have been.
+    func unsupported(_ reason: String) -> [Target] {
+      let queues = selection.queues.map { Optional($0.name) }
+      return (queues.isEmpty ? [nil] : queues).map { queue in
+        Target(
+          id: SettingID(kind: kind, interface: interface, queue: queue, key: value.key), desired: value.value,
+          semantics: value.key == "threaded" ? .text : .integer, phase: .napi, origin: value.origin.description,
+          unsupported: reason)
+      }
+    }
+    guard let (sysfsKey, sysfsValue) = Self.deviceFallback(value.key, value.value) else {
+      return unsupported(
+        "needs \(needs)" + (value.key == "irq-suspend-timeout" ? "; there is no sysfs file for it" : ""))
+    }
+    let file = NetdevSysfsKnob.Attribute.named(sysfsKey)!.file
+    guard selection.all else {
+      return unsupported(
+        "needs \(needs); device sysfs \(file) would set every NAPI of \(interface) (select every rx queue to use it)")
+    }
+    if let own = spec.settings.first(where: { $0.key == sysfsKey }),
+      case .number(let n, _) = try NetdevSysfsKnob().value(own), String(n) != sysfsValue
+    {
+      throw .invalidPlan(
+        setting: "\(interface) napi \(value.key)",
+        message:
+          "this kernel sets it through device sysfs \(file), which the profile also sets to \(n) at \(own.origin)")
+    }
+    return [
+      Target(
+        id: SettingID(kind: "netdev", interface: interface, key: sysfsKey), desired: sysfsValue, semantics: .integer,
+        phase: .device, origin: value.origin.description,
+        note: "per-NAPI \(value.key) needs \(needs); falls back to device sysfs \(file), which sets every NAPI",
+        unsupported: host.exists(NetdevSysfsKnob.path(interface, queue: nil, file: file))
+          ? nil : "needs \(needs), and \(interface) has no sysfs \(file) to fall back to")
+    ]
+  }
+
+  public func rejection(of id: SettingID) -> String? {
+    guard id.kind == kind, let interface = id.interface, NAPIRequest.valueKeys.contains(id.key) else {
+      return "not a NAPI setting"
+    }
+    do {
+      try ProfileLoader.checkInterfaceName(interface, at: Origin(file: "", key: ""))
+    } catch {
+      return "\"\(interface)\" is not an interface name"
+    }
+    guard let queue = id.queue, NAPIDevice.index(queue) != nil else {
+      return "\"\(id.queue ?? "")\" is not an rx queue"
+    }
+    return nil
+  }
+
+  /// The NAPI behind a recorded setting, resolved now.
+  func napi(_ id: SettingID, on host: KernelHost) throws -> NAPIInfo {
+    if let why = rejection(of: id) { throw BPSTuneError.invalidPlan(setting: id.description, message: why) }
+    return try NAPIDevice.resolve(id.interface!, on: host).napi(serving: id.queue!)
+  }
+
+  public func read(_ id: SettingID, on host: KernelHost) throws -> String {
+    let napi = try napi(id, on: host)
+    let value: String?
+    switch id.key {
+    case "threaded":
+      value = napi.threaded.map {
+        NAPIRequest.threadedModes.indices.contains(Int($0)) ? NAPIRequest.threadedModes[Int($0)] : String($0)
+      }
+    case "defer-hard-irqs": value = napi.deferHardIRQs.map { String($0) }
+    case "gro-flush-timeout": value = napi.groFlushTimeout.map { String($0) }
+    default: value = napi.irqSuspendTimeout.map { String($0) }
+    }
+    guard let value else { throw NAPIUnavailable("napi-get does not report \(id.key) on this kernel") }
+    return value
+  }
+
+  public func write(_ id: SettingID, _ value: String, on host: KernelHost) throws {
+    let napi = try napi(id, on: host)
+    var change = NAPIChange()
+    switch id.key {
+    case "threaded":
+      guard let mode = NAPIRequest.threadedModes.firstIndex(of: value) else {
+        throw BPSTuneError.invalidPlan(setting: id.description, message: "\"\(value)\" is not a threaded mode")
+      }
+      change.threaded = UInt32(mode)
+    case "defer-hard-irqs":
+      guard let n = UInt32(value), n <= UInt32(Int32.max) else {
+        throw BPSTuneError.invalidPlan(setting: id.description, message: "\"\(value)\" is not 0 to \(Int32.max)")
+      }
+      change.deferHardIRQs = n
+    default:
+      guard let n = UInt64(value), n <= UInt64(Int64.max) else {
+        throw BPSTuneError.invalidPlan(setting: id.description, message: "\"\(value)\" is not a time in ns")
+      }
+      if id.key == "gro-flush-timeout" { change.groFlushTimeout = n } else { change.irqSuspendTimeout = n }
+    }
+    try host.netdev.set(id.interface!, napi: napi.id, change)
+  }
+
+  /// A setting of an rx queue that fewer channels removed is gone with it.
+  public func isGone(_ id: SettingID, on host: KernelHost) -> Bool {
+    guard rejection(of: id) == nil, let interface = id.interface, let queue = id.queue else { return false }
+    return host.exists("/sys/class/net/\(interface)") && !host.exists("/sys/class/net/\(interface)/queues/\(queue)")
+  }
+
+  /// Each rx queue -> NAPI -> IRQ -> kthread (pid, policy, priority, CPUs) with its settings,
+  /// and the NAPIs that serve no rx queue.
+  public func show(on host: KernelHost, interfaces: [String]) -> [ShownSetting] {
+    var out: [ShownSetting] = []
+    for interface in interfaces {
+      let device: NAPIDevice
+      do {
+        device = try NAPIDevice.resolve(interface, on: host)
+      } catch {
+        out.append(
+          ShownSetting(
+            id: SettingID(kind: kind, interface: interface, key: "napi"), value: nil, semantics: .text,
+            unavailable: error.reason))
+        continue
+      }
+      for napi in device.napis {
+        let queues = device.queues(of: napi)
+        let chain = Self.chain(napi, on: host) + (device.byOrder && !queues.isEmpty ? " (by queue order)" : "")
+        out.append(
+          ShownSetting(
+            id: SettingID(
+              kind: kind, interface: interface, queue: queues.first.map { "rx-\($0)" },
+              key: queues.isEmpty ? "napi \(napi.id)" : "napi"), value: chain, semantics: .text))
+      }
+    }
+    return out
+  }
+
+  /// "NAPI 459 -> IRQ 25 -> napi/vA-459 pid 1234 fifo 50 CPUs 1; threaded enabled, ...".
+  static func chain(_ napi: NAPIInfo, on host: KernelHost) -> String {
+    var text = "NAPI \(napi.id) -> " + (napi.irq.map { "IRQ \($0)" } ?? "no IRQ") + " -> "
+    if let pid = napi.pid {
+      let name = host.scheduler.name(of: Int32(pid)) ?? "kthread"
+      if let s = try? host.scheduler.schedule(of: Int32(pid)) {
+        text +=
+          "\(name) pid \(pid) \(ThreadSchedule.policyName(s.policy)) \(s.priority) CPUs \(s.cpus.description)"
+      } else {
+        text += "\(name) pid \(pid)"
+      }
+    } else {
+      text += "no kthread"
+    }
+    var settings: [String] = []
+    if let t = napi.threaded {
+      settings.append("threaded " + (t < 3 ? NAPIRequest.threadedModes[Int(t)] : String(t)))
+    }
+    if let v = napi.deferHardIRQs { settings.append("defer-hard-irqs \(v)") }
+    if let v = napi.groFlushTimeout { settings.append("gro-flush-timeout \(v)") }
+    if let v = napi.irqSuspendTimeout { settings.append("irq-suspend-timeout \(v)") }
+    return settings.isEmpty ? text : text + "; " + settings.joined(separator: ", ")
+  }
+}
+
+/// The rx queues an [interface.napi] table selects on one interface, and their NAPIs.
+struct NAPISelection {
+  let interface: String
+  /// "rx-0", ... in order, each with whether it exists.
+  let queues: [(name: String, exists: Bool)]
+  /// Every rx queue of the interface is selected.
+  let all: Bool
+  let device: Result<NAPIDevice, NAPIUnavailable>
+
+  init(_ request: NAPIRequest, interface: String, host: KernelHost) {
+    self.interface = interface
+    let present = host.queues(of: interface, prefix: "rx")
+    if let indexes = request.queues {
+      queues = indexes.map { ("rx-\($0)", present.contains("rx-\($0)")) }
+      all = Set(present).isSubset(of: Set(indexes.map { "rx-\($0)" }))
+    } else {
+      queues = present.map { ($0, true) }
+      all = true
+    }
+    device = Result { () throws(NAPIUnavailable) in try NAPIDevice.resolve(interface, on: host) }
+  }
+
+  /// One entry per selected queue whose NAPI is not already listed for an earlier queue (a
+  /// NAPI serving two queues is set once), each with its NAPI or why there is none.
+  func napis() -> [(queue: String, napi: Result<NAPIInfo, NAPIUnavailable>)] {
+    var seen = Set<UInt32>()
+    var out: [(String, Result<NAPIInfo, NAPIUnavailable>)] = []
+    for (queue, exists) in queues {
+      guard exists else {
+        out.append((queue, .failure(NAPIUnavailable("\(interface) has no \(queue)"))))
+        continue
+      }
+      let napi = device.flatMap { device in Result { () throws(NAPIUnavailable) in try device.napi(serving: queue) } }
+      if case .success(let n) = napi {
+        if seen.contains(n.id) { continue }
+        seen.insert(n.id)
+      }
+      out.append((queue, napi))
+    }
+    return out
+  }
+}
+
+extension NAPIUnavailable: CustomStringConvertible {
+  var description: String { reason }
+}
