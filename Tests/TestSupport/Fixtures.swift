@@ -117,6 +117,28 @@ public enum Run {
     return path + "/.build/debug/bpstune"
   }
 
+  /// The tests' own netdev netlink reader (Tests/Tools/napi-dump.c on raw netlink sockets,
+  /// nothing shared with bpstune), compiled with cc into .build on first use.
+  public static var napiDump: String {
+    napiDumpLock.withLock {
+      var path = #filePath
+      for _ in 0..<3 { path = (path as NSString).deletingLastPathComponent }
+      let binary = path + "/.build/napi-dump"
+      let source = path + "/Tests/Tools/napi-dump.c"
+      let fm = FileManager.default
+      let built = (try? fm.attributesOfItem(atPath: binary)[.modificationDate] as? Date) ?? nil
+      let changed = (try? fm.attributesOfItem(atPath: source)[.modificationDate] as? Date) ?? nil
+      if built == nil || (changed.map { $0 > built! } ?? false) {
+        let temporary = binary + ".\(getpid())"
+        let f = command(["cc", "-O2", "-Wall", "-o", temporary, source])
+        precondition(f.status == 0, "cannot build napi-dump: \(f)")
+        precondition(rename(temporary, binary) == 0, "cannot install napi-dump")
+      }
+      return binary
+    }
+  }
+  private static let napiDumpLock = NSLock()
+
   /// The checkout's profiles/ directory.
   public static var profiles: String {
     var path = #filePath
