@@ -79,7 +79,7 @@ import Testing
 }
 
 /// A fake host with an igb-like eth0 (sysfs queues and an ethtool model) and a veth-like veth0.
-struct NICScenario {
+struct NICScenario: ModelledHost {
   let base = Scenario()
   let nic: FakeNIC
 
@@ -95,17 +95,6 @@ struct NICScenario {
   typealias Feature = FakeNIC.Feature
 
   func host() -> KernelHost { KernelHost(root: base.kernel.root, ethtool: nic) }
-
-  func plan(_ text: String) throws -> Plan { try Planner().plan(try base.profile(text), on: host()) }
-
-  func apply(_ text: String, skip: Bool = false) throws -> Applier.Outcome {
-    try Applier(executor: base.executor(host())).apply(try base.profile(text), skipUnsupported: skip)
-  }
-
-  func rollback() throws -> Snapshot {
-    let restorer = Restorer(executor: base.executor(host()))
-    return try restorer.restore(restorer.plan(try #require(restorer.candidate())), force: false)
-  }
 
   /// The whole state of the fake devices, for before/after comparison.
   func devices() -> String {

@@ -4,7 +4,7 @@ import Testing
 @testable import BPSTune
 
 /// eth0 with two rx queues, each served by its own NAPI (8193, 8194), on a modelled kernel.
-struct NAPIScenario {
+struct NAPIScenario: ModelledHost {
   let base = Scenario()
   let netdev: FakeNetdev
 
@@ -18,17 +18,6 @@ struct NAPIScenario {
   }
 
   func host() -> KernelHost { KernelHost(root: base.kernel.root, netdev: netdev, scheduler: netdev) }
-
-  func plan(_ text: String) throws -> Plan { try Planner().plan(try base.profile(text), on: host()) }
-
-  func apply(_ text: String, skip: Bool = false) throws -> Applier.Outcome {
-    try Applier(executor: base.executor(host())).apply(try base.profile(text), skipUnsupported: skip)
-  }
-
-  func rollback() throws -> Snapshot {
-    let restorer = Restorer(executor: base.executor(host()))
-    return try restorer.restore(restorer.plan(try #require(restorer.candidate())), force: false)
-  }
 
   /// "name: status reason-or-desired" per plan entry.
   func lines(_ plan: Plan) -> [String] {

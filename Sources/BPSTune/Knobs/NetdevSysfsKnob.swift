@@ -148,7 +148,7 @@ public struct NetdevSysfsKnob: Knob {
   /// A queue's directory is gone once fewer channels removed the queue.
   public func isGone(_ id: SettingID, on host: KernelHost) -> Bool {
     guard rejection(of: id) == nil, let interface = id.interface, let queue = id.queue else { return false }
-    return host.exists("/sys/class/net/\(interface)") && !host.exists("/sys/class/net/\(interface)/queues/\(queue)")
+    return host.queueIsGone(interface, queue)
   }
 
   public func read(_ id: SettingID, on host: KernelHost) throws -> String {

@@ -132,6 +132,11 @@ public final class KernelHost {
     return flags & 1 != 0
   }
 
+  /// Whether the interface exists but its queue ("rx-3") does not: fewer channels removed it.
+  public func queueIsGone(_ interface: String, _ queue: String) -> Bool {
+    exists("/sys/class/net/\(interface)") && !exists("/sys/class/net/\(interface)/queues/\(queue)")
+  }
+
   /// Queue directories of an interface ("rx-0", "rx-1", "tx-0"), in numeric order.
   public func queues(of interface: String, prefix: String) -> [String] {
     list("/sys/class/net/\(interface)/queues")

@@ -23,11 +23,9 @@ public struct KthreadKnob: Knob {
   public func targets(for request: PlanRequest) throws(BPSTuneError) -> [Target] {
     let host = request.host
     var out: [Target] = []
-    for (spec, names) in request.interfaces {
-      guard let setting = spec.settings.first(where: { $0.key == "napi" }) else { continue }
-      let napi = try NAPIRequest(setting)
+    let caps = (try? host.netdev.capabilities()) ?? .none
+    for (spec, napi, names) in try NAPIRequest.blocks(in: request) {
       let device = spec.settings.first { $0.key == "threaded" }.flatMap { try? ValueReader.bool($0) }
-      let caps = (try? host.netdev.capabilities()) ?? .none
       // Whether the profile's threaded value will be set (per NAPI, or through the device's
       // sysfs file when every queue is selected).
       let threadedTakes = { (selection: NAPISelection) -> Bool in
@@ -74,7 +72,7 @@ public struct KthreadKnob: Knob {
           out.append(
             Target(
               id: SettingID(kind: kind, interface: interface, queue: queue, key: kind), desired: Self.none,
-              semantics: .fields, phase: .thread, origin: setting.origin.description,
+              semantics: .fields, phase: .thread, origin: napi.origin.description,
               note: "threaded off ends the kthread; its scheduling is recorded for rollback"))
         }
       }
@@ -112,8 +110,7 @@ public struct KthreadKnob: Knob {
 
   /// The NAPI (and so the kthread pid) behind a recorded setting, resolved now.
   private func napi(_ id: SettingID, on host: KernelHost) throws -> NAPIInfo {
-    if let why = rejection(of: id) { throw BPSTuneError.invalidPlan(setting: id.description, message: why) }
-    return try NAPIDevice.resolve(id.interface!, on: host).napi(serving: id.queue!)
+    try NAPIKnob.napi(id, rejection: rejection(of: id), on: host)
   }
 
   public func read(_ id: SettingID, on host: KernelHost) throws -> String {
@@ -150,7 +147,7 @@ public struct KthreadKnob: Knob {
 
   public func isGone(_ id: SettingID, on host: KernelHost) -> Bool {
     guard rejection(of: id) == nil, let interface = id.interface, let queue = id.queue else { return false }
-    return host.exists("/sys/class/net/\(interface)") && !host.exists("/sys/class/net/\(interface)/queues/\(queue)")
+    return host.queueIsGone(interface, queue)
   }
 
   /// Shown by ``NAPIKnob`` in each queue's chain.

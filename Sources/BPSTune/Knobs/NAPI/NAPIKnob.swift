@@ -41,11 +41,8 @@ public struct NAPIKnob: Knob {
   public func targets(for request: PlanRequest) throws(BPSTuneError) -> [Target] {
     let host = request.host
     var out: [Target] = []
-    for (spec, names) in request.interfaces {
-      guard let setting = spec.settings.first(where: { $0.key == "napi" }) else { continue }
-      let napi = try NAPIRequest(setting)
-      guard !napi.values.isEmpty else { continue }
-      let caps = (try? host.netdev.capabilities()) ?? .none
+    let caps = (try? host.netdev.capabilities()) ?? .none
+    for (spec, napi, names) in try NAPIRequest.blocks(in: request) where !napi.values.isEmpty {
       for interface in names {
         let selection = NAPISelection(napi, interface: interface, host: host)
         for value in napi.values {
@@ -128,7 +125,13 @@ public struct NAPIKnob: Knob {
 
   /// The NAPI behind a recorded setting, resolved now.
   func napi(_ id: SettingID, on host: KernelHost) throws -> NAPIInfo {
-    if let why = rejection(of: id) { throw BPSTuneError.invalidPlan(setting: id.description, message: why) }
+    try Self.napi(id, rejection: rejection(of: id), on: host)
+  }
+
+  /// The NAPI serving a recorded setting's queue, resolved now; `rejection` is the knob's verdict
+  /// on the identity.
+  static func napi(_ id: SettingID, rejection: String?, on host: KernelHost) throws -> NAPIInfo {
+    if let why = rejection { throw BPSTuneError.invalidPlan(setting: id.description, message: why) }
     return try NAPIDevice.resolve(id.interface!, on: host).napi(serving: id.queue!)
   }
 
@@ -174,7 +177,7 @@ public struct NAPIKnob: Knob {
   /// A setting of an rx queue that fewer channels removed is gone with it.
   public func isGone(_ id: SettingID, on host: KernelHost) -> Bool {
     guard rejection(of: id) == nil, let interface = id.interface, let queue = id.queue else { return false }
-    return host.exists("/sys/class/net/\(interface)") && !host.exists("/sys/class/net/\(interface)/queues/\(queue)")
+    return host.queueIsGone(interface, queue)
   }
 
   /// Each rx queue -> NAPI -> IRQ -> kthread (pid, policy, priority, CPUs) with its settings,

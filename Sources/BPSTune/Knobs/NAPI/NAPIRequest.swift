@@ -38,6 +38,18 @@ struct NAPIRequest {
 
   var threaded: String? { values.first { $0.key == "threaded" }?.value }
 
+  /// Each [[interface]] block of a plan request that has an [interface.napi] table.
+  static func blocks(in request: PlanRequest) throws(BPSTuneError) -> [(
+    spec: InterfaceSpec, napi: NAPIRequest, names: [String]
+  )] {
+    var out: [(InterfaceSpec, NAPIRequest, [String])] = []
+    for (spec, names) in request.interfaces {
+      guard let setting = spec.settings.first(where: { $0.key == "napi" }) else { continue }
+      out.append((spec, try NAPIRequest(setting), names))
+    }
+    return out
+  }
+
   init(_ setting: ProfileSetting) throws(BPSTuneError) {
     let origin = setting.origin
     self.origin = origin
