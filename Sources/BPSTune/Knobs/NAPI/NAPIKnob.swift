@@ -136,19 +136,23 @@ public struct NAPIKnob: Knob {
   }
 
   public func read(_ id: SettingID, on host: KernelHost) throws -> String {
-    let napi = try napi(id, on: host)
-    let value: String?
-    switch id.key {
-    case "threaded":
-      value = napi.threaded.map {
-        NAPIRequest.threadedModes.indices.contains(Int($0)) ? NAPIRequest.threadedModes[Int($0)] : String($0)
-      }
-    case "defer-hard-irqs": value = napi.deferHardIRQs.map { String($0) }
-    case "gro-flush-timeout": value = napi.groFlushTimeout.map { String($0) }
-    default: value = napi.irqSuspendTimeout.map { String($0) }
+    guard let value = Self.value(id.key, of: try napi(id, on: host)) else {
+      throw NAPIUnavailable("napi-get does not report \(id.key) on this kernel")
     }
-    guard let value else { throw NAPIUnavailable("napi-get does not report \(id.key) on this kernel") }
     return value
+  }
+
+  /// A napi-get value in the profile's terms ("busy-poll", "15000"); nil when the kernel leaves
+  /// it out.
+  static func value(_ key: String, of napi: NAPIInfo) -> String? {
+    switch key {
+    case "threaded":
+      napi.threaded.map { Int($0) < NAPIRequest.threadedModes.count ? NAPIRequest.threadedModes[Int($0)] : String($0) }
+    case "defer-hard-irqs": napi.deferHardIRQs.map { String($0) }
+    case "gro-flush-timeout": napi.groFlushTimeout.map { String($0) }
+    case "irq-suspend-timeout": napi.irqSuspendTimeout.map { String($0) }
+    default: nil
+    }
   }
 
   public func write(_ id: SettingID, _ value: String, on host: KernelHost) throws {
@@ -222,13 +226,7 @@ public struct NAPIKnob: Knob {
     } else {
       text += "no kthread"
     }
-    var settings: [String] = []
-    if let t = napi.threaded {
-      settings.append("threaded " + (t < 3 ? NAPIRequest.threadedModes[Int(t)] : String(t)))
-    }
-    if let v = napi.deferHardIRQs { settings.append("defer-hard-irqs \(v)") }
-    if let v = napi.groFlushTimeout { settings.append("gro-flush-timeout \(v)") }
-    if let v = napi.irqSuspendTimeout { settings.append("irq-suspend-timeout \(v)") }
+    let settings = NAPIRequest.valueKeys.compactMap { key in value(key, of: napi).map { "\(key) \($0)" } }
     return settings.isEmpty ? text : text + "; " + settings.joined(separator: ", ")
   }
 }
