@@ -200,6 +200,27 @@ struct NICScenario: ModelledHost {
     #expect(s.base.kernel.get("/sys/class/net/eth0/queues/rx-3/rps_cpus") == nil)
   }
 
+  /// System settings in a plan that changes channels are applied (in the first stage, before
+  /// channels) and rolled back, with the queue settings planned again after the channels.
+  @Test func systemSettingsAreNotLostWhenChannelsChange() throws {
+    let s = NICScenario()
+    s.nic.devices["eth0"]?.channels.current = [0, 0, 1, 2]
+    let text =
+      "[sysctl]\nnet.core.busy_read = 50\n[[interface]]\nname = \"eth0\"\nrps-cpus = \"1\"\nchannels = { combined = 4 }\n"
+    let outcome = try s.apply(text)
+    #expect(outcome.snapshot?.entries.map(\.setting.description).prefix(2) == ["net.core.busy_read", "eth0 channels"])
+    #expect(s.base.kernel.get("/proc/sys/net/core/busy_read") == "50")
+    #expect(s.base.kernel.get("/sys/class/net/eth0/queues/rx-3/rps_cpus") == "2")
+    #expect(try s.plan(text).changes.isEmpty)
+    let rollback = try s.rollback()
+    #expect(
+      rollback.entries.map(\.setting.description) == [
+        "net.core.busy_read", "eth0 channels", "eth0 rx-1 rps-cpus", "eth0 rx-0 rps-cpus",
+      ])
+    #expect(s.base.kernel.get("/proc/sys/net/core/busy_read") == "0")
+    #expect(s.nic.devices["eth0"]?.channels.current == [0, 0, 1, 2])
+  }
+
   /// Coalescing fields the driver lacks are unsupported in the plan (from the ethtool netlink
   /// family); a zero in such a field is fine, as the kernel allows it.
   @Test func coalesceFieldsTheDriverLacksAreUnsupported() throws {

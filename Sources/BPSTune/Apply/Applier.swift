@@ -31,8 +31,10 @@ public struct Applier {
     }
     let changes = plan.changes
     guard !changes.isEmpty else { return Outcome(plan: plan, snapshot: nil, skipped: unsupported) }
-    let structure = changes.filter { $0.target.phase == .structure }
-    let twoStages = !structure.isEmpty && plan.entries.contains { $0.target.phase > .structure }
+    // The first stage: system settings and structure (everything up to channels and rings).
+    let structure = changes.filter { $0.target.phase <= .structure }
+    let twoStages =
+      structure.contains { $0.target.phase == .structure } && plan.entries.contains { $0.target.phase > .structure }
     var snapshot = executor.newSnapshot(
       .apply, profile: profile.name, restores: nil, entries: (twoStages ? structure : changes).map(Self.entry))
     try executor.store.save(snapshot)

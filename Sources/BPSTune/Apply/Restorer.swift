@@ -77,8 +77,11 @@ public struct Restorer {
     try executor.store.save(snapshot)
     // Channels and rings first (the plan is ordered so); they re-create queues, so the rest is
     // resolved again afterwards, and a queue's setting whose queue is gone is dropped.
-    let structure = snapshot.entries.prefix { $0.phase == .structure }.count
-    guard structure > 0 && structure < snapshot.entries.count else {
+    // System settings come first in phase order, then channels and rings.
+    let structure = snapshot.entries.prefix { $0.phase <= .structure }.count
+    guard
+      snapshot.entries[..<structure].contains(where: { $0.phase == .structure }) && structure < snapshot.entries.count
+    else {
       try executor.run(&snapshot)
       return snapshot
     }
