@@ -21,11 +21,22 @@ finish() {
 ethtool_value() { # OPTION NAME -> value after "NAME:"
   ethtool "$1" $IF | awk -v n="$2:" '$1 == n { print $2; exit }'
 }
-state() { # every value the scenarios touch, one per line, read independently
-  echo "busy_read $(cat /proc/sys/net/core/busy_read)"
-  echo "busy_poll $(cat /proc/sys/net/core/busy_poll)"
-  echo "rx-usecs $(ethtool_value -c rx-usecs)"
-  echo "gro $(ethtool -k $IF | awk '$1 == "generic-receive-offload:" { print $2 }')"
+state() { # every value the scenarios touch, read independently; NAPIs by their values, since
+  # ids, pids and IRQ numbers change when channels re-create queues
+  for s in net/core/busy_read net/core/busy_poll net/core/rps_sock_flow_entries kernel/timer_migration \
+    kernel/sched_rt_runtime_us; do echo "$s $(cat /proc/sys/$s)"; done
+  echo "workqueue $(cat /sys/devices/virtual/workqueue/cpumask)"
+  for f in threaded napi_defer_hard_irqs gro_flush_timeout; do echo "$f $(cat /sys/class/net/$IF/$f)"; done
+  for q in /sys/class/net/$IF/queues/rx-*; do echo "$(basename $q) rps $(cat $q/rps_cpus)"; done
+  ethtool -c $IF | tail -n +2
+  ethtool -g $IF | tail -n +2
+  ethtool -l $IF | tail -n +2
+  ethtool -k $IF | tail -n +2
+  napi-dump $IF | awk '$1 == "napi" { $2 = ""; $4 = ""; $6 = ""; print }' | sort
+  # NAPI kthreads: policy, priority and CPUs of each (a line per kthread)
+  for pid in $(napi-dump $IF | awk '$1 == "napi" && $6 != "-" { print $6 }'); do
+    echo "kthread $(chrt -p $pid | awk -F': ' '{ print $2 }' | tr '\n' ' ') $(taskset -pc $pid | awk -F': ' '{ print $2 }')"
+  done
 }
 
 ip link set $IF up
@@ -49,3 +60,65 @@ echo "$out" | grep -q "igb: rx-frames not supported" || fail "no 'igb: rx-frames
 echo "$out" | grep -q "rx ring max is 4096" || fail "no 'rx ring max is 4096' in: $out"
 ethtool -g $IF | grep -q "^RX:[[:space:]]*4096" || fail "ethtool -g does not say RX max 4096"
 finish "igb-limits"
+
+# 2. The three seed-002 configurations in turn, then switching and rolling back twice.
+# SMT control does not exist in the VM ("notsupported"), hence --skip-unsupported.
+busy_poll_kernel=$(napi-dump --ops | grep -q "attr 8 max 2" && echo yes || echo no)
+rx0_napi() { napi-dump $IF | awk '$1 == "queue" && $2 == "rx" && $3 == 0 { print $5 }'; }
+napi_field() { # NAPI-ID FIELD
+  napi-dump $IF | awk -v id="$1" -v f="$2" '$1 == "napi" && $2 == id { for (i = 3; i < NF; i += 2) if ($i == f) print $(i + 1) }'
+}
+check_host_setup() {
+  expect timer_migration 0 "$(cat /proc/sys/kernel/timer_migration)"
+  expect sched_rt_runtime_us -1 "$(cat /proc/sys/kernel/sched_rt_runtime_us)"
+  expect "combined channels" 1 "$(ethtool -l $IF | awk '/^Current/ { c = 1 } c && $1 == "Combined:" { print $2 }')"
+  expect "rx ring" 1024 "$(ethtool -g $IF | awk '/^Current/ { c = 1 } c && $1 == "RX:" { print $2 }')"
+  expect rx-usecs 0 "$(ethtool_value -c rx-usecs)"
+}
+original=$(state)
+for config in interrupts napi-busy-poll napi-threaded; do
+  before=$(state)
+  if [ $config = napi-threaded ] && [ $busy_poll_kernel = no ]; then
+    # Before 6.19: threaded busy-poll is unsupported; apply refuses without changing anything.
+    run 2 bpstune apply $config -i $IF
+    expect "state after a refused apply" "$before" "$(state)"
+    finish "$config (busy-poll unsupported, refused)"
+    continue
+  fi
+  run 0 bpstune apply $config -i $IF --skip-unsupported
+  check_host_setup
+  case $config in
+    interrupts)
+      expect busy_read 0 "$(cat /proc/sys/net/core/busy_read)"
+      expect napi_defer_hard_irqs 0 "$(cat /sys/class/net/$IF/napi_defer_hard_irqs)" ;;
+    napi-busy-poll)
+      expect busy_read 400 "$(cat /proc/sys/net/core/busy_read)"
+      expect napi_defer_hard_irqs 100 "$(cat /sys/class/net/$IF/napi_defer_hard_irqs)"
+      expect gro_flush_timeout 15000 "$(cat /sys/class/net/$IF/gro_flush_timeout)" ;;
+    napi-threaded)
+      napi=$(rx0_napi)
+      expect "rx-0 NAPI threaded" 2 "$(napi_field "$napi" threaded)"
+      pid=$(napi_field "$napi" pid)
+      chrt -p "$pid" | grep -q "SCHED_FIFO" || fail "kthread $pid is not SCHED_FIFO: $(chrt -p $pid)"
+      chrt -p "$pid" | grep -q "priority: 50" || fail "kthread $pid priority is not 50"
+      expect "kthread CPUs" 2 "$(taskset -pc "$pid" | awk -F': ' '{ print $2 }')" ;;
+  esac
+  run 0 bpstune verify $config -i $IF
+  after=$(state)
+  run 0 bpstune rollback
+  expect "state after rollback" "$before" "$(state)"
+  finish "$config"
+  [ $config = napi-threaded ] && threaded_state=$after
+done
+
+# Switching: napi-threaded, then interrupts, then roll back twice.
+if [ $busy_poll_kernel = yes ]; then
+  run 0 bpstune apply napi-threaded -i $IF --skip-unsupported
+  run 0 bpstune apply interrupts -i $IF --skip-unsupported
+  expect "no kthread after switching to interrupts" "" "$(napi-dump $IF | awk '$1 == "napi" && $6 != "-"')"
+  run 0 bpstune rollback
+  expect "napi-threaded state after the first rollback" "$threaded_state" "$(state)"
+  run 0 bpstune rollback
+  expect "original state after the second rollback" "$original" "$(state)"
+  finish "switch napi-threaded -> interrupts, rollback twice"
+fi
