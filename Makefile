@@ -1,6 +1,8 @@
 # bpstune -- build, test and install.
 #   make            build (debug)
 #   make test       unit tests + host-tier tests (root: network namespaces with veth pairs)
+#   make test-vm    VM tier: Debian kernels 6.1, 6.12 and the newest sid kernel under QEMU with an
+#                   emulated igb NIC (Tests/VM/vm-test; downloads cached in /var/cache/bpstune-vm)
 #   make lint       swift format lint with the checked-in .swift-format
 #   make install    release build into $(PREFIX)/bin, profiles into $(PREFIX)/share/bpstune/profiles
 SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
@@ -11,7 +13,7 @@ PREFIX ?= /usr/local
 APT_PACKAGES := pkg-config libnl-3-dev libnl-genl-3-dev linux-libc-dev iproute2 ethtool strace util-linux gcc libc6-dev
 MISSING = $(strip $(foreach p,$(APT_PACKAGES),$(if $(shell dpkg-query -W -f='$${Status}' $(p) 2>/dev/null | grep -q 'ok installed' && echo y),,$(p))))
 
-.PHONY: all build deps test unit-test host-test lint format install clean clean-netns
+.PHONY: all build deps test test-vm unit-test host-test lint format install clean clean-netns
 
 all: build
 
@@ -35,6 +37,10 @@ format:
 test: build lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build; status=$$?; $(MAKE) -s clean-netns; exit $$status
+
+# The VM tier fetches QEMU and the kernels itself, with apt through its own source lists.
+test-vm: deps
+	Tests/VM/vm-test
 
 clean-netns:
 	@for ns in $$(ip netns list 2>/dev/null | awk '/^bpst-/ {print $$1}'); do ip netns del $$ns; done; true

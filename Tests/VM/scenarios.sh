@@ -122,3 +122,56 @@ if [ $busy_poll_kernel = yes ]; then
   expect "original state after the second rollback" "$original" "$(state)"
   finish "switch napi-threaded -> interrupts, rollback twice"
 fi
+
+# 3. kill -9 at several points of an apply (channels, rings, sysctls, sysfs, NAPIs), then
+# rollback: every value is as before. A run killed before its snapshot changed nothing.
+for delay in 50000 300000 800000 1500000 2500000 4000000; do
+  before=$(state)
+  bpstune apply napi-busy-poll -i $IF --skip-unsupported >/dev/null 2>&1 &
+  usleep $delay
+  kill -9 $! 2>/dev/null
+  wait $! 2>/dev/null
+  # The newest snapshot's state: none yet, interrupted, or complete.
+  newest=$(bpstune snapshots list 2>&1 | awk '/-apply/ && /napi-busy-poll/ { s = $0 } END { print s }')
+  case "$newest" in
+    *interrupted*) killed="interrupted with $(echo "$newest" | awk '{ print $NF }') settings recorded" ;;
+    *complete*) killed="after it completed" ;;
+    *) killed="before its snapshot" ;;
+  esac
+  run 0 bpstune rollback
+  expect "state after kill -9 at ${delay}us and rollback" "$before" "$(state)"
+  finish "kill -9 after $((delay / 1000)) ms ($killed), rollback"
+done
+
+# 4. What this kernel lacks: shown as unsupported with the version it needs, device sysfs used
+# where it does the same for every NAPI, and nothing changed by a refused apply.
+caps=$(napi-dump --ops 2>&1)
+has_op() { echo "$caps" | grep -q "^ops.* $1\( \|$\)"; }
+per_napi_threaded=$(echo "$caps" | grep -q "attr 8" && echo yes || echo no)
+out=$(bpstune diff napi-threaded -i $IF 2>&1)
+if [ $busy_poll_kernel = no ]; then
+  echo "$out" | grep -q "rx-0 threaded *unsupported: needs Linux 6.19+ (threaded busy-poll)" ||
+    fail "napi-threaded does not say busy-poll needs 6.19: $out"
+fi
+out=$(bpstune diff interrupts -i $IF 2>&1)
+if [ $per_napi_threaded = no ]; then
+  echo "$out" | grep -q "falls back to device sysfs threaded" || fail "interrupts does not fall back to sysfs threaded: $out"
+else
+  echo "$out" | grep -q "rx-0 threaded" || fail "interrupts has no per-NAPI threaded: $out"
+fi
+cat > /tmp/subset.profile <<'PROFILE'
+[[interface]]
+name = "eth0"
+napi = { queues = [0], defer-hard-irqs = 100 }
+PROFILE
+before=$(state)
+out=$(bpstune diff /tmp/subset.profile 2>&1)
+if has_op 14; then
+  echo "$out" | grep -q "rx-0 defer-hard-irqs *0 -> 100" || fail "no per-NAPI defer-hard-irqs change: $out"
+else
+  echo "$out" | grep -q "needs Linux 6.13+ (netdev netlink napi-set); device sysfs napi_defer_hard_irqs would set every NAPI" ||
+    fail "subset defer-hard-irqs not unsupported with 6.13: $out"
+  run 2 bpstune apply /tmp/subset.profile
+  expect "state after a refused apply" "$before" "$(state)"
+fi
+finish "kernel capabilities (napi-set $(has_op 14 && echo yes || echo no), per-NAPI threaded $per_napi_threaded, busy-poll $busy_poll_kernel)"
