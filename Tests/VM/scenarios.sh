@@ -125,7 +125,7 @@ fi
 
 # 3. kill -9 at several points of an apply (channels, rings, sysctls, sysfs, NAPIs), then
 # rollback: every value is as before. A run killed before its snapshot changed nothing.
-for delay in 50000 300000 800000 1500000 2500000 4000000; do
+for delay in 50000 300000 800000 1500000 1800000 2100000 2500000 4000000; do
   before=$(state)
   bpstune apply napi-busy-poll -i $IF --skip-unsupported >/dev/null 2>&1 &
   usleep $delay
