@@ -13,7 +13,8 @@
 #   ethtool -L eth0 rx 1 tx 1
 #   ethtool -G eth0 rx 1024
 #   ethtool -C eth0 adaptive-rx off adaptive-tx off rx-usecs 0 tx-usecs 0
-# Still to come with its issue: queue IRQs pinned to CPU 2.
+#   # pin IRQs on CPU 2
+#   for irq in $IRQS; do echo 2 > /proc/irq/$irq/smp_affinity_list; done
 #
 # "One rx/tx channel": the series' NIC has separate rx and tx channels (`-L rx 1 tx 1`); most
 # NICs (igb, ixgbe, ice, mlx5) have combined ones, where the same thing is `combined 1`, which
@@ -26,6 +27,7 @@ description = "Common host setup of the threaded NAPI busy-poll experiment (incl
 [variables]
 iface = "eth0"
 housekeeping-cpus = "1-6"   # CPUs for unbound workqueues, as in the experiment
+irq-cpus = "2"              # the CPU the queue IRQs are pinned to, as in the experiment
 
 [sysctl]
 kernel.timer_migration = 0
@@ -40,6 +42,7 @@ kernel.sched_rt_runtime_us = -1   # no RT throttling: a SCHED_FIFO poller may ow
 name = "${iface}"
 threaded = false
 rps-cpus = ""      # RPS off on every rx queue
+irq-affinity = "${irq-cpus}"   # every queue IRQ of the interface
 channels = { combined = 1 }   # one queue pair: re-creates queues, so bpstune applies it first
 ring = { rx = 1024 }
 coalesce = { adaptive-rx = false, adaptive-tx = false, rx-usecs = 0, tx-usecs = 0 }

@@ -112,6 +112,18 @@ struct NetnsTests {
     #expect(ns.bpstune(["verify", p], stateDir: state).status == 1)
   }
 
+  @Test func aVethHasNoQueueIRQsAndSaysSo() throws {
+    let ns = try NetworkNamespace()
+    let p = work.write(
+      "irq.profile", "[[interface]]\nname = \"\(ns.a)\"\nirq-affinity = { cpus = \"0\", mode = \"spread\" }\n")
+    let diff = ns.bpstune(["diff", p], stateDir: state)
+    #expect(
+      diff.stdout.contains("! irq-affinity") && diff.stdout.contains("\(ns.a) has no queue IRQs (no MSI vectors"),
+      "\(diff)")
+    let apply = ns.bpstune(["apply", p], stateDir: state)
+    #expect(apply.status == 2, "\(apply)")
+  }
+
   @Test func aValueTheKernelRefusesUndoesEverythingWithExit3() throws {
     // threaded on a veth without GRO has no NAPI: the kernel answers EOPNOTSUPP.
     let ns = try NetworkNamespace(gro: false)

@@ -33,6 +33,11 @@ state() { # every value the scenarios touch, read independently; NAPIs by their 
   ethtool -l $IF | tail -n +2
   ethtool -k $IF | tail -n +2
   napi-dump $IF | awk '$1 == "napi" { $2 = ""; $4 = ""; $6 = ""; print }' | sort
+  # queue IRQs by name (numbers change with channels): requested affinity
+  for n in $(awk -v i="$IF-" 'index($NF, i) == 1 { sub(":", "", $1); print $1 }' /proc/interrupts); do
+    echo "irq $(awk -v n="$n:" '$1 == n { print $NF }' /proc/interrupts) $(cat /proc/irq/$n/smp_affinity_list)"
+  done
+  echo "default_smp_affinity $(cat /proc/irq/default_smp_affinity)"
   # NAPI kthreads: policy, priority and CPUs of each (a line per kthread)
   for pid in $(napi-dump $IF | awk '$1 == "napi" && $6 != "-" { print $6 }'); do
     echo "kthread $(chrt -p $pid | awk -F': ' '{ print $2 }' | tr '\n' ' ') $(taskset -pc $pid | awk -F': ' '{ print $2 }')"
@@ -176,3 +181,50 @@ else
   expect "state after a refused apply" "$before" "$(state)"
 fi
 finish "kernel capabilities (napi-set $(has_op 14 && echo yes || echo no), per-NAPI threaded $per_napi_threaded, busy-poll $busy_poll_kernel)"
+
+# 5. Queue IRQ affinity on igb (separate eth0-rx-N and eth0-tx-N vectors here): spread over the
+# online CPUs, round robin in queue order, as /proc/irq/N/smp_affinity_list says; then with
+# channels changed in the same apply (4 vectors on 4 CPUs: each on its own CPU), and rollback
+# restores the previous lists though the IRQs were re-created with new numbers.
+cpus=$(grep -c ^processor /proc/cpuinfo)
+irq_lists() { # "queue name cpus" of each queue IRQ, in queue order, then name
+  awk -v i="$IF-" 'index($NF, i) == 1 && $NF ~ /-(rx|tx|TxRx)-[0-9]+$/ { sub(":", "", $1); print $1, $NF }' /proc/interrupts |
+    while read -r n name; do echo "${name##*-} $name $(cat /proc/irq/$n/smp_affinity_list)"; done | sort -k1,1n -k2,2
+}
+cat > /tmp/spread.profile <<'PROFILE'
+[[interface]]
+name = "eth0"
+irq-affinity = { cpus = "@online", mode = "spread" }
+[irq]
+default-affinity = "0"
+PROFILE
+before=$(state)
+run 0 bpstune apply /tmp/spread.profile
+count=$(irq_lists | wc -l)
+expected=$(irq_lists | awk -v c="$cpus" '{ print $1, $2, (NR - 1) % c }')
+expect "spread lists" "$expected" "$(irq_lists)"
+[ "$count" -ge 4 ] || fail "only $count queue IRQs"
+expect default_smp_affinity 1 "$(sed 's/^[0,]*//' /proc/irq/default_smp_affinity)"
+run 0 bpstune verify /tmp/spread.profile
+run 0 bpstune rollback
+expect "state after rollback" "$before" "$(state)"
+finish "irq-affinity spread: $count queue IRQs round robin on $cpus CPUs"
+
+cat > /tmp/spread-channels.profile <<'PROFILE'
+[[interface]]
+name = "eth0"
+channels = { combined = 2 }
+irq-affinity = { cpus = "@online", mode = "spread" }
+PROFILE
+before=$(state)
+numbers_before=$(awk -v i="$IF-" 'index($NF, i) == 1 && $NF ~ /-(rx|tx|TxRx)-[0-9]+$/ { print $1 }' /proc/interrupts | tr -d '\n')
+run 0 bpstune apply /tmp/spread-channels.profile
+lists=$(irq_lists)
+expect "queue IRQs after combined 2" 4 "$(echo "$lists" | wc -l)"
+expect "each queue IRQ on its own CPU" "0 1 2 3" "$(echo "$lists" | awk '{ print $3 }' | sort -n | tr '\n' ' ' | sed 's/ $//')"
+run 0 bpstune verify /tmp/spread-channels.profile
+numbers_during=$(awk -v i="$IF-" 'index($NF, i) == 1 && $NF ~ /-(rx|tx|TxRx)-[0-9]+$/ { print $1 }' /proc/interrupts | tr -d '\n')
+run 0 bpstune rollback
+expect "state after rollback (channels and IRQs re-created)" "$before" "$(state)"
+numbers_after=$(awk -v i="$IF-" 'index($NF, i) == 1 && $NF ~ /-(rx|tx|TxRx)-[0-9]+$/ { print $1 }' /proc/interrupts | tr -d '\n')
+finish "channels 2 and irq-affinity spread in one apply, each IRQ on its own CPU, rollback (IRQs $numbers_before -> $numbers_during -> $numbers_after)"

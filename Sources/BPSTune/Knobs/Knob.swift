@@ -1,4 +1,4 @@
-/// One kind of setting (sysctl, sysfs, netdev sysfs, ethtool, NAPI, kthread; later IRQ).
+/// One kind of setting (sysctl, sysfs, netdev sysfs, ethtool, IRQ, NAPI, kthread).
 /// Adding a kind is adding one type that conforms to this protocol and listing it in
 /// ``KnobRegistry/standard``: the loader, planner, applier, snapshots and renderers all work
 /// through this interface.
@@ -60,13 +60,7 @@ public struct PlanRequest {
 public enum KnobRegistry {
   public static let standard: [any Knob] = [
     SysctlKnob(), SysfsKnob(), DriverKnob(), ChannelsKnob(), RingKnob(), CoalesceKnob(), FeaturesKnob(),
-    NetdevSysfsKnob(), NAPIKnob(), KthreadKnob(),
-  ]
-
-  /// [[interface]] keys of the profile format that later versions of bpstune implement.
-  /// Naming one gives a plain "not yet supported" error; nothing is ignored.
-  public static let comingInterfaceKeys: [String: String] = [
-    "irq-affinity": "queue IRQ affinity"
+    NetdevSysfsKnob(), IRQKnob(), NAPIKnob(), KthreadKnob(),
   ]
 
   public static func knob(forKind kind: String, in knobs: [any Knob] = standard) -> (any Knob)? {

@@ -99,6 +99,7 @@ public struct CPUSet: Hashable, Sendable, CustomStringConvertible {
   public var description: String { listString.isEmpty ? "(none)" : listString }
 
   public func intersection(_ other: CPUSet) -> CPUSet { CPUSet(cpus.intersection(other.cpus)) }
+  public func union(_ other: CPUSet) -> CPUSet { CPUSet(cpus.union(other.cpus)) }
   public func subtracting(_ other: CPUSet) -> CPUSet { CPUSet(cpus.subtracting(other.cpus)) }
 }
 

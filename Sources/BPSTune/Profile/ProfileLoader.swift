@@ -191,13 +191,8 @@ public struct ProfileLoader {
     var settings: [String: ProfileSetting] = [:]
     for (key, value) in t where key != "name" {
       let origin = Origin(file: file, key: "\(base).\(key)")
-      if let what = KnobRegistry.comingInterfaceKeys[key] {
-        throw origin.error("not yet supported by this version of bpstune (\(what))")
-      }
       guard known.contains(key) else {
-        throw origin.error(
-          "unknown interface key"
-            + Suggestion.hint(for: key, in: known + ["name"] + KnobRegistry.comingInterfaceKeys.keys.sorted()))
+        throw origin.error("unknown interface key" + Suggestion.hint(for: key, in: known + ["name"]))
       }
       settings[key] = ProfileSetting(key: key, value: value, origin: origin)
     }

@@ -83,6 +83,12 @@ public final class KernelHost {
     (try? Syscalls.fileStatus(path(kernelPath), followLinks: true)) != nil
   }
 
+  /// Whether the file's mode lets its owner write it (managed IRQs' affinity files are 0444).
+  public func isWritable(_ kernelPath: String) -> Bool {
+    guard let status = try? Syscalls.fileStatus(path(kernelPath), followLinks: true) else { return false }
+    return status.permissions.contains(.ownerWrite)
+  }
+
   public func list(_ kernelDirectory: String) -> [String] {
     (try? Syscalls.listDirectory(path(kernelDirectory))) ?? []
   }
