@@ -6,7 +6,7 @@ import Testing
 
 /// Queue IRQs on recorded /proc/interrupts and sysfs trees of real drivers.
 struct IRQScenario {
-  let base = Scenario()
+  var base = Scenario()
 
   /// Lays out IRQs: number -> action name, the device's msi_irqs, and affinity files
   /// (read-only for managed IRQs).
@@ -71,6 +71,18 @@ struct IRQScenario {
     veth.base.kernel.addInterface("veth0")
     #expect(
       veth.queueIRQs("veth0") == ["veth0 has no queue IRQs (no MSI vectors: a virtual device polls without them)"])
+  }
+
+  @Test func napiGetsIRQAttributeNamesTheQueueWhereTheNameDoesNot() throws {
+    let s = NAPIScenario()
+    let irq = IRQScenario(base: s.base)
+    irq.irqs([30: "eth0-fast-a", 31: "eth0-fast-b", 32: "eth0"])
+    s.netdev.napis["eth0"]![0].irq = 31
+    s.netdev.napis["eth0"]![1].irq = 30
+    switch QueueIRQs.discover("eth0", on: s.host()) {
+    case .success(let irqs): #expect(irqs.map { "\($0.number) q\($0.queue)" } == ["31 q0", "30 q1"])
+    case .failure(let why): Issue.record("\(why.reason)")
+    }
   }
 
   @Test func spreadAllExceptAndManagedIRQs() throws {

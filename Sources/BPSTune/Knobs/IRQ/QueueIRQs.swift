@@ -1,6 +1,7 @@
 /// An interface's queue interrupts: the device's MSI/MSI-X vectors
 /// (/sys/class/net/IF/device/msi_irqs, or its parent's for virtio) joined with their action
-/// names in /proc/interrupts, keeping those whose name says which queue they serve.
+/// names in /proc/interrupts, keeping those whose name says which queue they serve, or whose
+/// number napi-get reports as a NAPI's irq (Linux 6.8+, drivers that set it).
 /// IRQ numbers change when channels re-create queues, so IRQs are named by action name.
 struct QueueIRQ: Equatable {
   var number: Int
@@ -62,8 +63,14 @@ enum QueueIRQs {
         NAPIUnavailable("\(interface) has no queue IRQs (no MSI vectors: a virtual device polls without them)"))
     }
     let names = names(on: host)
+    // Where the name does not say, napi-get's irq attribute does (the NAPI and its rx queue).
+    let device = try? NAPIDevice.resolve(interface, on: host)
     let irqs = vectors.compactMap { v -> QueueIRQ? in
-      guard let name = names[v], let q = queue(of: name, interface: interface) else { return nil }
+      guard let name = names[v] else { return nil }
+      if let q = queue(of: name, interface: interface) { return QueueIRQ(number: v, name: name, queue: q) }
+      guard let device, let napi = device.napis.first(where: { $0.irq == UInt32(v) }),
+        let q = device.queues(of: napi).first
+      else { return nil }
       return QueueIRQ(number: v, name: name, queue: q)
     }.sorted { ($0.queue, $0.name) < ($1.queue, $1.name) }
     if irqs.isEmpty {
