@@ -85,6 +85,13 @@ struct IRQScenario {
     }
   }
 
+  @Test func showPrintsTheEffectiveAffinityBesideTheRequestedOne() {
+    let s = IRQScenario()
+    s.irqs([25: "eth0-TxRx-0", 26: "eth0"])
+    let shown = IRQKnob().show(on: s.host(), interfaces: ["eth0"]).map { "\($0.id): \($0.value ?? "-")" }
+    #expect(shown == ["eth0 irq eth0-TxRx-0: IRQ 25: 0-3 (effective 0)"])
+  }
+
   @Test func spreadAllExceptAndManagedIRQs() throws {
     let s = IRQScenario()
     s.irqs([24: "eth0", 25: "eth0-TxRx-0", 26: "eth0-TxRx-1", 27: "eth0-TxRx-2"], managed: [27])
