@@ -39,6 +39,15 @@ public struct Restorer {
         let action: Action =
           entry.semantics.equal(current, entry.before)
           ? .alreadyRestored : entry.semantics.equal(current, entry.after) ? .restore : .conflict
+        // An interrupted apply may have left a value between the two: a write it had made
+        // changed it along (a new NAPI kthread after threaded went on, before its scheduling was
+        // written). Rolling such a snapshot back restores every value, as the spec promises.
+        if action == .conflict && source.status == .inProgress {
+          items.append(
+            Item(
+              entry: entry, current: current, action: .restore, reason: "left between values by the interrupted apply"))
+          continue
+        }
         items.append(Item(entry: entry, current: current, action: action))
       } catch {
         items.append(Item(entry: entry, current: nil, action: .unavailable, reason: Executor.reason(error)))
