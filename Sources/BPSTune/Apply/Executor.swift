@@ -100,13 +100,14 @@ public struct Executor {
     throw .failedPartially(setting: setting, message: message, left: left)
   }
 
-  /// Restores `before` values: structure (channels, rings) first, as rollback does, then the
-  /// rest in reverse order, resolved again on the re-created queues; a per-queue setting whose
-  /// queue the structure change removed is gone with it. Returns each setting left changed.
+  /// Restores `before` values in the order rollback uses: structure (channels, rings) first,
+  /// then the rest resolved again on the re-created queues (a per-queue setting whose queue the
+  /// structure change removed is gone with it) in ``restoreOrder(_:)``. Returns each setting
+  /// left changed.
   func undo(_ entries: [Snapshot.Entry]) -> [String] {
     var left: [String] = []
     let structure = entries.filter { $0.phase == .structure }
-    var rest = Array(entries.filter { $0.phase != .structure }.reversed())
+    var rest = Self.restoreOrder(entries.filter { $0.phase != .structure })
     for entry in structure.reversed() {
       if let problem = restore(entry) { left.append(problem) }
     }
@@ -115,6 +116,15 @@ public struct Executor {
       if let problem = restore(entry) { left.append(problem) }
     }
     return left
+  }
+
+  /// The order in which recorded values are put back: phase by phase as apply wrote them
+  /// (device sysfs before the per-NAPI values it would reset; threaded before its kthread,
+  /// which exists only while threaded is on), and within a phase in reverse apply order.
+  static func restoreOrder(_ entries: [Snapshot.Entry]) -> [Snapshot.Entry] {
+    entries.enumerated().sorted { a, b in
+      a.element.phase != b.element.phase ? a.element.phase < b.element.phase : a.offset > b.offset
+    }.map(\.element)
   }
 
   /// After channels or rings changed (and re-created queues, IRQs and NAPIs): forgets every

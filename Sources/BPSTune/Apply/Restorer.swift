@@ -28,10 +28,8 @@ public struct Restorer {
 
   /// What restoring `source` would do on this host now.
   public func plan(_ source: Snapshot) -> RestorePlan {
-    // Structure first (channels, rings), then the rest; within a phase, reverse apply order.
-    let ordered = source.entries.enumerated().sorted { a, b in
-      a.element.phase != b.element.phase ? a.element.phase < b.element.phase : a.offset > b.offset
-    }.map(\.element)
+    // System and structure (channels, rings) first, then the rest; within a phase, reverse apply order.
+    let ordered = Executor.restoreOrder(source.entries)
     var items: [Item] = []
     for entry in ordered {
       do {
