@@ -149,33 +149,36 @@ public struct KernelNetdev: NetdevTransport {
   }
 
   public func queues(ifindex: UInt32, interface: String) throws(SystemError) -> [QueueInfo] {
-    var out: [QueueInfo] = []
-    try GenericNetlink.request(
-      family: Self.name, version: Self.version, command: Self.Command.queueGet, kind: .dump,
-      maxAttribute: QueueAttribute.max, what: interface,
-      build: { msg in nla_put_u32(msg, Int32(QueueAttribute.ifindex), ifindex) }
-    ) { r in
-      guard r.u32(QueueAttribute.ifindex) == ifindex, let id = r.u32(QueueAttribute.id),
-        let type = r.u32(QueueAttribute.type)
-      else { return }
-      out.append(QueueInfo(rx: type == 0, index: id, napiID: r.u32(QueueAttribute.napiID)))
+    try dump(Command.queueGet, ifindexAttribute: QueueAttribute.ifindex, max: QueueAttribute.max, ifindex, interface) {
+      r in
+      guard let id = r.u32(QueueAttribute.id), let type = r.u32(QueueAttribute.type) else { return nil }
+      return QueueInfo(rx: type == 0, index: id, napiID: r.u32(QueueAttribute.napiID))
     }
-    return out
   }
 
   public func napis(ifindex: UInt32, interface: String) throws(SystemError) -> [NAPIInfo] {
-    var out: [NAPIInfo] = []
+    try dump(Command.napiGet, ifindexAttribute: NAPIAttribute.ifindex, max: NAPIAttribute.max, ifindex, interface) {
+      r in
+      guard let id = r.u32(NAPIAttribute.id) else { return nil }
+      return NAPIInfo(
+        id: id, ifindex: ifindex, irq: r.u32(NAPIAttribute.irq), pid: r.u32(NAPIAttribute.pid),
+        deferHardIRQs: r.u32(NAPIAttribute.deferHardIRQs), groFlushTimeout: r.uint(NAPIAttribute.groFlushTimeout),
+        irqSuspendTimeout: r.uint(NAPIAttribute.irqSuspendTimeout), threaded: r.u32(NAPIAttribute.threaded))
+    }
+  }
+
+  /// A dump of `command` filtered by ifindex (the kernel filters; replies of other devices are
+  /// dropped here too), each reply turned into a value by `parse`.
+  private func dump<T>(
+    _ command: Int, ifindexAttribute: Int, max: Int, _ ifindex: UInt32, _ interface: String,
+    parse: (GenericNetlink.Attributes) -> T?
+  ) throws(SystemError) -> [T] {
+    var out: [T] = []
     try GenericNetlink.request(
-      family: Self.name, version: Self.version, command: Self.Command.napiGet, kind: .dump,
-      maxAttribute: NAPIAttribute.max, what: interface,
-      build: { msg in nla_put_u32(msg, Int32(NAPIAttribute.ifindex), ifindex) }
+      family: Self.name, version: Self.version, command: command, kind: .dump, maxAttribute: max, what: interface,
+      build: { msg in nla_put_u32(msg, Int32(ifindexAttribute), ifindex) }
     ) { r in
-      guard r.u32(NAPIAttribute.ifindex) == ifindex, let id = r.u32(NAPIAttribute.id) else { return }
-      out.append(
-        NAPIInfo(
-          id: id, ifindex: ifindex, irq: r.u32(NAPIAttribute.irq), pid: r.u32(NAPIAttribute.pid),
-          deferHardIRQs: r.u32(NAPIAttribute.deferHardIRQs), groFlushTimeout: r.uint(NAPIAttribute.groFlushTimeout),
-          irqSuspendTimeout: r.uint(NAPIAttribute.irqSuspendTimeout), threaded: r.u32(NAPIAttribute.threaded)))
+      if r.u32(ifindexAttribute) == ifindex, let value = parse(r) { out.append(value) }
     }
     return out
   }
