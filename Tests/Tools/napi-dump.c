@@ -45,9 +45,12 @@ static void put_attr(char *msg, struct nlmsghdr *h, int type, const void *data, 
 	h->nlmsg_len = NLMSG_ALIGN(h->nlmsg_len) + NLA_ALIGN(a->nla_len);
 }
 
-/* Sends one request; `each` gets every reply message's attributes. */
-static void request(int family, int cmd, int flags, int attr, const void *data, int len,
-		    void (*each)(struct nlattr **, int, void *), int max, void *ctx) {
+struct attr { int type; const void *data; int len; };
+
+/* Sends one request with up to two attributes; `each` gets every reply message's attributes.
+ * Returns 0, or the kernel's negative errno. */
+static int request(int family, int cmd, int flags, const struct attr *attrs, int count,
+		   void (*each)(struct nlattr **, int, void *), int max, void *ctx) {
 	char msg[512] = {0};
 	struct nlmsghdr *h = (struct nlmsghdr *)msg;
 	h->nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN);
@@ -57,18 +60,14 @@ static void request(int family, int cmd, int flags, int attr, const void *data, 
 	struct genlmsghdr *g = NLMSG_DATA(h);
 	g->cmd = cmd;
 	g->version = 1;
-	if (attr) put_attr(msg, h, attr, data, len);
+	for (int i = 0; i < count; i++) put_attr(msg, h, attrs[i].type, attrs[i].data, attrs[i].len);
 	if (send(fd, msg, h->nlmsg_len, 0) < 0) die("send");
 	for (;;) {
 		int n = recv(fd, buf, sizeof buf, 0);
 		if (n < 0) die("recv");
 		for (struct nlmsghdr *r = (struct nlmsghdr *)buf; NLMSG_OK(r, n); r = NLMSG_NEXT(r, n)) {
-			if (r->nlmsg_type == NLMSG_DONE) return;
-			if (r->nlmsg_type == NLMSG_ERROR) {
-				struct nlmsgerr *e = NLMSG_DATA(r);
-				if (e->error) { errno = -e->error; die("request"); }
-				return;
-			}
+			if (r->nlmsg_type == NLMSG_DONE) return 0;
+			if (r->nlmsg_type == NLMSG_ERROR) return ((struct nlmsgerr *)NLMSG_DATA(r))->error;
 			struct nlattr *tb[64] = {0};
 			int rem = r->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN);
 			struct nlattr *a = (struct nlattr *)((char *)NLMSG_DATA(r) + GENL_HDRLEN);
@@ -77,9 +76,14 @@ static void request(int family, int cmd, int flags, int attr, const void *data, 
 				if ((a->nla_type & NLA_TYPE_MASK) < max) tb[a->nla_type & NLA_TYPE_MASK] = a;
 			each(tb, max, ctx);
 			/* netdev's dump replies do not carry NLM_F_MULTI: a dump ends at NLMSG_DONE. */
-			if (!(flags & NLM_F_DUMP)) return;
+			if (!(flags & NLM_F_DUMP)) return 0;
 		}
 	}
+}
+
+/* request() that must succeed. */
+static void must(int err, const char *what) {
+	if (err) { errno = -err; die(what); }
 }
 
 static void *payload(struct nlattr *a) { return (char *)a + NLA_HDRLEN; }
@@ -153,47 +157,20 @@ int main(int argc, char **argv) {
 	fd = socket(AF_NETLINK, SOCK_RAW, NETLINK_GENERIC);
 	if (fd < 0) die("socket");
 	int family = 0;
-	request(GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 0, CTRL_ATTR_FAMILY_NAME, "netdev", 7, family_id, CTRL_ATTR_MAX + 1, &family);
-	if (!family) { errno = ENOENT; die("netdev family"); }
+	struct attr name = {CTRL_ATTR_FAMILY_NAME, "netdev", 7};
+	must(request(GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 0, &name, 1, family_id, CTRL_ATTR_MAX + 1, &family), "netdev family");
 	if (!strcmp(argv[1], "--ops")) {
-		request(GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 0, CTRL_ATTR_FAMILY_NAME, "netdev", 7, print_ops, CTRL_ATTR_MAX + 1, NULL);
-		/* CTRL_ATTR_OP needs the family too: two attributes in one dump request. */
-		char msg[512] = {0};
-		struct nlmsghdr *h = (struct nlmsghdr *)msg;
-		h->nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN);
-		h->nlmsg_type = GENL_ID_CTRL;
-		h->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-		h->nlmsg_seq = ++seq;
-		((struct genlmsghdr *)NLMSG_DATA(h))->cmd = CTRL_CMD_GETPOLICY;
-		((struct genlmsghdr *)NLMSG_DATA(h))->version = 1;
+		must(request(GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 0, &name, 1, print_ops, CTRL_ATTR_MAX + 1, NULL), "ops");
 		uint32_t op = CMD_NAPI_SET;
-		put_attr(msg, h, CTRL_ATTR_FAMILY_NAME, "netdev", 7);
-		put_attr(msg, h, CTRL_ATTR_OP, &op, 4);
-		if (send(fd, msg, h->nlmsg_len, 0) < 0) die("send");
-		for (int done = 0; !done;) {
-			int n = recv(fd, buf, sizeof buf, 0);
-			if (n < 0) die("recv");
-			for (struct nlmsghdr *r = (struct nlmsghdr *)buf; NLMSG_OK(r, n); r = NLMSG_NEXT(r, n)) {
-				if (r->nlmsg_type == NLMSG_DONE) { done = 1; break; }
-				if (r->nlmsg_type == NLMSG_ERROR) {
-					struct nlmsgerr *e = NLMSG_DATA(r);
-					if (e->error) { printf("no napi-set policy (%s)\n", strerror(-e->error)); }
-					done = 1;
-					break;
-				}
-				struct nlattr *tb[CTRL_ATTR_MAX + 1] = {0};
-				int rem = r->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN);
-				struct nlattr *a = (struct nlattr *)((char *)NLMSG_DATA(r) + GENL_HDRLEN);
-				for (; rem >= NLA_HDRLEN; rem -= NLA_ALIGN(a->nla_len), a = (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len)))
-					if ((a->nla_type & NLA_TYPE_MASK) <= CTRL_ATTR_MAX) tb[a->nla_type & NLA_TYPE_MASK] = a;
-				print_policy(tb, CTRL_ATTR_MAX + 1, NULL);
-			}
-		}
+		struct attr policy[] = {name, {CTRL_ATTR_OP, &op, 4}};
+		int err = request(GENL_ID_CTRL, CTRL_CMD_GETPOLICY, NLM_F_DUMP, policy, 2, print_policy, CTRL_ATTR_MAX + 1, NULL);
+		if (err) printf("no napi-set policy (%s)\n", strerror(-err));
 		return 0;
 	}
 	uint32_t ifindex = if_nametoindex(argv[1]);
 	if (!ifindex) die(argv[1]);
-	request(family, CMD_QUEUE_GET, NLM_F_DUMP, 0, NULL, 0, print_queue, QUEUE_MAX, &ifindex);
-	request(family, CMD_NAPI_GET, NLM_F_DUMP, NAPI_IFINDEX, &ifindex, 4, print_napi, NAPI_MAX + 1, &ifindex);
+	struct attr filter = {NAPI_IFINDEX, &ifindex, 4};
+	must(request(family, CMD_QUEUE_GET, NLM_F_DUMP, NULL, 0, print_queue, QUEUE_MAX, &ifindex), "queue-get");
+	must(request(family, CMD_NAPI_GET, NLM_F_DUMP, &filter, 1, print_napi, NAPI_MAX + 1, &ifindex), "napi-get");
 	return 0;
 }
