@@ -68,6 +68,14 @@ public enum KnobRegistry {
   }
 }
 
+/// Why something a setting needs is not there on this host (an interface's NAPIs, its queue
+/// IRQs, a kthread), in the words the plan shows as the unsupported reason.
+struct Unavailable: Error, CustomStringConvertible {
+  var reason: String
+  init(_ reason: String) { self.reason = reason }
+  var description: String { reason }
+}
+
 extension Knob {
   /// The error for a value the knob cannot take, at the setting's origin.
   func invalid(_ setting: ProfileSetting, _ message: String) -> BPSTuneError {

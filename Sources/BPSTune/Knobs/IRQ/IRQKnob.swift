@@ -128,7 +128,7 @@ public struct IRQKnob: Knob {
     guard id.interface != nil else { return Self.defaultPath }
     let name = String(id.key.dropFirst(Self.prefix.count))
     guard let number = QueueIRQs.names(on: host).first(where: { $0.value == name })?.key else {
-      throw NAPIUnavailable("no IRQ named \(name) in /proc/interrupts")
+      throw Unavailable("no IRQ named \(name) in /proc/interrupts")
     }
     return "/proc/irq/\(number)/smp_affinity_list"
   }

@@ -57,24 +57,26 @@ enum QueueIRQs {
   }
 
   /// The interface's queue IRQs in queue order, or why there are none.
-  static func discover(_ interface: String, on host: KernelHost) -> Result<[QueueIRQ], NAPIUnavailable> {
+  static func discover(_ interface: String, on host: KernelHost) -> Result<[QueueIRQ], Unavailable> {
     guard let vectors = vectors(interface, on: host) else {
       return .failure(
-        NAPIUnavailable("\(interface) has no queue IRQs (no MSI vectors: a virtual device polls without them)"))
+        Unavailable("\(interface) has no queue IRQs (no MSI vectors: a virtual device polls without them)"))
     }
     let names = names(on: host)
-    // Where the name does not say, napi-get's irq attribute does (the NAPI and its rx queue).
-    let device = try? NAPIDevice.resolve(interface, on: host)
+    // Where the name does not say, napi-get's irq attribute does (the NAPI and its rx queue);
+    // the NAPIs are asked for only then.
+    var napis: NAPIDevice??
     let irqs = vectors.compactMap { v -> QueueIRQ? in
       guard let name = names[v] else { return nil }
       if let q = queue(of: name, interface: interface) { return QueueIRQ(number: v, name: name, queue: q) }
-      guard let device, let napi = device.napis.first(where: { $0.irq == UInt32(v) }),
+      if napis == nil { napis = .some(try? NAPIDevice.resolve(interface, on: host)) }
+      guard let device = napis!, let napi = device.napis.first(where: { $0.irq == UInt32(v) }),
         let q = device.queues(of: napi).first
       else { return nil }
       return QueueIRQ(number: v, name: name, queue: q)
     }.sorted { ($0.queue, $0.name) < ($1.queue, $1.name) }
     if irqs.isEmpty {
-      return .failure(NAPIUnavailable("\(interface) has MSI vectors but none named for a queue in /proc/interrupts"))
+      return .failure(Unavailable("\(interface) has MSI vectors but none named for a queue in /proc/interrupts"))
     }
     return .success(irqs)
   }

@@ -128,7 +128,7 @@ public struct KthreadKnob: Knob {
     guard let map = FieldMap(parsing: value), !map.isEmpty,
       map.names.allSatisfy(["policy", "priority", "cpus"].contains)
     else { throw BPSTuneError.invalidPlan(setting: id.description, message: "\"\(value)\" is not a kthread schedule") }
-    guard let pid else { throw NAPIUnavailable("\(id.interface!) \(id.queue!)'s NAPI has no kthread (not threaded)") }
+    guard let pid else { throw Unavailable("\(id.interface!) \(id.queue!)'s NAPI has no kthread (not threaded)") }
     if let name = map["policy"] {
       guard let policy = ThreadSchedule.policyNumber(name), let priority = Int32(map["priority"] ?? "0") else {
         throw BPSTuneError.invalidPlan(setting: id.description, message: "\"\(value)\" is not a kthread schedule")

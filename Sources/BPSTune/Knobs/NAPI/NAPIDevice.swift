@@ -12,14 +12,14 @@ struct NAPIDevice {
   let byOrder: Bool
 
   /// Resolves the device; throws the reason, for the plan, when the NAPIs cannot be known.
-  static func resolve(_ interface: String, on host: KernelHost) throws(NAPIUnavailable) -> NAPIDevice {
+  static func resolve(_ interface: String, on host: KernelHost) throws(Unavailable) -> NAPIDevice {
     let netdev = host.netdev
     guard let caps = try? netdev.capabilities(), caps.napiGet else {
-      throw NAPIUnavailable("needs Linux 6.8+ (netdev netlink queue-get and napi-get)")
+      throw Unavailable("needs Linux 6.8+ (netdev netlink queue-get and napi-get)")
     }
-    guard let ifindex = host.ifindex(of: interface) else { throw NAPIUnavailable("\(interface) has no ifindex") }
+    guard let ifindex = host.ifindex(of: interface) else { throw Unavailable("\(interface) has no ifindex") }
     guard host.isUp(interface) else {
-      throw NAPIUnavailable("\(interface) is down; the kernel lists NAPIs of devices that are up")
+      throw Unavailable("\(interface) is down; the kernel lists NAPIs of devices that are up")
     }
     let queues: [QueueInfo]
     let napis: [NAPIInfo]
@@ -27,12 +27,12 @@ struct NAPIDevice {
       queues = try netdev.queues(interface, ifindex: ifindex)
       napis = try netdev.napis(interface, ifindex: ifindex).sorted { $0.id < $1.id }
     } catch {
-      throw NAPIUnavailable("cannot list NAPIs: \(error.reason)")
+      throw Unavailable("cannot list NAPIs: \(error.reason)")
     }
     let rxQueues = queues.filter(\.rx).sorted { $0.index < $1.index }
     if napis.isEmpty {
       let driver = (try? host.ethtool.driverInfo(interface).driver) ?? ""
-      throw NAPIUnavailable(
+      throw Unavailable(
         "\(interface) has no NAPIs" + (driver == "veth" ? " (veth creates them with GRO on or XDP)" : ""))
     }
     var rx: [Int: NAPIInfo] = [:]
@@ -44,7 +44,7 @@ struct NAPIDevice {
     } else if napis.count == rxQueues.count {
       for (queue, napi) in zip(rxQueues, napis) { rx[Int(queue.index)] = napi }
     } else {
-      throw NAPIUnavailable(
+      throw Unavailable(
         "cannot tell which NAPI serves which rx queue: the driver does not link them and \(interface) has "
           + "\(napis.count) NAPIs for \(rxQueues.count) rx queues")
     }
@@ -52,9 +52,9 @@ struct NAPIDevice {
   }
 
   /// The NAPI serving rx queue `queue` ("rx-0").
-  func napi(serving queue: String) throws(NAPIUnavailable) -> NAPIInfo {
+  func napi(serving queue: String) throws(Unavailable) -> NAPIInfo {
     guard let index = NAPIDevice.index(queue), let napi = rx[index] else {
-      throw NAPIUnavailable("\(interface) \(queue) has no NAPI")
+      throw Unavailable("\(interface) \(queue) has no NAPI")
     }
     return napi
   }
@@ -67,10 +67,4 @@ struct NAPIDevice {
     guard queue.hasPrefix("rx-"), let n = Int(queue.dropFirst(3)), n >= 0, "rx-\(n)" == queue else { return nil }
     return n
   }
-}
-
-/// Why an interface's NAPIs cannot be known or changed, as the plan shows it.
-struct NAPIUnavailable: Error {
-  var reason: String
-  init(_ reason: String) { self.reason = reason }
 }

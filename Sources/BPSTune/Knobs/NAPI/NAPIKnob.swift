@@ -137,7 +137,7 @@ public struct NAPIKnob: Knob {
 
   public func read(_ id: SettingID, on host: KernelHost) throws -> String {
     guard let value = Self.value(id.key, of: try napi(id, on: host)) else {
-      throw NAPIUnavailable("napi-get does not report \(id.key) on this kernel")
+      throw Unavailable("napi-get does not report \(id.key) on this kernel")
     }
     return value
   }
@@ -238,7 +238,7 @@ struct NAPISelection {
   let queues: [(name: String, exists: Bool)]
   /// Every rx queue of the interface is selected.
   let all: Bool
-  let device: Result<NAPIDevice, NAPIUnavailable>
+  let device: Result<NAPIDevice, Unavailable>
 
   init(_ request: NAPIRequest, interface: String, host: KernelHost) {
     self.interface = interface
@@ -250,20 +250,20 @@ struct NAPISelection {
       queues = present.map { ($0, true) }
       all = true
     }
-    device = Result { () throws(NAPIUnavailable) in try NAPIDevice.resolve(interface, on: host) }
+    device = Result { () throws(Unavailable) in try NAPIDevice.resolve(interface, on: host) }
   }
 
   /// One entry per selected queue whose NAPI is not already listed for an earlier queue (a
   /// NAPI serving two queues is set once), each with its NAPI or why there is none.
-  func napis() -> [(queue: String, napi: Result<NAPIInfo, NAPIUnavailable>)] {
+  func napis() -> [(queue: String, napi: Result<NAPIInfo, Unavailable>)] {
     var seen = Set<UInt32>()
-    var out: [(String, Result<NAPIInfo, NAPIUnavailable>)] = []
+    var out: [(String, Result<NAPIInfo, Unavailable>)] = []
     for (queue, exists) in queues {
       guard exists else {
-        out.append((queue, .failure(NAPIUnavailable("\(interface) has no \(queue)"))))
+        out.append((queue, .failure(Unavailable("\(interface) has no \(queue)"))))
         continue
       }
-      let napi = device.flatMap { device in Result { () throws(NAPIUnavailable) in try device.napi(serving: queue) } }
+      let napi = device.flatMap { device in Result { () throws(Unavailable) in try device.napi(serving: queue) } }
       if case .success(let n) = napi {
         if seen.contains(n.id) { continue }
         seen.insert(n.id)
@@ -272,8 +272,4 @@ struct NAPISelection {
     }
     return out
   }
-}
-
-extension NAPIUnavailable: CustomStringConvertible {
-  var description: String { reason }
 }
