@@ -68,8 +68,8 @@ public struct Target: Sendable {
   public var unsupported: String?
   /// Set when an earlier write of the same apply re-creates what the setting belongs to (a
   /// threaded change starts a new NAPI kthread): the setting is then written even where the
-  /// host has its value now.
-  public var recreated: String?
+  /// host has its value now. `note` says why.
+  public var rewrite = false
 
   public init(
     id: SettingID, desired: String, semantics: ValueSemantics, phase: Phase, origin: String,

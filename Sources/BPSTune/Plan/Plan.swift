@@ -81,7 +81,7 @@ public struct Planner {
       let knob = KnobRegistry.knob(forKind: target.id.kind, in: knobs)!
       do {
         let current = try knob.read(target.id, on: host)
-        let same = target.semantics.equal(current, target.desired) && target.recreated == nil
+        let same = target.semantics.equal(current, target.desired) && !target.rewrite
         entries.append(PlanEntry(target: target, current: current, status: same ? .ok : .change))
       } catch let e as SystemError {
         entries.append(

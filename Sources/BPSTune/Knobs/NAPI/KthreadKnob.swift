@@ -56,8 +56,8 @@ public struct KthreadKnob: Knob {
                   : "\(interface) \(queue)'s NAPI has no kthread, and threaded = \"\(napi.threaded!)\" "
                     + "\(NAPIKnob.needs("threaded", napi.threaded!, caps).map { "needs \($0)" } ?? "cannot be set here")"
               } else if deviceChanges {
-                target.recreated = "the device's threaded file changes first and starts new kthreads"
-                target.note = "written again: " + target.recreated!
+                target.rewrite = true
+                target.note = "written again: the device's threaded file changes first and starts new kthreads"
               }
             }
             out.append(target)
