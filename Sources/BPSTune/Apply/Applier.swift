@@ -31,12 +31,11 @@ public struct Applier {
     }
     let changes = plan.changes
     guard !changes.isEmpty else { return Outcome(plan: plan, snapshot: nil, skipped: unsupported) }
-    // The first stage: system settings and structure (everything up to channels and rings).
-    let structure = changes.filter { $0.target.phase <= .structure }
+    let firstStage = changes.filter { $0.target.phase.isFirstStage }
     let twoStages =
-      structure.contains { $0.target.phase == .structure } && plan.entries.contains { $0.target.phase > .structure }
+      firstStage.contains { $0.target.phase == .structure } && plan.entries.contains { !$0.target.phase.isFirstStage }
     var snapshot = executor.newSnapshot(
-      .apply, profile: profile.name, restores: nil, entries: (twoStages ? structure : changes).map(Self.entry))
+      .apply, profile: profile.name, restores: nil, entries: (twoStages ? firstStage : changes).map(Self.entry))
     try executor.store.save(snapshot)
     guard twoStages else {
       try executor.run(&snapshot)
@@ -59,7 +58,7 @@ public struct Applier {
           + late.map { "\($0.id): \($0.reason ?? "unsupported")" }.joined(separator: "; "))
     }
     let start = snapshot.entries.count
-    snapshot.entries += replanned.changes.filter { $0.target.phase > .structure }.map(Self.entry)
+    snapshot.entries += replanned.changes.filter { !$0.target.phase.isFirstStage }.map(Self.entry)
     do {
       try executor.store.save(snapshot)
     } catch {
@@ -68,8 +67,8 @@ public struct Applier {
     try executor.run(&snapshot, from: start)
     let final = Plan(
       profile: plan.profile,
-      entries: plan.entries.filter { $0.target.phase <= .structure }
-        + replanned.entries.filter { $0.target.phase > .structure },
+      entries: plan.entries.filter { $0.target.phase.isFirstStage }
+        + replanned.entries.filter { !$0.target.phase.isFirstStage },
       warnings: plan.warnings)
     return Outcome(plan: final, snapshot: snapshot, skipped: final.unsupported)
   }

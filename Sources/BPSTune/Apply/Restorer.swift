@@ -34,19 +34,18 @@ public struct Restorer {
     for entry in ordered {
       do {
         let current = try executor.knob(entry.setting).read(entry.setting, on: executor.host)
-        let action: Action =
-          entry.semantics.equal(current, entry.before)
-          ? .alreadyRestored : entry.semantics.equal(current, entry.after) ? .restore : .conflict
+        let s = entry.semantics
         // An interrupted apply may have left a value between the two: a write it had made
         // changed it along (a new NAPI kthread after threaded went on, before its scheduling was
         // written). Rolling such a snapshot back restores every value, as the spec promises.
-        if action == .conflict && source.status == .inProgress {
-          items.append(
-            Item(
-              entry: entry, current: current, action: .restore, reason: "left between values by the interrupted apply"))
-          continue
-        }
-        items.append(Item(entry: entry, current: current, action: action))
+        let between = !s.equal(current, entry.before) && !s.equal(current, entry.after)
+        let action: Action =
+          s.equal(current, entry.before)
+          ? .alreadyRestored : !between || source.status == .inProgress ? .restore : .conflict
+        items.append(
+          Item(
+            entry: entry, current: current, action: action,
+            reason: between && action == .restore ? "left between values by the interrupted apply" : nil))
       } catch {
         items.append(Item(entry: entry, current: nil, action: .unavailable, reason: Executor.reason(error)))
       }
@@ -82,30 +81,30 @@ public struct Restorer {
           before: $0.current ?? "", after: $0.entry.before)
       })
     try executor.store.save(snapshot)
-    // Channels and rings first (the plan is ordered so); they re-create queues, so the rest is
-    // resolved again afterwards, and a queue's setting whose queue is gone is dropped.
-    // System settings come first in phase order, then channels and rings.
-    let structure = snapshot.entries.prefix { $0.phase <= .structure }.count
+    // System settings, channels and rings first (the plan is ordered so); channels and rings
+    // re-create queues, so the rest is resolved again afterwards, and a queue's setting whose
+    // queue is gone is dropped.
+    let firstStage = snapshot.entries.prefix { $0.phase.isFirstStage }.count
     guard
-      snapshot.entries[..<structure].contains(where: { $0.phase == .structure }) && structure < snapshot.entries.count
+      snapshot.entries[..<firstStage].contains(where: { $0.phase == .structure }) && firstStage < snapshot.entries.count
     else {
       try executor.run(&snapshot)
       return snapshot
     }
-    try executor.run(&snapshot, to: structure, finish: false)
+    try executor.run(&snapshot, to: firstStage, finish: false)
     // What the re-created queues hold now is what this rollback's own record must restore.
-    let rest = executor.afterStructureChange(Array(snapshot.entries[structure...])).map { entry in
+    let rest = executor.afterStructureChange(Array(snapshot.entries[firstStage...])).map { entry in
       var entry = entry
       if let now = try? executor.knob(entry.setting).read(entry.setting, on: executor.host) { entry.before = now }
       return entry
     }
-    snapshot.entries = Array(snapshot.entries[..<structure]) + rest
+    snapshot.entries = Array(snapshot.entries[..<firstStage]) + rest
     do {
       try executor.store.save(snapshot)
     } catch {
-      try executor.abandon(&snapshot, done: Array(snapshot.entries[..<structure]), failed: nil, message: "\(error)")
+      try executor.abandon(&snapshot, done: Array(snapshot.entries[..<firstStage]), failed: nil, message: "\(error)")
     }
-    try executor.run(&snapshot, from: structure)
+    try executor.run(&snapshot, from: firstStage)
     return snapshot
   }
 }

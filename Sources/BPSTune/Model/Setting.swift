@@ -50,6 +50,10 @@ public enum Phase: Int, Codable, Sendable, Comparable {
   case thread = 50
 
   public static func < (a: Phase, b: Phase) -> Bool { a.rawValue < b.rawValue }
+
+  /// Written in the first stage of an apply or rollback that changes channels or rings: system
+  /// settings, then the structure; the later phases are resolved again on the new queues.
+  public var isFirstStage: Bool { self <= .structure }
 }
 
 /// One concrete setting a profile asks for on this host: which, what value (in the form the
