@@ -134,7 +134,10 @@ struct NAPINetnsTests {
     #expect(snapshots.isEmpty, "no snapshot: nothing was applied")
   }
 
-  @Test func theKernelsExtendedAckReachesTheUser() throws {
+  /// Only a kernel without busy-poll refuses a value bpstune itself lets through; from 6.19 the
+  /// test is reported as skipped rather than checking bpstune's own validation instead.
+  @Test(.enabled(if: NAPINetnsTests.kernelBelow619, "busy-poll is the value refused by netlink before 6.19"))
+  func theKernelsExtendedAckReachesTheUser() throws {
     let ns = try NetworkNamespace(gro: true)
     let p = profile("[[interface]]\nname = \"\(ns.a)\"\nnapi = { threaded = \"enabled\" }")
     #expect(ns.bpstune(["apply", p], stateDir: state).status == 0)
@@ -144,13 +147,12 @@ struct NAPINetnsTests {
     let file =
       dir + "/" + (try FileManager.default.contentsOfDirectory(atPath: dir).first { $0.hasSuffix("apply.json") }!)
     let text = try String(contentsOfFile: file, encoding: .utf8)
-    let target = NAPINetnsTests.kernelBelow619 ? "busy-poll" : "7"
-    try text.replacingOccurrences(of: "\"before\" : \"disabled\"", with: "\"before\" : \"\(target)\"")
+    try text.replacingOccurrences(of: "\"before\" : \"disabled\"", with: "\"before\" : \"busy-poll\"")
       .write(toFile: file, atomically: false, encoding: .utf8)
     let rollback = ns.bpstune(["rollback"], stateDir: state)
     #expect(rollback.status == 3, "\(rollback)")
-    let message = NAPINetnsTests.kernelBelow619 ? "integer out of range" : "is not a threaded mode"
-    #expect(rollback.stderr.contains("rx-0 threaded") && rollback.stderr.contains(message), "\(rollback)")
+    #expect(
+      rollback.stderr.contains("rx-0 threaded") && rollback.stderr.contains("integer out of range"), "\(rollback)")
     #expect(napis(dump(ns, ns.a)).first?["threaded"] == "1", "a failed rollback leaves the host as it was")
   }
 }
