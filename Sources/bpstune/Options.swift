@@ -71,6 +71,9 @@ struct ProfileOptions: ParsableArguments {
       }
       let name = String(assignment[..<eq])
       if result[name] != nil { throw ValidationError("--set \(name) given twice") }
+      if assignment.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) {
+        throw ValidationError("--set \(name): the value holds a control character; no setting takes one")
+      }
       result[name] = String(assignment[assignment.index(after: eq)...])
     }
     return result

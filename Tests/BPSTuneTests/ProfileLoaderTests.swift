@@ -187,3 +187,27 @@ enum FileManagerWrite {
     FileManager.default.createFile(atPath: path, contents: Data(bytes))
   }
 }
+
+/// The check that keeps toml++ 3.4.0 from asserting on a table header with no key.
+@Suite struct TOMLHeaderCheckTests {
+  @Test(arguments: ["[)", "[&", "[[=", "[[[1]]]", "[[ )", "[\n", "x = 1\n[)", "a = \"\"\"\n\"\"\"\n[%]"])
+  func headersWithNoKeyAreFound(_ text: String) {
+    #expect(TOMLHeaderCheck.firstBadHeader(in: text) != nil)
+  }
+
+  /// Brackets that are no table header: inside strings, comments and array values.
+  @Test(arguments: [
+    "[a]\nx = 1", "[[a]]\n[ \"b\" ]\n[ 'c'.d ]", "a = \"\"\"\n[)\n\"\"\"", "a = '''\n[&\n'''",
+    "a = [\n[1],\n[)\n]", "x = 1 # [)\n[b.\"c]d\"]", "a = \"\\\"[)\"\n[b]", "a = { b = [1] }\n[c]", "[]", "[ [a]]",
+  ])
+  func otherBracketsAreLeftToTheParser(_ text: String) {
+    #expect(TOMLHeaderCheck.firstBadHeader(in: text) == nil)
+  }
+
+  @Test func nulEscapesAreFoundUnlessEscaped() {
+    #expect(ProfileSource.nulEscapeLine(in: "a = \"x\"\nb = \"50\\u0000\"") == 2)
+    #expect(ProfileSource.nulEscapeLine(in: "b = \"\\U00000000\"") == 1)
+    #expect(ProfileSource.nulEscapeLine(in: "b = \"\\\\u0000\"") == nil)
+    #expect(ProfileSource.nulEscapeLine(in: "b = \"\\u0001\"") == nil)
+  }
+}

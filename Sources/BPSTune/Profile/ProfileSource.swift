@@ -74,11 +74,34 @@ public struct ProfileSource: Sendable {
     return order.sorted().map { ($0, found[$0]!) }
   }
 
+  /// The line of the first `\u0000` or `\U00000000` escape (one not itself escaped), if any.
+  static func nulEscapeLine(in text: String) -> Int? {
+    let chars = Array(text.utf8)
+    var line = 1
+    var backslashes = 0
+    for (i, c) in chars.enumerated() {
+      if c == UInt8(ascii: "\n") { line += 1 }
+      if c == UInt8(ascii: "\\") {
+        backslashes += 1
+        continue
+      }
+      if backslashes % 2 == 1 && (c == UInt8(ascii: "u") || c == UInt8(ascii: "U")) {
+        let digits = c == UInt8(ascii: "u") ? 4 : 8
+        let hex = chars[(i + 1)...].prefix(digits)
+        if hex.count == digits && hex.allSatisfy({ $0 == UInt8(ascii: "0") }) { return line }
+      }
+      backslashes = 0
+    }
+    return nil
+  }
+
   /// Reads and parses one profile file into a TOML table.
   static func parse(_ path: String) throws(BPSTuneError) -> TOMLTable {
     let bytes: [UInt8]
     do {
-      bytes = try Syscalls.readFile(path, limit: sizeLimit)
+      bytes = try Syscalls.readFile(path, limit: sizeLimit, regularOnly: true)
+    } catch is NotRegularFile {
+      throw .profile(file: path, key: "", message: "not a regular file")
     } catch let e as SystemError {
       if e.errno == .fileTooLarge {
         throw .profile(file: path, key: "", message: "larger than the \(sizeLimit / 1024) KiB profile limit")
@@ -92,6 +115,15 @@ public struct ProfileSource: Sendable {
     }
     if text.contains("\0") {
       throw .profile(file: path, key: "", message: "contains a NUL byte")
+    }
+    // TOMLKit hands strings over as C strings, so "50\u0000x" would arrive as "50".
+    if let line = nulEscapeLine(in: text) {
+      throw .profile(file: "\(path):\(line)", key: "", message: "a \\u0000 escape (NUL) is not allowed")
+    }
+    if let bad = TOMLHeaderCheck.firstBadHeader(in: text) {
+      throw .profile(
+        file: "\(path):\(bad.line):\(bad.column)", key: "",
+        message: "not valid TOML: expected a table name after '[', saw '\(bad.found)'")
     }
     do {
       return try TOMLTable(string: text)

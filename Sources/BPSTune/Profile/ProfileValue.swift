@@ -32,13 +32,28 @@ public indirect enum ProfileValue: Equatable, Sendable, CustomStringConvertible 
     }
   }
 
+  /// The first C0 control character or DEL in `text`, written as U+XXXX.
+  static func firstControl(in text: String, allowingTab: Bool) -> String? {
+    text.unicodeScalars.first { ($0.value < 0x20 && !(allowingTab && $0 == "\t")) || $0.value == 0x7f }
+      .map {
+        "U+" + String(repeating: "0", count: max(0, 4 - String($0.value, radix: 16).count))
+          + String($0.value, radix: 16, uppercase: true)
+      }
+  }
+
   /// Converts a parsed TOML value; dates and times have no meaning in a profile.
   static func from(_ value: TOMLValueConvertible, key: String, file: String) throws(BPSTuneError) -> ProfileValue {
     switch value.type {
     case .bool: return .bool(value.bool ?? false)
     case .int: return .integer(Int64(value.int ?? 0))
     case .double: return .float(value.double ?? 0)
-    case .string: return .string(value.string ?? "")
+    case .string:
+      let text = value.string ?? ""
+      if let c = firstControl(in: text, allowingTab: true) {
+        throw .profile(
+          file: file, key: key, message: "the string holds the control character \(c); no setting takes one")
+      }
+      return .string(text)
     case .array:
       var items: [ProfileValue] = []
       for (index, item) in (value.array ?? TOMLArray()).enumerated() {
@@ -48,6 +63,10 @@ public indirect enum ProfileValue: Equatable, Sendable, CustomStringConvertible 
     case .table:
       var table: [String: ProfileValue] = [:]
       for (k, v) in value.table ?? TOMLTable() {
+        if let c = firstControl(in: k, allowingTab: false) {
+          throw .profile(
+            file: file, key: key.isEmpty ? k : "\(key).\(k)", message: "the key holds the control character \(c)")
+        }
         table[k] = try from(v, key: key.isEmpty ? k : "\(key).\(k)", file: file)
       }
       return .table(table)

@@ -48,6 +48,11 @@ extension Errno {
   }
 }
 
+/// A file that had to be a regular file is a directory, device, FIFO or socket.
+public struct NotRegularFile: Error, Sendable {
+  public var path: String
+}
+
 /// The one place where bpstune makes system calls. Every wrapper retries EINTR and turns
 /// errno into a ``SystemError`` naming the path; nothing else in the library calls libc.
 public enum Syscalls {
@@ -55,12 +60,21 @@ public enum Syscalls {
   public static let readLimit = 1 << 20
 
   /// read(2) of a whole file: a /proc/sys value, a sysfs attribute, a snapshot, a profile.
-  public static func readFile(_ path: String, limit: Int = readLimit) throws -> [UInt8] {
+  /// With `regularOnly`, the file is opened without blocking and must be a regular file (fstat
+  /// on the open descriptor), else ``NotRegularFile`` is thrown: a profile include naming a FIFO
+  /// or /dev/stdin must not hang the run.
+  public static func readFile(_ path: String, limit: Int = readLimit, regularOnly: Bool = false) throws -> [UInt8] {
     let fd: FileDescriptor
     do {
-      fd = try FileDescriptor.open(FilePath(path), .readOnly, options: [.closeOnExec])
+      fd = try FileDescriptor.open(
+        FilePath(path), .readOnly, options: regularOnly ? [.closeOnExec, .nonBlocking] : [.closeOnExec])
     } catch let e as Errno { throw SystemError("open", path, e) }
     return try fd.closeAfter {
+      if regularOnly {
+        let status: Stat
+        do { status = try fd.stat() } catch let e as Errno { throw SystemError("fstat", path, e) }
+        guard status.type == .regular else { throw NotRegularFile(path: path) }
+      }
       var bytes: [UInt8] = []
       var chunk = [UInt8](repeating: 0, count: 4096)
       while true {
