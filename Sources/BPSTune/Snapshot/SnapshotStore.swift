@@ -104,16 +104,20 @@ public struct SnapshotStore: Sendable {
 
   /// Writes (or rewrites) a snapshot durably: write, fsync, rename, fsync the directory.
   public func save(_ snapshot: Snapshot) throws(BPSTuneError) {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     do {
-      let data = try encoder.encode(snapshot)
-      try Syscalls.writeDurably(path(of: snapshot.id), Array(data) + [10])
+      try Syscalls.writeDurably(path(of: snapshot.id), try Self.encode(snapshot))
     } catch let e as SystemError {
       throw .stateDirectory(path: snapshotDirectory, message: "cannot write snapshot \(snapshot.id): \(e.reason)")
     } catch {
       throw .stateDirectory(path: snapshotDirectory, message: "cannot write snapshot \(snapshot.id): \(error)")
     }
+  }
+
+  /// A snapshot's file content: pretty JSON with sorted keys and a final newline.
+  public static func encode(_ snapshot: Snapshot) throws -> [UInt8] {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    return Array(try encoder.encode(snapshot)) + [10]
   }
 
   /// Reads and checks one snapshot.
@@ -140,14 +144,16 @@ public struct SnapshotStore: Sendable {
     do {
       snapshot = try JSONDecoder().decode(Snapshot.self, from: Data(bytes))
     } catch let DecodingError.dataCorrupted(context) {
-      throw .snapshot(path: path, message: "not valid JSON: \(context.debugDescription)")
+      let at = Self.fieldPath(context.codingPath)
+      let detail = context.underlyingError.map { "\($0)" } ?? context.debugDescription
+      throw .snapshot(path: path, message: at.isEmpty ? "not valid JSON: \(detail)" : "field \(at): \(detail)")
     } catch let DecodingError.keyNotFound(key, _) {
       throw .snapshot(path: path, message: "missing field \"\(key.stringValue)\"")
     } catch let DecodingError.typeMismatch(_, context) {
-      let at = context.codingPath.map(\.stringValue).joined(separator: ".")
+      let at = Self.fieldPath(context.codingPath)
       throw .snapshot(path: path, message: "field \(at) has the wrong type")
     } catch let DecodingError.valueNotFound(_, context) {
-      let at = context.codingPath.map(\.stringValue).joined(separator: ".")
+      let at = Self.fieldPath(context.codingPath)
       throw .snapshot(path: path, message: "field \(at) is null")
     } catch {
       throw .snapshot(path: path, message: "not a bpstune snapshot: \(error)")
@@ -175,6 +181,14 @@ public struct SnapshotStore: Sendable {
       }
     }
     return snapshot
+  }
+
+  /// A coding path as users write it: entries[0].phase.
+  static func fieldPath(_ path: [any CodingKey]) -> String {
+    path.reduce("") { text, key in
+      if let index = key.intValue { return text + "[\(index)]" }
+      return text.isEmpty ? key.stringValue : text + "." + key.stringValue
+    }
   }
 
   /// Every snapshot, oldest first; unreadable ones are returned as errors, not skipped.
