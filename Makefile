@@ -3,6 +3,8 @@
 #   make test       unit tests + host-tier tests (root: network namespaces with veth pairs)
 #   make test-vm    VM tier: Debian kernels 6.1, 6.12 and the newest sid kernel under QEMU with an
 #                   emulated igb NIC (Tests/VM/vm-test; downloads cached in /var/cache/bpstune-vm)
+#   make fuzz       libFuzzer on the profile loader and the snapshot reader, FUZZ_SECONDS each
+#                   (part of make test), starting from Tests/Corpus and profiles/
 #   make lint       swift format lint with the checked-in .swift-format
 #   make install    release build into $(PREFIX)/bin, profiles into $(PREFIX)/share/bpstune/profiles
 SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
@@ -13,7 +15,7 @@ PREFIX ?= /usr/local
 APT_PACKAGES := pkg-config libnl-3-dev libnl-genl-3-dev linux-libc-dev iproute2 ethtool strace util-linux gcc libc6-dev
 MISSING = $(strip $(foreach p,$(APT_PACKAGES),$(if $(shell dpkg-query -W -f='$${Status}' $(p) 2>/dev/null | grep -q 'ok installed' && echo y),,$(p))))
 
-.PHONY: all build deps test test-vm unit-test host-test lint format install clean clean-netns
+.PHONY: all build deps test test-vm fuzz lint format install clean clean-netns
 
 all: build
 
@@ -37,6 +39,29 @@ format:
 test: build lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build; status=$$?; $(MAKE) -s clean-netns; exit $$status
+	$(MAKE) -s fuzz
+
+# libFuzzer (swift build --sanitize fuzzer) on the two readers of untrusted files, for a bounded
+# time each. New inputs go to .build-fuzz/corpus-*; a crash leaves .build-fuzz/crash-* and
+# fails the target (replay one with: .build/debug/bpstune-fuzz profile FILE).
+FUZZ_SECONDS ?= 60
+FUZZ_DIR := .build-fuzz
+fuzz: deps
+	$(SWIFT) build --sanitize fuzzer -Xswiftc -DFUZZING --scratch-path $(FUZZ_DIR) --product bpstune-fuzz
+	@for target in profile snapshot; do \
+	  case $$target in profile) seeds="Tests/Corpus/profiles profiles" ;; snapshot) seeds="Tests/Corpus/snapshots Tests/Corpus/seeds" ;; esac; \
+	  mkdir -p $(FUZZ_DIR)/corpus-$$target $(FUZZ_DIR)/work-$$target; \
+	  echo "fuzz $$target: $(FUZZ_SECONDS) s from $$seeds"; \
+	  BPSTUNE_FUZZ_TARGET=$$target BPSTUNE_FUZZ_DIR=$(FUZZ_DIR)/work-$$target SWIFT_BACKTRACE=enable=no \
+	    $(FUZZ_DIR)/debug/bpstune-fuzz $(FUZZ_DIR)/corpus-$$target $$seeds \
+	    -dict=Tests/Fuzz/$$target.dict -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10 \
+	    -rss_limit_mb=2048 -artifact_prefix=$(FUZZ_DIR)/ -print_final_stats=1 2>$(FUZZ_DIR)/fuzz-$$target.log; \
+	  status=$$?; \
+	  grep -E '^stat::(number_of_executed_units|new_units_added|peak_rss_mb)' $(FUZZ_DIR)/fuzz-$$target.log | sed "s/^/  $$target /"; \
+	  if [ $$status -ne 0 ]; then grep -vE '^#[0-9]' $(FUZZ_DIR)/fuzz-$$target.log | tail -40; \
+	    echo "✘ Test fuzz-$$target failed after $(FUZZ_SECONDS) seconds"; exit 1; fi; \
+	  echo "✔ fuzz $$target: no crash in $(FUZZ_SECONDS) s"; \
+	done
 
 # The VM tier fetches QEMU and the kernels itself, with apt through its own source lists.
 test-vm: deps

@@ -43,6 +43,9 @@ let package = Package(
     .testTarget(
       name: "BPSTuneTests",
       dependencies: ["BPSTune", "TestSupport", "CLinux", .product(name: "SystemPackage", package: "swift-system")]),
+    // libFuzzer targets for the profile loader and the snapshot reader (`make fuzz`); built
+    // normally, a replayer of files through the same checks.
+    .executableTarget(name: "bpstune-fuzz", dependencies: ["BPSTune"], path: "Tests/Fuzz"),
     // Real-kernel tests inside network namespaces; run the built bpstune binary as users do,
     // and check every value with tools independent of bpstune (cat, ethtool, strace, flock).
     .testTarget(name: "HostTierTests", dependencies: ["TestSupport"]),
