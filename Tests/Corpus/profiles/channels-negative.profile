@@ -1,0 +1,3 @@
+[[interface]]
+name = "eth0"
+channels = { combined = -1 }

@@ -1,0 +1,3 @@
+[[interface]]
+name = "eth0"
+coalesce = { rx-usecs = 4294967296 }

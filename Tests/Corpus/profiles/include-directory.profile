@@ -1,0 +1,2 @@
+[profile]
+include = "/etc"

@@ -1,0 +1,2 @@
+[profile]
+include = "no-such-profile-anywhere"

@@ -1,0 +1,2 @@
+[profile]
+include = "include-self.profile"

@@ -1,0 +1,3 @@
+[[interface]]
+name = ".."
+rps-cpus = "1"

@@ -1,0 +1,3 @@
+[[interface]]
+name = "eth0\nrps"
+rps-cpus = "1"

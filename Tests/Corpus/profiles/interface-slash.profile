@@ -1,0 +1,3 @@
+[[interface]]
+name = "../../../etc"
+rps-cpus = "1"

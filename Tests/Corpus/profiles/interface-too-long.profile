@@ -1,0 +1,3 @@
+[[interface]]
+name = "averyveryverylongname0"
+rps-cpus = "1"

@@ -1,0 +1,2 @@
+[sysctl]
+"net.core.busy_read" = 9223372036854775808

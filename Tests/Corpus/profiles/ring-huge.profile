@@ -1,0 +1,3 @@
+[[interface]]
+name = "eth0"
+ring = { rx = 9223372036854775807 }

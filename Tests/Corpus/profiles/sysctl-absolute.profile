@@ -1,0 +1,2 @@
+[sysctl]
+"/etc/shadow" = 1

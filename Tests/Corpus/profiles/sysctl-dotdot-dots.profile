@@ -1,0 +1,2 @@
+[sysctl]
+"net.core.....kernel.x" = 1

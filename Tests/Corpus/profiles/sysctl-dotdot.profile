@@ -1,0 +1,2 @@
+[sysctl]
+"net.core/../../../../etc/passwd" = 1

@@ -1,0 +1,2 @@
+[sysfs]
+"/etc/passwd" = "x"

@@ -1,0 +1,2 @@
+[sysfs]
+"kernel/mm/../../../etc/passwd" = "x"

@@ -1,0 +1,3 @@
+[sysctl]
+"net.core.busy_read" = 50
+"net.core.busy_read" = 51

@@ -1,0 +1,3 @@
+[[interface]]
+name = "eth0"
+coalesec = { rx-usecs = 5 }

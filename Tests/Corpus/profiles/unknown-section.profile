@@ -1,0 +1,2 @@
+[sysctls]
+"net.core.busy_read" = 50

@@ -1,0 +1,2 @@
+[variables]
+"a b" = "1"

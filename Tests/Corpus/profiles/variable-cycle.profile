@@ -1,0 +1,5 @@
+[variables]
+a = "${b}"
+b = "${a}"
+[sysctl]
+"net.core.busy_read" = "${a}"
