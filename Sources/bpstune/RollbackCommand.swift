@@ -29,7 +29,8 @@ struct RollbackCommand: ParsableCommand {
   var format: OutputFormat = .text
 
   func run() throws {
-    if !dryRun { try global.requireRoot("rollback") }
+    // Root first: the snapshots are root's; then what restoring their kinds needs.
+    if !dryRun { try global.require([.root], for: "rollback") }
     let host = global.host()
     let restorer = Restorer(executor: global.executor(host))
     let lock = dryRun ? nil : try global.lock(timeout: lockTimeout)
@@ -37,12 +38,13 @@ struct RollbackCommand: ParsableCommand {
     let source: Snapshot
     if let id = snapshot {
       source = try global.store.load(id)
-    } else if let candidate = restorer.candidate() {
+    } else if let candidate = try restorer.candidate() {
       source = candidate
     } else {
       print(StateReport.nothingToRollBack(json: format == .json))
       return
     }
+    if !dryRun { try global.require(Privilege.needed(for: source), for: "rollback") }
     let plan = restorer.plan(source)
     if dryRun {
       print(
@@ -72,7 +74,7 @@ struct SnapshotsCommand: ParsableCommand {
 
     func run() throws {
       let store = global.store
-      print(StateReport.list(store.all(), lockHeld: store.isLocked(), json: format == .json, style: global.style))
+      print(StateReport.list(try store.all(), lockHeld: store.isLocked(), json: format == .json, style: global.style))
     }
   }
 
@@ -85,7 +87,7 @@ struct SnapshotsCommand: ParsableCommand {
     func run() throws {
       let store = global.store
       let snapshot = try store.load(id)
-      let all = store.all().compactMap { try? $0.get() }
+      let all = try store.all().compactMap { try? $0.get() }
       let state = StateReport.state(of: snapshot, undone: SnapshotStore.undone(in: all), lockHeld: store.isLocked())
       print(StateReport.detail(snapshot, state: state, json: format == .json, style: global.style))
     }
@@ -97,7 +99,7 @@ struct SnapshotsCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-      try global.requireRoot("snapshots delete")
+      try global.require([.root], for: "snapshots delete")
       let lock = try global.lock(timeout: 30)
       defer { lock.release() }
       try global.store.delete(id)
@@ -115,11 +117,11 @@ struct SnapshotsCommand: ParsableCommand {
     }
 
     func run() throws {
-      try global.requireRoot("snapshots prune")
+      try global.require([.root], for: "snapshots prune")
       let lock = try global.lock(timeout: 30)
       defer { lock.release() }
       let store = global.store
-      let snapshots = store.all().compactMap { try? $0.get() }
+      let snapshots = try store.all().compactMap { try? $0.get() }
       let doomed = snapshots.dropLast(keep)
       for s in doomed { try store.delete(s.id) }
       if !global.quiet { print("deleted \(doomed.count), kept \(snapshots.count - doomed.count)") }

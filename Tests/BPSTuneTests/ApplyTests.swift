@@ -73,7 +73,7 @@ extension ModelledHost {
 
   func rollback() throws -> Snapshot {
     let restorer = Restorer(executor: base.executor(host()))
-    return try restorer.restore(restorer.plan(try #require(restorer.candidate())), force: false)
+    return try restorer.restore(restorer.plan(try #require(try restorer.candidate())), force: false)
   }
 }
 
@@ -153,7 +153,7 @@ extension ModelledHost {
     try executor.store.prepare()
     var writesBeforeSnapshot = 0
     host.beforeWrite = { _ in
-      if executor.store.all().isEmpty { writesBeforeSnapshot += 1 }
+      if (try? executor.store.all())?.isEmpty ?? true { writesBeforeSnapshot += 1 }
     }
     let outcome = try Applier(executor: executor).apply(try s.profile(), skipUnsupported: false)
     #expect(writesBeforeSnapshot == 0)
@@ -164,12 +164,12 @@ extension ModelledHost {
     #expect(s.kernel.get("/sys/devices/virtual/workqueue/cpumask") == "e")
 
     let restorer = Restorer(executor: s.executor(KernelHost(root: s.kernel.root)))
-    let source = try #require(restorer.candidate())
+    let source = try #require(try restorer.candidate())
     #expect(source.id == outcome.snapshot?.id)
     let rollback = try restorer.restore(restorer.plan(source), force: false)
     #expect(rollback.status == .complete)
     #expect(s.everything() == before)
-    #expect(restorer.candidate() == nil)
+    #expect(try restorer.candidate() == nil)
   }
 
   /// For a plan of N writes, make write k fail for every k: the host ends as before, exit 3.
@@ -193,7 +193,7 @@ extension ModelledHost {
       #expect(s.everything() == before, "write \(k) failed and the host was not restored")
     }
     // Every failed apply left its snapshot, marked undone; none is a rollback candidate.
-    let snapshots = SnapshotStore(stateDirectory: s.state.path + "/s").all().compactMap { try? $0.get() }
+    let snapshots = try SnapshotStore(stateDirectory: s.state.path + "/s").all().compactMap { try? $0.get() }
     #expect(snapshots.count == count && snapshots.allSatisfy { $0.status == .undone })
     #expect(SnapshotStore.rollbackCandidate(in: snapshots) == nil)
   }
@@ -242,7 +242,7 @@ extension ModelledHost {
     // After the snapshot is on disk, block the file the completion record would be written
     // through (writeDurably creates PATH.tmp-PID with O_EXCL).
     host.beforeWrite = { _ in
-      for result in executor.store.all() {
+      for result in try executor.store.all() {
         let path = executor.store.path(of: try result.get().id) + ".tmp-\(getpid())"
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
       }
@@ -254,7 +254,7 @@ extension ModelledHost {
     let onDisk = try executor.store.load(try #require(outcome.snapshot?.id))
     #expect(onDisk.status == .inProgress)
     let restorer = Restorer(executor: s.executor(KernelHost(root: s.kernel.root)))
-    _ = try restorer.restore(restorer.plan(try #require(restorer.candidate())), force: false)
+    _ = try restorer.restore(restorer.plan(try #require(try restorer.candidate())), force: false)
     #expect(s.kernel.get("/proc/sys/net/core/busy_read") == "0")
   }
 
@@ -264,14 +264,14 @@ extension ModelledHost {
       try s.profile(), skipUnsupported: false)
     s.kernel.set("/proc/sys/net/core/busy_read", "7")  // someone else
     let restorer = Restorer(executor: s.executor(KernelHost(root: s.kernel.root)))
-    let plan = restorer.plan(try #require(restorer.candidate()))
+    let plan = restorer.plan(try #require(try restorer.candidate()))
     #expect {
       try restorer.restore(plan, force: false)
     } throws: { error in
       (error as! BPSTuneError).exitCode == 2 && "\(error)".contains("net.core.busy_read is 7, bpstune set 50")
     }
     #expect(s.kernel.get("/proc/sys/net/core/busy_poll") == "50")  // nothing changed
-    _ = try restorer.restore(restorer.plan(try #require(restorer.candidate())), force: true)
+    _ = try restorer.restore(restorer.plan(try #require(try restorer.candidate())), force: true)
     #expect(s.kernel.get("/proc/sys/net/core/busy_read") == "0")
   }
 
@@ -282,16 +282,16 @@ extension ModelledHost {
     _ = try Applier(executor: s.executor(KernelHost(root: s.kernel.root))).apply(
       try s.profile("[sysctl]\nnet.core.busy_read = 20\n"), skipUnsupported: false)
     let restorer = Restorer(executor: s.executor(KernelHost(root: s.kernel.root)))
-    _ = try restorer.restore(restorer.plan(try #require(restorer.candidate())), force: false)
+    _ = try restorer.restore(restorer.plan(try #require(try restorer.candidate())), force: false)
     #expect(s.kernel.get("/proc/sys/net/core/busy_read") == "10")
-    #expect(restorer.candidate()?.id == first.snapshot?.id)
-    let undoFirst = try restorer.restore(restorer.plan(try #require(restorer.candidate())), force: false)
+    #expect(try restorer.candidate()?.id == first.snapshot?.id)
+    let undoFirst = try restorer.restore(restorer.plan(try #require(try restorer.candidate())), force: false)
     #expect(s.kernel.get("/proc/sys/net/core/busy_read") == "0")
-    #expect(restorer.candidate() == nil)
+    #expect(try restorer.candidate() == nil)
     // Restoring the rollback's own snapshot re-applies what it undid.
     _ = try restorer.restore(restorer.plan(undoFirst), force: false)
     #expect(s.kernel.get("/proc/sys/net/core/busy_read") == "10")
-    #expect(restorer.candidate()?.id == first.snapshot?.id)
+    #expect(try restorer.candidate()?.id == first.snapshot?.id)
   }
 
   @Test func anInterruptedApplyIsEnoughToRestore() throws {
@@ -319,7 +319,7 @@ extension ModelledHost {
     #expect(snapshot.status == .inProgress)
     #expect(StateReport.state(of: snapshot, undone: [], lockHeld: false) == "interrupted")
     let restorer = Restorer(executor: s.executor(KernelHost(root: s.kernel.root)))
-    #expect(restorer.candidate()?.id == snapshot.id)
+    #expect(try restorer.candidate()?.id == snapshot.id)
     _ = try restorer.restore(restorer.plan(snapshot), force: false)
     #expect(s.kernel.get("/proc/sys/net/core/busy_read") == "0")
     #expect(s.kernel.get("/sys/devices/virtual/workqueue/cpumask") == "f")

@@ -54,8 +54,8 @@ public struct Restorer {
   }
 
   /// The snapshot a plain `rollback` restores, or nil when every apply is undone.
-  public func candidate() -> Snapshot? {
-    let snapshots = executor.store.all().compactMap { try? $0.get() }
+  public func candidate() throws(BPSTuneError) -> Snapshot? {
+    let snapshots = try executor.store.all().compactMap { try? $0.get() }
     return SnapshotStore.rollbackCandidate(in: snapshots)
   }
 

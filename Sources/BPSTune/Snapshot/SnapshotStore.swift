@@ -192,8 +192,20 @@ public struct SnapshotStore: Sendable {
   }
 
   /// Every snapshot, oldest first; unreadable ones are returned as errors, not skipped.
-  public func all() -> [Result<Snapshot, BPSTuneError>] {
-    let names = (try? Syscalls.listDirectory(snapshotDirectory)) ?? []
+  /// A state directory that does not exist yet holds none; one this process may not read
+  /// (root's 0700 directory, for an unprivileged user) is an error, not an empty list.
+  public func all() throws(BPSTuneError) -> [Result<Snapshot, BPSTuneError>] {
+    let names: [String]
+    do {
+      names = try Syscalls.listDirectory(snapshotDirectory)
+    } catch let e as SystemError where e.errno == .noSuchFileOrDirectory {
+      names = []
+    } catch let e as SystemError {
+      let hint = e.errno == .permissionDenied ? " (snapshots are root's: run it with sudo)" : ""
+      throw .stateDirectory(path: snapshotDirectory, message: "cannot read: \(e.reason)\(hint)")
+    } catch {
+      throw .stateDirectory(path: snapshotDirectory, message: "cannot read")
+    }
     return names.filter { $0.hasSuffix(".json") }.map { name in
       let id = String(name.dropLast(5))
       return Result { () throws(BPSTuneError) -> Snapshot in try load(id) }
