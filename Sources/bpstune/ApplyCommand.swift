@@ -22,8 +22,8 @@ struct ApplyCommand: ParsableCommand {
   var format: OutputFormat = .text
 
   func run() throws {
-    if !dryRun { try global.requireRoot("apply") }
     let profile = try profileOptions.load()
+    if !dryRun { try global.require(Privilege.needed(for: profile), for: "apply") }
     let host = global.host()
     if dryRun {
       let plan = try Planner().plan(profile, on: host)

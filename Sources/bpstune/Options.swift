@@ -30,13 +30,10 @@ struct GlobalOptions: ParsableArguments {
     return executor
   }
 
-  /// Writing commands need root on the real host; say so before planning any write.
-  func requireRoot(_ command: String) throws {
-    if root == "/" && Syscalls.effectiveUserID != 0 {
-      throw BPSTuneError.privilege(
-        "\(command) needs root: it writes /proc/sys and /sys and keeps snapshots in \(store.stateDirectory); run it with sudo (diff, verify and show work unprivileged)"
-      )
-    }
+  /// Writing commands say which privileges they lack before planning any write (on the real
+  /// host; a --root tree is the tests' and needs none).
+  func require(_ needed: Set<Privilege>, for command: String) throws {
+    if root == "/" { try Privilege.require(needed, for: command) }
   }
 
   /// Takes the apply lock, saying so while it waits for another run.

@@ -37,6 +37,12 @@ public protocol Knob: Sendable {
 
   /// The busy-poll-relevant settings of this kind, for `bpstune show`.
   func show(on host: KernelHost, interfaces: [String]) -> [ShownSetting]
+
+  /// What writing a setting of this kind needs besides root (a snapshot entry's kind).
+  var writePrivileges: Set<Privilege> { get }
+
+  /// What writing this profile setting needs besides root.
+  func privileges(for setting: ProfileSetting) -> Set<Privilege>
 }
 
 /// A current value shown by `bpstune show`.
@@ -77,6 +83,11 @@ struct Unavailable: Error, CustomStringConvertible {
 }
 
 extension Knob {
+  /// Root alone: the knob writes files root may write.
+  public var writePrivileges: Set<Privilege> { [] }
+
+  public func privileges(for setting: ProfileSetting) -> Set<Privilege> { writePrivileges }
+
   /// The error for a value the knob cannot take, at the setting's origin.
   func invalid(_ setting: ProfileSetting, _ message: String) -> BPSTuneError {
     setting.origin.error(message)

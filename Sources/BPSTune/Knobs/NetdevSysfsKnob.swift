@@ -3,6 +3,8 @@
 /// per queue `queues/rx-N/rps_cpus`, `queues/rx-N/rps_flow_cnt`, `queues/tx-N/xps_cpus`.
 public struct NetdevSysfsKnob: Knob {
   public let kind = "netdev"
+  /// The queue and device files' store functions check CAP_NET_ADMIN.
+  public let writePrivileges: Set<Privilege> = [.netAdmin]
   public let sections: [String] = []
   public var interfaceKeys: [String] { Attribute.all.map(\.key) }
 

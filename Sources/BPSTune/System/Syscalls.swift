@@ -221,6 +221,15 @@ public enum Syscalls {
   /// geteuid(2).
   public static var effectiveUserID: UInt32 { geteuid() }
 
+  /// capget(2): this process's effective capabilities, bit N for capability N.
+  public static func effectiveCapabilities() throws(SystemError) -> UInt64 {
+    var effective: UInt64 = 0
+    guard bpstune_capget_effective(&effective) == 0 else {
+      throw SystemError("capget", "self", Errno(rawValue: Glibc.errno))
+    }
+    return effective
+  }
+
   /// getpid(2).
   public static var processID: Int32 { getpid() }
 

@@ -36,6 +36,9 @@ enum Resolution {
 }
 
 extension StructureKnob {
+  /// ethtool's set ioctls check CAP_NET_ADMIN.
+  public var writePrivileges: Set<Privilege> { [.netAdmin] }
+
   public var sections: [String] { [] }
   public var interfaceKeys: [String] { [kind] }
 

@@ -10,6 +10,8 @@
 /// scheduling is recorded (as a change to "none") so that rollback can give it back.
 public struct KthreadKnob: Knob {
   public let kind = "kthread"
+  /// sched_setscheduler and sched_setaffinity on another process's thread.
+  public let writePrivileges: Set<Privilege> = [.sysNice]
   public let sections: [String] = []
   /// `kthread` lives in [interface.napi], which ``NAPIKnob`` owns and checks.
   public let interfaceKeys: [String] = []

@@ -9,6 +9,14 @@
 /// every rx queue, the plan falls back to that sysfs file and says so.
 public struct NAPIKnob: Knob {
   public let kind = "napi"
+  /// napi-set is an admin operation (CAP_NET_ADMIN), as are the device sysfs fallbacks.
+  public let writePrivileges: Set<Privilege> = [.netAdmin]
+
+  /// A `kthread` in the table is scheduled too, which needs CAP_SYS_NICE.
+  public func privileges(for setting: ProfileSetting) -> Set<Privilege> {
+    if case .table(let t) = setting.value, t["kthread"] != nil { return [.netAdmin, .sysNice] }
+    return writePrivileges
+  }
   public let sections: [String] = []
   public let interfaceKeys = ["napi"]
 
