@@ -120,10 +120,8 @@ public struct ProfileSource: Sendable {
     if let line = nulEscapeLine(in: text) {
       throw .profile(file: "\(path):\(line)", key: "", message: "a \\u0000 escape (NUL) is not allowed")
     }
-    if let bad = TOMLHeaderCheck.firstBadHeader(in: text) {
-      throw .profile(
-        file: "\(path):\(bad.line):\(bad.column)", key: "",
-        message: "not valid TOML: expected a table name after '[', saw '\(bad.found)'")
+    if let bad = TOMLSyntaxCheck.firstError(in: text) {
+      throw .profile(file: "\(path):\(bad.line):\(bad.column)", key: "", message: "not valid TOML: \(bad.message)")
     }
     do {
       return try TOMLTable(string: text)
