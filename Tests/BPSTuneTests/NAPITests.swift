@@ -272,5 +272,33 @@ struct NAPIScenario: ModelledHost {
       #expect(message?.contains("the host is as before") == true, "write \(k): \(message ?? "no error")")
       #expect(everything() == before, "write \(k) failed and the host was not restored")
     }
+
+    // The same failures with every undo write failing too: exit 4, naming each setting left
+    // changed, in the message and in the snapshot; a later rollback of that snapshot, with
+    // the kernel accepting writes again, still restores everything.
+    for k in 1..<total {
+      let h = host()
+      var writes = 0
+      h.beforeWrite = { what in
+        defer { writes += 1 }
+        if writes >= k { throw SystemError("write", what, .resourceBusy) }
+      }
+      let executor = base.base.executor(h)
+      var left: [String] = []
+      do {
+        _ = try Applier(executor: executor).apply(profile, skipUnsupported: false)
+      } catch .failedPartially(_, _, let names) {
+        left = names
+      } catch {
+        Issue.record("write \(k): expected exit 4, got \(error)")
+      }
+      #expect(!left.isEmpty, "write \(k): settings left changed are named")
+      let failed = try #require(try executor.store.all().compactMap { try? $0.get() }.last)
+      #expect(failed.status == .failed && failed.leftChanged == left, "write \(k): \(failed.leftChanged ?? [])")
+      #expect(everything() != before, "write \(k): the host really is left changed")
+      let restorer = Restorer(executor: base.base.executor(host()))
+      _ = try restorer.restore(restorer.plan(failed), force: false)
+      #expect(everything() == before, "write \(k): rollback of the failed apply restores the host")
+    }
   }
 }

@@ -35,17 +35,20 @@ public struct Restorer {
       do {
         let current = try executor.knob(entry.setting).read(entry.setting, on: executor.host)
         let s = entry.semantics
-        // An interrupted apply may have left a value between the two: a write it had made
-        // changed it along (a new NAPI kthread after threaded went on, before its scheduling was
-        // written). Rolling such a snapshot back restores every value, as the spec promises.
+        // An interrupted apply, or a failed one whose undo was incomplete (exit 4), may have
+        // left a value between the two: a write it had made changed it along (a new NAPI
+        // kthread after threaded went on, before its scheduling was written). Rolling such a
+        // snapshot back restores every value, as the spec promises.
+        let unfinished = source.status == .inProgress || source.status == .failed
         let between = !s.equal(current, entry.before) && !s.equal(current, entry.after)
         let action: Action =
           s.equal(current, entry.before)
-          ? .alreadyRestored : !between || source.status == .inProgress ? .restore : .conflict
+          ? .alreadyRestored : !between || unfinished ? .restore : .conflict
+        let how = source.status == .failed ? "failed" : "interrupted"
         items.append(
           Item(
             entry: entry, current: current, action: action,
-            reason: between && action == .restore ? "left between values by the interrupted apply" : nil))
+            reason: between && action == .restore ? "left between values by the \(how) apply" : nil))
       } catch {
         items.append(Item(entry: entry, current: nil, action: .unavailable, reason: Executor.reason(error)))
       }
