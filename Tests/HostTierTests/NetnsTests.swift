@@ -185,6 +185,62 @@ struct NetnsTests {
     #expect(ns.cat("/proc/sys/net/core/somaxconn") == "4096")
   }
 
+  /// Two applies started at the same moment, each under strace: the kernel files one opens
+  /// for writing and the other's never interleave in time, and the second read its "before"
+  /// values after the first had finished (its snapshot's before is the first's after).
+  @Test func twoAppliesStartedTogetherNeverInterleave() throws {
+    let ns = try NetworkNamespace(queues: 2)
+    func profileText(_ somaxconn: Int, _ cpus: String) -> String {
+      "[sysctl]\nnet.core.somaxconn = \(somaxconn)\nnet.ipv4.tcp_fin_timeout = \(somaxconn / 100)\n[[interface]]\nname = \"\(ns.a)\"\nrps-cpus = \"\(cpus)\"\nxps-cpus = \"\(cpus)\"\n"
+    }
+    let profiles = [work.write("a.profile", profileText(1111, "0")), work.write("b.profile", profileText(2222, "1"))]
+    let reset = work.write("reset.profile", profileText(4000, "0-1"))
+    for trial in 0..<5 {
+      // Each run has something to write, whichever goes first.
+      #expect(ns.bpstune(["apply", reset, "-q"], stateDir: state).status == 0)
+      var processes: [Process] = []
+      for (n, p) in profiles.enumerated() {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [
+          "ip", "netns", "exec", ns.name, "strace", "-f", "-qq", "-ttt", "-o", work.path + "/lock.\(n).log",
+          "-e", "trace=openat", Run.bpstune, "apply", p, "--state-dir", state, "-q", "--lock-timeout", "30",
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        processes.append(process)
+      }
+      for process in processes { try process.run() }
+      for process in processes { process.waitUntilExit() }
+      #expect(processes.allSatisfy { $0.terminationStatus == 0 }, "trial \(trial): both applies succeed")
+      // The times each run opened a kernel file for writing.
+      let spans = (0..<2).map { n -> ClosedRange<Double> in
+        let log = (try? String(contentsOfFile: work.path + "/lock.\(n).log", encoding: .utf8)) ?? ""
+        let times = log.split(separator: "\n").filter {
+          ($0.contains("\"/proc/sys/") || $0.contains("\"/sys/")) && ($0.contains("O_WRONLY") || $0.contains("O_RDWR"))
+        }.compactMap { Double($0.split(separator: " ")[1]) }
+        return (times.min() ?? 0)...(times.max() ?? 0)
+      }
+      #expect(spans.allSatisfy { $0.lowerBound > 0 }, "trial \(trial): both runs wrote kernel files")
+      #expect(!spans[0].overlaps(spans[1]), "trial \(trial): writes interleaved: \(spans)")
+      // The later run's snapshot saw the earlier run's values as its "before".
+      let names = try FileManager.default.contentsOfDirectory(atPath: state + "/snapshots").sorted().suffix(2)
+      let somaxconn = try names.map { name -> (before: String, after: String) in
+        let data = try Data(contentsOf: URL(fileURLWithPath: state + "/snapshots/" + name))
+        let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let entries = try #require(json["entries"] as? [[String: Any]])
+        let entry = try #require(
+          entries.first { ($0["setting"] as? [String: Any])?["key"] as? String == "net.core.somaxconn" })
+        return (entry["before"] as? String ?? "", entry["after"] as? String ?? "")
+      }
+      #expect(somaxconn[1].before == somaxconn[0].after, "trial \(trial): \(somaxconn)")
+      let later = spans[0].lowerBound < spans[1].lowerBound ? "2222" : "1111"
+      #expect(ns.cat("/proc/sys/net/core/somaxconn") == later, "trial \(trial): the later run's value stays")
+    }
+    for _ in 0..<15 { _ = ns.bpstune(["rollback", "-q"], stateDir: state) }
+    #expect(ns.cat("/proc/sys/net/core/somaxconn") == "4096")
+  }
+
   @Test func malformedInputChangesNothingAndExits2() throws {
     let ns = try NetworkNamespace()
     let cases = [
