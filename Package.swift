@@ -45,7 +45,8 @@ let package = Package(
       dependencies: ["BPSTune", "TestSupport", "CLinux", .product(name: "SystemPackage", package: "swift-system")]),
     // libFuzzer targets for the profile loader and the snapshot reader (`make fuzz`); built
     // normally, a replayer of files through the same checks.
-    .executableTarget(name: "bpstune-fuzz", dependencies: ["BPSTune"], path: "Tests/Fuzz"),
+    .executableTarget(
+      name: "bpstune-fuzz", dependencies: ["BPSTune"], path: "Tests/Fuzz", exclude: ["profile.dict", "snapshot.dict"]),
     // Real-kernel tests inside network namespaces; run the built bpstune binary as users do,
     // and check every value with tools independent of bpstune (cat, ethtool, strace, flock).
     .testTarget(name: "HostTierTests", dependencies: ["TestSupport"]),

@@ -49,7 +49,7 @@ enum ProfileTarget {
       _ = try Planner().plan(profile, on: KernelHost(root: "\(dir)/tree"))
     } catch {
       check(error)
-      if case .usage(let message) = error as? BPSTuneError, message.hasPrefix("no profile \"\(file)\"") {
+      if case .usage(let message) = error, message.hasPrefix("no profile \"\(file)\"") {
         fatalError("the fuzz input was not found: \(message)")
       }
     }
