@@ -25,14 +25,10 @@ struct PrivilegeTests {
     ns.run(prefix + [Run.bpstune] + arguments + ["--state-dir", state, "--no-color"])
   }
 
-  func oneLine(_ f: Finished) -> Bool {
-    f.stderr.split(separator: "\n").count == 1 && f.stderr.hasPrefix("bpstune: ")
-  }
-
-  @Test func anOrdinaryUserReadsAndDiffsButCannotWrite() throws {
-    let ns = try NetworkNamespace(gro: true)
-    let p = work.write(
-      "user.profile",
+  /// A sysctl and an ethtool feature: root's and CAP_NET_ADMIN's.
+  func featuresProfile(_ ns: NetworkNamespace) -> String {
+    work.write(
+      "features.profile",
       """
       [sysctl]
       net.core.somaxconn = 1234
@@ -40,7 +36,21 @@ struct PrivilegeTests {
       name = "\(ns.a)"
       features = { tx-checksumming = false }
       """)
-    let before = (ns.cat("/proc/sys/net/core/somaxconn"), ns.run(["ethtool", "-k", ns.a]).stdout)
+  }
+
+  /// What featuresProfile touches, read with cat and ethtool.
+  func touched(_ ns: NetworkNamespace) -> [String] {
+    [ns.cat("/proc/sys/net/core/somaxconn"), ns.run(["ethtool", "-k", ns.a]).stdout]
+  }
+
+  func oneLine(_ f: Finished) -> Bool {
+    f.stderr.split(separator: "\n").count == 1 && f.stderr.hasPrefix("bpstune: ")
+  }
+
+  @Test func anOrdinaryUserReadsAndDiffsButCannotWrite() throws {
+    let ns = try NetworkNamespace(gro: true)
+    let p = featuresProfile(ns)
+    let before = touched(ns)
     // An apply by root first, so that the state directory exists and is root's (0700).
     #expect(ns.bpstune(["apply", p], stateDir: state).status == 0)
     #expect(ns.bpstune(["rollback"], stateDir: state).status == 0)
@@ -67,7 +77,7 @@ struct PrivilegeTests {
     #expect(apply.stderr.contains("runs as uid 65534") && oneLine(apply), "\(apply)")
     let rollback = run(ns, as: Self.nobody, ["rollback"])
     #expect(rollback.status == 2 && rollback.stderr.contains("rollback needs root (uid 0)"), "\(rollback)")
-    #expect((ns.cat("/proc/sys/net/core/somaxconn"), ns.run(["ethtool", "-k", ns.a]).stdout) == before)
+    #expect(touched(ns) == before)
   }
 
   @Test func rootWithoutNetAdminIsToldBeforeAnythingIsWritten() throws {
@@ -76,32 +86,24 @@ struct PrivilegeTests {
     let refused = ns.run(Self.without("-net_admin") + ["ethtool", "-K", ns.a, "tx", "off"])
     try #require(refused.status != 0, "ethtool -K without CAP_NET_ADMIN: \(refused)")
 
-    let p = work.write(
-      "features.profile",
-      """
-      [sysctl]
-      net.core.somaxconn = 1234
-      [[interface]]
-      name = "\(ns.a)"
-      features = { tx-checksumming = false }
-      """)
-    let before = (ns.cat("/proc/sys/net/core/somaxconn"), ns.run(["ethtool", "-k", ns.a]).stdout)
+    let p = featuresProfile(ns)
+    let before = touched(ns)
     let apply = run(ns, as: Self.without("-net_admin"), ["apply", p])
     #expect(apply.status == 2 && oneLine(apply), "\(apply)")
     #expect(apply.stderr.contains("apply needs CAP_NET_ADMIN for ethtool settings"), "\(apply)")
     #expect(apply.stderr.contains("this root process lacks it"), "\(apply)")
-    #expect((ns.cat("/proc/sys/net/core/somaxconn"), ns.run(["ethtool", "-k", ns.a]).stdout) == before)
+    #expect(touched(ns) == before)
     let snapshots = (try? FileManager.default.contentsOfDirectory(atPath: state + "/snapshots")) ?? []
     #expect(snapshots.isEmpty, "no snapshot: \(snapshots)")
 
     // A rollback of an apply that changed features asks for it too, and changes nothing.
     #expect(ns.bpstune(["apply", p], stateDir: state).status == 0)
-    let applied = (ns.cat("/proc/sys/net/core/somaxconn"), ns.run(["ethtool", "-k", ns.a]).stdout)
+    let applied = touched(ns)
     let rollback = run(ns, as: Self.without("-net_admin"), ["rollback"])
     #expect(rollback.status == 2 && rollback.stderr.contains("rollback needs CAP_NET_ADMIN"), "\(rollback)")
-    #expect((ns.cat("/proc/sys/net/core/somaxconn"), ns.run(["ethtool", "-k", ns.a]).stdout) == applied)
+    #expect(touched(ns) == applied)
     #expect(ns.bpstune(["rollback"], stateDir: state).status == 0)
-    #expect((ns.cat("/proc/sys/net/core/somaxconn"), ns.run(["ethtool", "-k", ns.a]).stdout) == before)
+    #expect(touched(ns) == before)
   }
 
   @Test func rootWithoutSysNiceIsToldBeforeTheKthreadIsTouched() throws {

@@ -112,9 +112,7 @@ public struct ProfileLoader {
     var includes: [String] = []
     let knobSections = knobs.flatMap(\.sections)
     for (section, raw) in table {
-      if let c = ProfileValue.firstControl(in: section, allowingTab: false) {
-        throw .profile(file: file, key: section, message: "the key holds the control character \(c)")
-      }
+      try ProfileValue.checkKey(section, path: section, file: file)
       let value = try ProfileValue.from(raw, key: section, file: file)
       let origin = Origin(file: file, key: section)
       switch section {

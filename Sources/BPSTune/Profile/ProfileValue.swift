@@ -41,6 +41,13 @@ public indirect enum ProfileValue: Equatable, Sendable, CustomStringConvertible 
       }
   }
 
+  /// A TOML key holding a control character is refused, named by its path.
+  static func checkKey(_ key: String, path: String, file: String) throws(BPSTuneError) {
+    if let c = firstControl(in: key, allowingTab: false) {
+      throw .profile(file: file, key: path, message: "the key holds the control character \(c)")
+    }
+  }
+
   /// Converts a parsed TOML value; dates and times have no meaning in a profile.
   static func from(_ value: TOMLValueConvertible, key: String, file: String) throws(BPSTuneError) -> ProfileValue {
     switch value.type {
@@ -63,11 +70,9 @@ public indirect enum ProfileValue: Equatable, Sendable, CustomStringConvertible 
     case .table:
       var table: [String: ProfileValue] = [:]
       for (k, v) in value.table ?? TOMLTable() {
-        if let c = firstControl(in: k, allowingTab: false) {
-          throw .profile(
-            file: file, key: key.isEmpty ? k : "\(key).\(k)", message: "the key holds the control character \(c)")
-        }
-        table[k] = try from(v, key: key.isEmpty ? k : "\(key).\(k)", file: file)
+        let path = key.isEmpty ? k : "\(key).\(k)"
+        try checkKey(k, path: path, file: file)
+        table[k] = try from(v, key: path, file: file)
       }
       return .table(table)
     default:
