@@ -195,7 +195,7 @@ enum FileManagerWrite {
     "a = 07:32:00", "a = 1979-05-27", "a = 01", "a = 1__0", "a = 1_", "a = 1.", "a = .5", "a = 0x", "a = +0x10",
     "a = [1,,2]", "a = {b = 1,}", "a = {b = 1\n}", "a = \"x", "a = \"\\q\"", "a = \"\\uD800\"", "a = tru",
     "a = 1 2", "a = \"\"\"\"\"\"\"\"\"", "= 1", "a. = 1", "a = 'x\u{7f}'", "a = 1\rb = 2", "a \"b\" = 1",
-    "[a]]", "[[a]", "a = [\n1\n2]",
+    "[a]]", "[[a]", "a = [\n1\n2]", "b = \"50\\u0000\"", "b = \"\"\"\\U00000000\"\"\"",
   ])
   func malformedTextIsFound(_ text: String) {
     #expect(TOMLSyntaxCheck.firstError(in: text) != nil)
@@ -208,7 +208,7 @@ enum FileManagerWrite {
     "a = [ ]", "a = {}",
     "a = -0\nb = +1_000\nc = 0xdead_BEEF\nd = 0o17\ne = 0b1\nf = 6.02e+23\ng = -inf\nh = nan\ni = 1E06",
     "a = true\nb = false", "a = \"\"\"x\\\n   y\"\"\"\"\"", "a = \"\\u00e9\\U0001F600\"", "\"quoted key\" = 1\r\n",
-    "a = \"tab\there\"", "", "# only a comment", "  [ a . b ]  # x\n",
+    "a = \"tab\there\"", "b = \"\\\\u0000\"", "b = '\\u0000' # \\u0000", "", "# only a comment", "  [ a . b ]  # x\n",
   ])
   func wellFormedTextPasses(_ text: String) {
     #expect(
@@ -221,12 +221,5 @@ enum FileManagerWrite {
       let text = try String(contentsOfFile: Run.profiles + "/" + entry, encoding: .utf8)
       #expect(TOMLSyntaxCheck.firstError(in: text) == nil, "\(entry)")
     }
-  }
-
-  @Test func nulEscapesAreFoundUnlessEscaped() {
-    #expect(ProfileSource.nulEscapeLine(in: "a = \"x\"\nb = \"50\\u0000\"") == 2)
-    #expect(ProfileSource.nulEscapeLine(in: "b = \"\\U00000000\"") == 1)
-    #expect(ProfileSource.nulEscapeLine(in: "b = \"\\\\u0000\"") == nil)
-    #expect(ProfileSource.nulEscapeLine(in: "b = \"\\u0001\"") == nil)
   }
 }

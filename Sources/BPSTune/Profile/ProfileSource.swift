@@ -74,27 +74,6 @@ public struct ProfileSource: Sendable {
     return order.sorted().map { ($0, found[$0]!) }
   }
 
-  /// The line of the first `\u0000` or `\U00000000` escape (one not itself escaped), if any.
-  static func nulEscapeLine(in text: String) -> Int? {
-    let chars = Array(text.utf8)
-    var line = 1
-    var backslashes = 0
-    for (i, c) in chars.enumerated() {
-      if c == UInt8(ascii: "\n") { line += 1 }
-      if c == UInt8(ascii: "\\") {
-        backslashes += 1
-        continue
-      }
-      if backslashes % 2 == 1 && (c == UInt8(ascii: "u") || c == UInt8(ascii: "U")) {
-        let digits = c == UInt8(ascii: "u") ? 4 : 8
-        let hex = chars[(i + 1)...].prefix(digits)
-        if hex.count == digits && hex.allSatisfy({ $0 == UInt8(ascii: "0") }) { return line }
-      }
-      backslashes = 0
-    }
-    return nil
-  }
-
   /// Reads and parses one profile file into a TOML table.
   static func parse(_ path: String) throws(BPSTuneError) -> TOMLTable {
     let bytes: [UInt8]
@@ -115,10 +94,6 @@ public struct ProfileSource: Sendable {
     }
     if text.contains("\0") {
       throw .profile(file: path, key: "", message: "contains a NUL byte")
-    }
-    // TOMLKit hands strings over as C strings, so "50\u0000x" would arrive as "50".
-    if let line = nulEscapeLine(in: text) {
-      throw .profile(file: "\(path):\(line)", key: "", message: "a \\u0000 escape (NUL) is not allowed")
     }
     if let bad = TOMLSyntaxCheck.firstError(in: text) {
       throw .profile(file: "\(path):\(bad.line):\(bad.column)", key: "", message: "not valid TOML: \(bad.message)")

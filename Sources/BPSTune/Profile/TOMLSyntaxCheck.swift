@@ -9,7 +9,8 @@
 /// - `a = 1979-05-27T:`, a date-time with no time.
 ///
 /// So toml++ gets only text that this check has found to be well-formed TOML, with one
-/// narrowing: dates and times are refused here, since no profile setting takes one. The check
+/// narrowing: dates and times are refused here, since no profile setting takes one, and so are
+/// NUL escapes, which TOMLKit would silently cut the string at. The check
 /// is syntax only. Duplicate keys and tables are left to toml++, which reports them properly.
 struct TOMLSyntaxCheck {
   struct Failure: Error, Equatable {
@@ -368,6 +369,8 @@ struct TOMLSyntaxCheck {
         value = value &* 16 &+ d
       }
       guard Unicode.Scalar(value) != nil else { throw fail("\\\(e) names no Unicode scalar value") }
+      // TOMLKit hands strings over as C strings, so "50\u0000x" would arrive as "50".
+      if value == 0 { throw fail("a NUL escape (\\u0000) is not allowed") }
       i += count + 1
     default:
       throw fail("unknown escape \\\(Character(e)) in a string")
