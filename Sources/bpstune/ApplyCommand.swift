@@ -18,8 +18,15 @@ struct ApplyCommand: ParsableCommand {
   @Option(help: "Seconds to wait for another bpstune run to finish.")
   var lockTimeout = 30
 
+  @Option(help: "After a successful apply, keep at least this many of the newest snapshots (see snapshots prune).")
+  var keepSnapshots = SnapshotStore.defaultKeep
+
   @Option(help: "Output format.")
   var format: OutputFormat = .text
+
+  func validate() throws {
+    if keepSnapshots < 1 { throw ValidationError("--keep-snapshots must be 1 or more") }
+  }
 
   func run() throws {
     let profile = try profileOptions.load()
@@ -40,7 +47,16 @@ struct ApplyCommand: ParsableCommand {
     defer { lock.release() }
     let outcome = try Applier(executor: global.executor(host)).apply(profile, skipUnsupported: skipUnsupported)
     let skipped = outcome.skipped.map { "\($0.id): \($0.reason ?? "")" }
-    if let snapshot = outcome.snapshot { Output.warnIfUnrecorded(snapshot) }
+    if let snapshot = outcome.snapshot {
+      Output.warnIfUnrecorded(snapshot)
+      // Retention: the host is tuned; a failure to delete old snapshots only warns.
+      do {
+        let deleted = try global.store.prune(keep: keepSnapshots)
+        if global.verbose && !deleted.isEmpty { Output.note("  deleted settled snapshots: \(deleted.joined(separator: ", "))") }
+      } catch {
+        Output.error("warning: could not delete old snapshots: \(error)")
+      }
+    }
     if format == .json {
       print(PlanReport.json(outcome.plan, command: "apply", snapshot: outcome.snapshot?.id, skipped: skipped))
       return

@@ -14,9 +14,12 @@ struct BPSTuneCommand: ParsableCommand {
     commandName: "bpstune",
     abstract: "Tune a Linux host for busy-poll networking; diff, verify and roll back the tuning.",
     discussion: """
-      Exit codes: 0 success (diff/verify: host matches), 1 diff/verify: host differs,
-      2 bad input or a plan this host cannot take (nothing changed), 3 apply/rollback failed and
-      every change was undone, 4 apply/rollback failed and undoing was incomplete.
+      Exit codes:
+        0  success (diff and verify: the host matches)
+        1  diff and verify: the host differs
+        2  bad input, or a plan this host cannot take; nothing was changed
+        3  apply or rollback failed, and every change it made was undone
+        4  apply or rollback failed, and undoing was incomplete
       """,
     version: "bpstune 0.1.0",
     subcommands: [

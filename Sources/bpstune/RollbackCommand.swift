@@ -19,7 +19,10 @@ struct RollbackCommand: ParsableCommand {
   @Flag(help: "Print what would be restored and change nothing.")
   var dryRun = false
 
-  @Flag(help: "Overwrite values changed since the snapshot, and skip settings that cannot be read.")
+  @Flag(
+    help:
+      "Overwrite values changed since the snapshot, skip settings that cannot be read, and pass over damaged snapshots newer than the one restored."
+  )
   var force = false
 
   @Option(help: "Seconds to wait for another bpstune run to finish.")
@@ -29,6 +32,16 @@ struct RollbackCommand: ParsableCommand {
   var format: OutputFormat = .text
 
   func run() throws {
+    do {
+      try rollback()
+    } catch let error as BPSTuneError where format == .json {
+      // JSON readers get an error object on standard output; the one line still goes to stderr.
+      print(StateReport.error(error, command: "rollback"))
+      throw error
+    }
+  }
+
+  private func rollback() throws {
     // Root first: the snapshots are root's; then what restoring their kinds needs.
     if !dryRun { try global.require([.root], for: "rollback") }
     let host = global.host()
@@ -36,27 +49,36 @@ struct RollbackCommand: ParsableCommand {
     let lock = dryRun ? nil : try global.lock(timeout: lockTimeout)
     defer { lock?.release() }
     let source: Snapshot
+    var passedOver: [SnapshotStore.Listed] = []
     if let id = snapshot {
       source = try global.store.load(id)
-    } else if let candidate = try restorer.candidate() {
-      source = candidate
     } else {
-      print(StateReport.nothingToRollBack(json: format == .json))
-      return
+      let candidate = try restorer.candidate(force: force)
+      passedOver = candidate.passedOver
+      for listed in passedOver {
+        Output.error("warning: --force: passed over damaged snapshot \(listed.id): \(listed.error?.reason ?? "?")")
+      }
+      guard let chosen = candidate.snapshot else {
+        print(StateReport.nothingToRollBack(json: format == .json, passedOver: passedOver))
+        return
+      }
+      source = chosen
     }
     if !dryRun { try global.require(Privilege.needed(for: source), for: "rollback") }
     let plan = restorer.plan(source)
     if dryRun {
       print(
         StateReport.rollback(
-          plan, snapshot: nil, dryRun: true, json: format == .json, style: global.style, quiet: global.quiet))
+          plan, snapshot: nil, dryRun: true, json: format == .json, style: global.style, quiet: global.quiet,
+          passedOver: passedOver))
       return
     }
     let made = try restorer.restore(plan, force: force)
     Output.warnIfUnrecorded(made)
     print(
       StateReport.rollback(
-        plan, snapshot: made, dryRun: false, json: format == .json, style: global.style, quiet: global.quiet))
+        plan, snapshot: made, dryRun: false, json: format == .json, style: global.style, quiet: global.quiet,
+        passedOver: passedOver))
   }
 }
 
@@ -108,8 +130,14 @@ struct SnapshotsCommand: ParsableCommand {
   }
 
   struct Prune: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Delete all but the newest N snapshots.")
-    @Option(help: "How many of the newest snapshots to keep.") var keep: Int
+    static let configuration = CommandConfiguration(
+      abstract: "Delete settled snapshots older than the newest N.",
+      discussion: """
+        Settled: an apply that failed and was undone, or an apply a complete rollback undid, with \
+        its rollbacks. Applies still in effect, interrupted or failed runs and damaged files are \
+        never deleted; `snapshots delete ID` deletes one by name.
+        """)
+    @Option(help: "How many of the newest snapshots to keep whatever their state.") var keep: Int
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
@@ -121,10 +149,9 @@ struct SnapshotsCommand: ParsableCommand {
       let lock = try global.lock(timeout: 30)
       defer { lock.release() }
       let store = global.store
-      let snapshots = try store.all().compactMap { try? $0.get() }
-      let doomed = snapshots.dropLast(keep)
-      for s in doomed { try store.delete(s.id) }
-      if !global.quiet { print("deleted \(doomed.count), kept \(snapshots.count - doomed.count)") }
+      let total = try store.all().count
+      let deleted = try store.prune(keep: keep)
+      if !global.quiet { print("deleted \(deleted.count), kept \(total - deleted.count)") }
     }
   }
 }

@@ -73,7 +73,7 @@ extension ModelledHost {
 
   func rollback() throws -> Snapshot {
     let restorer = Restorer(executor: base.executor(host()))
-    return try restorer.restore(restorer.plan(try #require(try restorer.candidate())), force: false)
+    return try restorer.restore(restorer.plan(try #require(try restorer.candidate().snapshot)), force: false)
   }
 }
 
@@ -164,12 +164,12 @@ extension ModelledHost {
     #expect(s.kernel.get("/sys/devices/virtual/workqueue/cpumask") == "e")
 
     let restorer = Restorer(executor: s.executor(KernelHost(root: s.kernel.root)))
-    let source = try #require(try restorer.candidate())
+    let source = try #require(try restorer.candidate().snapshot)
     #expect(source.id == outcome.snapshot?.id)
     let rollback = try restorer.restore(restorer.plan(source), force: false)
     #expect(rollback.status == .complete)
     #expect(s.everything() == before)
-    #expect(try restorer.candidate() == nil)
+    #expect(try restorer.candidate().snapshot == nil)
   }
 
   /// For a plan of N writes, make write k fail for every k: the host ends as before, exit 3.
@@ -254,7 +254,7 @@ extension ModelledHost {
     let onDisk = try executor.store.load(try #require(outcome.snapshot?.id))
     #expect(onDisk.status == .inProgress)
     let restorer = Restorer(executor: s.executor(KernelHost(root: s.kernel.root)))
-    _ = try restorer.restore(restorer.plan(try #require(try restorer.candidate())), force: false)
+    _ = try restorer.restore(restorer.plan(try #require(try restorer.candidate().snapshot)), force: false)
     #expect(s.kernel.get("/proc/sys/net/core/busy_read") == "0")
   }
 
@@ -264,14 +264,14 @@ extension ModelledHost {
       try s.profile(), skipUnsupported: false)
     s.kernel.set("/proc/sys/net/core/busy_read", "7")  // someone else
     let restorer = Restorer(executor: s.executor(KernelHost(root: s.kernel.root)))
-    let plan = restorer.plan(try #require(try restorer.candidate()))
+    let plan = restorer.plan(try #require(try restorer.candidate().snapshot))
     #expect {
       try restorer.restore(plan, force: false)
     } throws: { error in
       (error as! BPSTuneError).exitCode == 2 && "\(error)".contains("net.core.busy_read is 7, bpstune set 50")
     }
     #expect(s.kernel.get("/proc/sys/net/core/busy_poll") == "50")  // nothing changed
-    _ = try restorer.restore(restorer.plan(try #require(try restorer.candidate())), force: true)
+    _ = try restorer.restore(restorer.plan(try #require(try restorer.candidate().snapshot)), force: true)
     #expect(s.kernel.get("/proc/sys/net/core/busy_read") == "0")
   }
 
@@ -282,16 +282,16 @@ extension ModelledHost {
     _ = try Applier(executor: s.executor(KernelHost(root: s.kernel.root))).apply(
       try s.profile("[sysctl]\nnet.core.busy_read = 20\n"), skipUnsupported: false)
     let restorer = Restorer(executor: s.executor(KernelHost(root: s.kernel.root)))
-    _ = try restorer.restore(restorer.plan(try #require(try restorer.candidate())), force: false)
+    _ = try restorer.restore(restorer.plan(try #require(try restorer.candidate().snapshot)), force: false)
     #expect(s.kernel.get("/proc/sys/net/core/busy_read") == "10")
-    #expect(try restorer.candidate()?.id == first.snapshot?.id)
-    let undoFirst = try restorer.restore(restorer.plan(try #require(try restorer.candidate())), force: false)
+    #expect(try restorer.candidate().snapshot?.id == first.snapshot?.id)
+    let undoFirst = try restorer.restore(restorer.plan(try #require(try restorer.candidate().snapshot)), force: false)
     #expect(s.kernel.get("/proc/sys/net/core/busy_read") == "0")
-    #expect(try restorer.candidate() == nil)
+    #expect(try restorer.candidate().snapshot == nil)
     // Restoring the rollback's own snapshot re-applies what it undid.
     _ = try restorer.restore(restorer.plan(undoFirst), force: false)
     #expect(s.kernel.get("/proc/sys/net/core/busy_read") == "10")
-    #expect(try restorer.candidate()?.id == first.snapshot?.id)
+    #expect(try restorer.candidate().snapshot?.id == first.snapshot?.id)
   }
 
   @Test func anInterruptedApplyIsEnoughToRestore() throws {
@@ -319,7 +319,7 @@ extension ModelledHost {
     #expect(snapshot.status == .inProgress)
     #expect(StateReport.state(of: snapshot, undone: [], lockHeld: false) == "interrupted")
     let restorer = Restorer(executor: s.executor(KernelHost(root: s.kernel.root)))
-    #expect(try restorer.candidate()?.id == snapshot.id)
+    #expect(try restorer.candidate().snapshot?.id == snapshot.id)
     _ = try restorer.restore(restorer.plan(snapshot), force: false)
     #expect(s.kernel.get("/proc/sys/net/core/busy_read") == "0")
     #expect(s.kernel.get("/sys/devices/virtual/workqueue/cpumask") == "f")

@@ -135,7 +135,7 @@ struct IRQScenario {
     s2.base.kernel.set("/proc/irq/31/smp_affinity_list", "2")
     s2.base.kernel.set("/proc/irq/32/smp_affinity_list", "3")
     let restorer = Restorer(executor: s2.base.executor(s2.host()))
-    _ = try restorer.restore(restorer.plan(try #require(try restorer.candidate())), force: false)
+    _ = try restorer.restore(restorer.plan(try #require(try restorer.candidate().snapshot)), force: false)
     #expect(s2.base.kernel.get("/proc/irq/31/smp_affinity_list") == "0-3")
     #expect(s2.base.kernel.get("/proc/irq/32/smp_affinity_list") == "0-3")
     #expect(s2.base.kernel.get("/proc/irq/default_smp_affinity") == "f")

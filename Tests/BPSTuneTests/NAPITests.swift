@@ -258,7 +258,7 @@ struct NAPIScenario: ModelledHost {
     counting.beforeWrite = { _ in total += 1 }
     _ = try Applier(executor: base.base.executor(counting)).apply(profile, skipUnsupported: false)
     let restorer = Restorer(executor: base.base.executor(host()))
-    _ = try restorer.restore(restorer.plan(try #require(try restorer.candidate())), force: false)
+    _ = try restorer.restore(restorer.plan(try #require(try restorer.candidate().snapshot)), force: false)
     #expect(everything() == before)
     #expect(total >= 9, "sysctl, channels, coalesce, features, 2 rps, 2 napi-set, 2 sched calls: \(total)")
     for k in 0..<total {

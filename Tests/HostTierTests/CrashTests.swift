@@ -2,9 +2,11 @@ import Foundation
 import TestSupport
 import Testing
 
-/// kill -9 at random points of an apply on real netns settings (a per-netns sysctl, RPS, ethtool
-/// features and channels, per-NAPI values and a NAPI kthread), then `rollback`: every value is
-/// as before, read with cat, ethtool, chrt/taskset and the tests' own netlink reader.
+/// kill -9 of an apply or a rollback on real netns settings (a per-netns sysctl, RPS, ethtool
+/// features, per-NAPI values and a NAPI kthread), then `rollback`: every value is as before,
+/// read with cat, ethtool, chrt/taskset and the tests' own netlink reader. The kills come at
+/// every system call that changes kernel state or the snapshot (strace's syscall injection,
+/// deterministic), and at random times as an extra.
 @Suite(.enabled(if: geteuid() == 0, "the host tier needs root for network namespaces"))
 struct CrashTests {
   let work = TemporaryDirectory("bpstune-crash")
@@ -33,9 +35,9 @@ struct CrashTests {
     return lines.joined(separator: "\n")
   }
 
-  @Test func killDashNineAtFiftyPointsOfAnApplyThenRollbackRestoresEverything() throws {
-    let ns = try NetworkNamespace(gro: true, queues: 2)
-    let p = work.write(
+  /// The profile every crash test applies: one setting of each kind a netns can take.
+  func profile(_ ns: NetworkNamespace) -> String {
+    work.write(
       "crash.profile",
       """
       [sysctl]
@@ -49,6 +51,140 @@ struct CrashTests {
       defer-hard-irqs = 50
       kthread = { policy = "fifo", priority = 10, cpus = "1" }
       """)
+  }
+
+  /// The system calls through which bpstune changes the kernel or writes a snapshot.
+  static let mutating = ["write", "ioctl", "sendmsg", "sched_setscheduler", "sched_setaffinity"]
+
+  /// A point to kill at: the `ordinal`-th call of `syscall` by the main thread (strace's
+  /// `when=`, counted per syscall), with what that call does.
+  struct KillPoint: CustomStringConvertible {
+    var syscall: String
+    var ordinal: Int
+    var what: String
+    var description: String { "\(syscall) #\(ordinal) (\(what))" }
+  }
+
+  /// Runs bpstune once under strace and returns every call that may change kernel state or a
+  /// snapshot: writes to /proc, /sys and snapshot files, SIOCETHTOOL ioctls (strace does not
+  /// decode their command, so reads count too), netdev napi-set messages and scheduler calls.
+  func killPoints(_ ns: NetworkNamespace, _ arguments: [String]) throws -> [KillPoint] {
+    let log = work.path + "/points.log"
+    let traced = ns.run(
+      ["strace", "-f", "-y", "-qq", "-s", "64", "-o", log, "-e", "trace=" + Self.mutating.joined(separator: ","),
+       Run.bpstune] + arguments + ["--state-dir", state, "-q"])
+    try #require(traced.status == 0, "\(traced)")
+    let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").map(String.init)
+    let main = lines.first?.split(separator: " ").first.map(String.init) ?? ""
+    var counts: [String: Int] = [:]
+    var points: [KillPoint] = []
+    for line in lines where line.split(separator: " ").first.map(String.init) == main {
+      let call = line.drop { $0 != " " }.drop { $0 == " " }
+      guard let paren = call.firstIndex(of: "(") else { continue }
+      let name = String(call[..<paren])
+      guard Self.mutating.contains(name) else { continue }
+      counts[name, default: 0] += 1
+      let what: String?
+      switch name {
+      case "write":
+        what = ["</proc/sys/", "</sys/", "</proc/irq/"].first { line.contains($0) }.map { _ in
+          String(line.split(separator: "<")[1].prefix { $0 != ">" })
+        } ?? (line.contains("/snapshots/") ? "snapshot file" : nil)
+      case "ioctl": what = line.contains("SIOCETHTOOL") ? "SIOCETHTOOL" : nil
+      case "sendmsg": what = line.contains("nlmsg_type=netdev") && line.contains("\"\\x0e") ? "napi-set" : nil
+      default: what = name
+      }
+      if let what { points.append(KillPoint(syscall: name, ordinal: counts[name]!, what: what)) }
+    }
+    return points
+  }
+
+  /// Runs bpstune killed by SIGKILL on entry to one system call, before the call happens.
+  func killed(_ ns: NetworkNamespace, at point: KillPoint, _ arguments: [String]) -> Finished {
+    ns.run(
+      ["strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=\(point.syscall)",
+       "-e", "inject=\(point.syscall):signal=KILL:when=\(point.ordinal)", Run.bpstune]
+        + arguments + ["--state-dir", state, "-q"])
+  }
+
+  /// The newest snapshot of an operation ("apply", "rollback") in `snapshots list`: its id
+  /// and state.
+  func newest(_ ns: NetworkNamespace, _ operation: String) -> (id: String, state: String) {
+    let rows = ns.bpstune(["snapshots", "list"], stateDir: state).stdout.split(separator: "\n")
+      .map { $0.split(separator: " ").map(String.init) }.filter { $0.first?.hasSuffix("-\(operation)") ?? false }
+    guard let row = rows.max(by: { $0[0] < $1[0] }), row.count >= 4 else { return ("", "none") }
+    return (row[0], row[row.count - 2])
+  }
+
+  /// What a kill left: no new snapshot of the operation, or the new one's state.
+  func outcome(_ ns: NetworkNamespace, _ operation: String, since previous: String) -> String {
+    let now = newest(ns, operation)
+    return now.id == previous ? "before its snapshot" : now.state
+  }
+
+  @Test func killDashNineAtEveryWriteOfAnApplyThenRollbackRestoresEverything() throws {
+    let ns = try NetworkNamespace(gro: true, queues: 2)
+    let p = profile(ns)
+    let before = snapshot(ns)
+    let points = try killPoints(ns, ["apply", p])
+    #expect(ns.bpstune(["rollback"], stateDir: state).status == 0)
+    try #require(snapshot(ns) == before, "a traced apply and its rollback restore everything")
+    // Every kernel write of this profile is among the points: the sysctl, 2 RPS files,
+    // SFEATURES, napi-sets (threaded and defer-hard-irqs on 2 NAPIs) and 2 x 2 scheduler calls.
+    #expect(points.filter { $0.what.hasPrefix("/proc/sys/") || $0.what.hasPrefix("/sys/") }.count == 3, "\(points)")
+    #expect(points.filter { $0.what == "napi-set" }.count == 4, "\(points)")
+    #expect(points.filter { $0.what.hasPrefix("sched_") }.count == 4, "\(points)")
+
+    var outcomes: [String: Int] = [:]
+    for point in points {
+      let previous = newest(ns, "apply").id
+      let run = killed(ns, at: point, ["apply", p])
+      #expect([SIGKILL, 128 + SIGKILL].contains(run.status), "\(point): not killed: \(run)")
+      outcomes[outcome(ns, "apply", since: previous), default: 0] += 1
+      let rollback = ns.bpstune(["rollback"], stateDir: state)
+      #expect(rollback.status == 0, "\(point): \(rollback)")
+      let after = snapshot(ns)
+      #expect(after == before, "apply killed at \(point), then rollback")
+      if after != before { break }
+    }
+    // The counts go to the test log (and the note on the issue).
+    print("apply kill points: \(points.count) distinct, newest apply snapshot after each kill: \(outcomes)")
+    #expect((outcomes["interrupted"] ?? 0) >= 11, "\(outcomes)")
+  }
+
+  @Test func killDashNineAtEveryWriteOfARollbackThenASecondRollbackFinishesTheJob() throws {
+    let ns = try NetworkNamespace(gro: true, queues: 2)
+    let p = profile(ns)
+    let before = snapshot(ns)
+    try #require(ns.bpstune(["apply", p], stateDir: state).status == 0)
+    let applied = snapshot(ns)
+    let points = try killPoints(ns, ["rollback"])
+    try #require(snapshot(ns) == before, "a traced rollback restores everything")
+    #expect(points.filter { $0.what == "napi-set" }.count == 4, "\(points)")
+
+    var outcomes: [String: Int] = [:]
+    for point in points {
+      let apply = ns.bpstune(["apply", p], stateDir: state)
+      try #require(apply.status == 0, "\(apply)")
+      try #require(snapshot(ns) == applied)
+      let previous = newest(ns, "rollback").id
+      let run = killed(ns, at: point, ["rollback"])
+      #expect([SIGKILL, 128 + SIGKILL].contains(run.status), "\(point): not killed: \(run)")
+      outcomes[outcome(ns, "rollback", since: previous), default: 0] += 1
+      let second = ns.bpstune(["rollback"], stateDir: state)
+      #expect(second.status == 0, "\(point): \(second)")
+      let after = snapshot(ns)
+      #expect(after == before, "rollback killed at \(point), then a second rollback")
+      if after != before { break }
+    }
+    print("rollback kill points: \(points.count) distinct, newest rollback snapshot after each kill: \(outcomes)")
+    #expect((outcomes["interrupted"] ?? 0) >= 11, "\(outcomes)")
+  }
+
+  /// Timed kills, as an extra: whatever moment they hit, rollback restores everything.
+  @Test func killDashNineAtRandomTimesOfAnApplyThenRollbackRestoresEverything() throws {
+    let ns = try NetworkNamespace(gro: true, queues: 2)
+    let p = profile(ns)
     let before = snapshot(ns)
     // How long a whole apply takes here, to spread the kills over it.
     let t0 = Date()
@@ -58,8 +194,8 @@ struct CrashTests {
     try #require(snapshot(ns) == before, "a plain apply and rollback restore everything")
 
     var outcomes: [String: Int] = [:]
-    var seen = Set<String>()
-    for trial in 0..<50 {
+    for trial in 0..<20 {
+      let previous = newest(ns, "apply").id
       let process = Process()
       process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
       // `ip netns exec` execs the command, so the pid is bpstune's own.
@@ -71,20 +207,13 @@ struct CrashTests {
       kill(process.processIdentifier, SIGKILL)
       process.waitUntilExit()
       let killed = process.terminationReason == .uncaughtSignal
-      // The newest apply's snapshot: interrupted when the kill came mid-apply.
-      let list = ns.bpstune(["snapshots", "list"], stateDir: state).stdout.split(separator: "\n")
-      let newest = list.filter { $0.contains("-apply") }.max { $0.prefix(28) < $1.prefix(28) } ?? ""
-      let interrupted = newest.contains("interrupted") && !seen.contains(String(newest.prefix(28)))
-      seen.insert(String(newest.prefix(28)))
-      outcomes[killed ? (interrupted ? "killed mid-apply" : "killed before or after") : "finished", default: 0] += 1
+      outcomes[killed ? "killed, \(outcome(ns, "apply", since: previous))" : "finished", default: 0] += 1
       let rollback = ns.bpstune(["rollback"], stateDir: state)
       #expect(rollback.status == 0, "trial \(trial): \(rollback)")
       let after = snapshot(ns)
-      #expect(after == before, "trial \(trial) (\(killed ? "killed" : "finished"), interrupted: \(interrupted))")
+      #expect(after == before, "trial \(trial) (\(killed ? "killed" : "finished"))")
       if after != before { break }
     }
-    // Every kind of outcome should be seen over 50 trials; the counts go to the test log.
-    print("crash trials over a \(Int(duration * 1000)) ms apply: \(outcomes)")
-    #expect((outcomes["killed mid-apply"] ?? 0) > 0, "\(outcomes)")
+    print("random kill trials over a \(Int(duration * 1000)) ms apply: \(outcomes)")
   }
 }

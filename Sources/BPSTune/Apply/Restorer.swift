@@ -56,10 +56,27 @@ public struct Restorer {
     return RestorePlan(source: source, items: items)
   }
 
-  /// The snapshot a plain `rollback` restores, or nil when every apply is undone.
-  public func candidate() throws(BPSTuneError) -> Snapshot? {
-    let snapshots = try executor.store.all().compactMap { try? $0.get() }
-    return SnapshotStore.rollbackCandidate(in: snapshots)
+  /// What a plain `rollback` restores: the newest apply not undone yet (nil when every apply
+  /// is undone), and the damaged snapshot files it passed over with `force`.
+  public struct Candidate: Sendable {
+    public var snapshot: Snapshot?
+    public var passedOver: [SnapshotStore.Listed]
+  }
+
+  /// The snapshot a plain `rollback` restores. A snapshot file that cannot be read or is
+  /// refused, and is newer than that candidate (or there is none), could be the apply that
+  /// should be undone, or a rollback that already undid the candidate: without `force` that is
+  /// an error naming it, never a silent guess.
+  public func candidate(force: Bool = false) throws(BPSTuneError) -> Candidate {
+    let listed = try executor.store.all()
+    let chosen = SnapshotStore.rollbackCandidate(in: listed.compactMap(\.snapshot))
+    let damaged = listed.filter { file in file.error != nil && (chosen.map { file.id > $0.id } ?? true) }
+    if let newest = damaged.last, let error = newest.error, !force {
+      throw .damagedNewest(
+        path: executor.store.path(of: newest.id), reason: error.reason, id: newest.id, more: damaged.count - 1,
+        candidate: chosen?.id)
+    }
+    return Candidate(snapshot: chosen, passedOver: damaged)
   }
 
   /// Restores `source`. The caller holds the state lock. Returns the rollback's own snapshot.

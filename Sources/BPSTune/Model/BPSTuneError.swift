@@ -11,6 +11,9 @@ public enum BPSTuneError: Error, Equatable, Sendable, CustomStringConvertible {
   case unsupportedSettings([String])
   /// A snapshot file is missing, malformed, or not trustworthy (exit 2).
   case snapshot(path: String, message: String)
+  /// A plain rollback found a snapshot file it cannot read, or refuses, newer than the apply it
+  /// would undo (`candidate`, nil when there is none); `more` counts other such files (exit 2).
+  case damagedNewest(path: String, reason: String, id: String, more: Int, candidate: String?)
   /// The state directory cannot be used (exit 2).
   case stateDirectory(path: String, message: String)
   /// Another bpstune run holds the apply lock (exit 2).
@@ -55,6 +58,14 @@ public enum BPSTuneError: Error, Equatable, Sendable, CustomStringConvertible {
     return result
   }
 
+  /// What is wrong, without the file or setting it is about (for a snapshot: the message).
+  public var reason: String {
+    switch self {
+    case .snapshot(_, let message), .stateDirectory(_, let message), .profile(_, _, let message): message
+    default: text
+    }
+  }
+
   private var text: String {
     switch self {
     case .profile(let file, let key, let message):
@@ -64,6 +75,13 @@ public enum BPSTuneError: Error, Equatable, Sendable, CustomStringConvertible {
     case .unsupportedSettings(let names):
       "this host cannot take \(names.count) setting(s): \(names.joined(separator: "; ")); nothing was changed (use --skip-unsupported to apply the rest)"
     case .snapshot(let path, let message): "snapshot \(path): \(message)"
+    case .damagedNewest(let path, let reason, let id, let more, let candidate):
+      "snapshot \(path): \(reason)"
+        + (more > 0 ? " (and \(more) more damaged snapshot(s))" : "")
+        + "; it is newer than "
+        + (candidate.map { "the apply a plain rollback would undo (\($0))" } ?? "every readable apply")
+        + ", so it may be the apply to undo; nothing was changed. Inspect it with `bpstune snapshots show \(id)`, "
+        + "roll back a named snapshot with `bpstune rollback ID`, or pass over it with `bpstune rollback --force`"
     case .stateDirectory(let path, let message): "state directory \(path): \(message)"
     case .locked(let path, let holder):
       "another bpstune run (\(holder)) holds \(path); nothing was changed"

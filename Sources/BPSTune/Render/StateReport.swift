@@ -73,39 +73,41 @@ public enum StateReport {
     var snapshots: [SnapshotSummary]
   }
 
-  public static func list(_ all: [Result<Snapshot, BPSTuneError>], lockHeld: Bool, json: Bool, style: TextStyle)
-    -> String
-  {
-    let good = all.compactMap { try? $0.get() }
+  public static func list(_ all: [SnapshotStore.Listed], lockHeld: Bool, json: Bool, style: TextStyle) -> String {
+    let good = all.compactMap(\.snapshot)
     let undone = SnapshotStore.undone(in: good)
-    let rows: [SnapshotSummary] = all.map { result in
-      switch result {
+    let rows: [SnapshotSummary] = all.map { listed in
+      switch listed.result {
       case .success(let s):
         return SnapshotSummary(
           id: s.id, operation: s.operation.rawValue, profile: s.profile, restores: s.restores, created: s.created,
           status: s.status.rawValue, state: state(of: s, undone: undone, lockHeld: lockHeld), settings: s.entries.count)
       case .failure(let e):
         return SnapshotSummary(
-          id: "?", operation: "?", created: "", status: "invalid", state: "invalid", settings: 0, error: e.description)
+          id: listed.id, operation: "?", created: "", status: "invalid", state: "invalid", settings: 0,
+          error: e.description)
       }
     }
     if json { return ReportJSON.encode(SnapshotList(snapshots: rows)) }
     if rows.isEmpty { return "no snapshots" }
-    var lines = [
-      TextStyle.pad("ID", 38) + TextStyle.pad("OPERATION", 10) + TextStyle.pad("PROFILE", 16)
-        + TextStyle.pad("STATE", 13) + "SETTINGS"
-    ]
-    for r in rows {
-      if let e = r.error {
-        lines.append(style.bad("invalid: \(e)"))
-        continue
-      }
+    // Columns as wide as their longest value (a profile given as a long path included).
+    let table: [[String]] = rows.map { r in
+      if r.error != nil { return [r.id, "?", "", "invalid", ""] }
       let what = r.operation == "rollback" ? "of \(r.restores ?? "?")" : (r.profile ?? "")
-      let state =
-        r.state == "interrupted" || r.state == "failed"
-        ? style.bad(TextStyle.pad(r.state, 13)) : TextStyle.pad(r.state, 13)
-      lines.append(
-        TextStyle.pad(r.id, 38) + TextStyle.pad(r.operation, 10) + TextStyle.pad(what, 16) + state + "\(r.settings)")
+      return [r.id, r.operation, what, r.state, "\(r.settings)"]
+    }
+    let header = ["ID", "OPERATION", "PROFILE", "STATE", "SETTINGS"]
+    let widths = header.indices.map { c in ([header] + table).map { $0[c].count }.max() ?? 0 }
+    func line(_ cells: [String], bad: Bool = false) -> String {
+      cells.indices.map { c in
+        let cell = c == cells.count - 1 ? cells[c] : TextStyle.pad(cells[c], widths[c] + 2)
+        return c == 3 && bad ? style.bad(cell) : cell
+      }.joined()
+    }
+    var lines = [line(header)]
+    for (r, cells) in zip(rows, table) {
+      lines.append(line(cells, bad: ["interrupted", "failed", "invalid"].contains(r.state)))
+      if let e = r.error { lines.append("  " + style.bad(e)) }
     }
     return lines.joined(separator: "\n")
   }
@@ -133,11 +135,52 @@ public enum StateReport {
     var restores: String?
     var snapshot: String?
     var settings: [RollbackItem]
+    var passedOver: [PassedOver]?
 
     enum CodingKeys: String, CodingKey {
       case schema, command, restores, snapshot, settings
       case dryRun = "dry_run"
+      case passedOver = "passed_over"
     }
+  }
+
+  /// A damaged snapshot file a forced plain rollback passed over.
+  struct PassedOver: Encodable {
+    var id: String
+    var error: String
+
+    static func from(_ listed: [SnapshotStore.Listed]) -> [PassedOver]? {
+      listed.isEmpty ? nil : listed.map { PassedOver(id: $0.id, error: $0.error?.description ?? "") }
+    }
+  }
+
+  struct ErrorDocument: Encodable {
+    var schema = 1
+    var command: String
+    var error: ErrorItem
+
+    struct ErrorItem: Encodable {
+      var message: String
+      var exitCode: Int32
+      var path: String?
+
+      enum CodingKeys: String, CodingKey {
+        case message, path
+        case exitCode = "exit_code"
+      }
+    }
+  }
+
+  /// A failed command's JSON: `{"schema":1, "command", "error":{"message", "exit_code", "path"}}`.
+  public static func error(_ error: BPSTuneError, command: String) -> String {
+    var path: String?
+    switch error {
+    case .snapshot(let p, _), .stateDirectory(let p, _), .damagedNewest(let p, _, _, _, _), .locked(let p, _): path = p
+    default: break
+    }
+    return ReportJSON.encode(
+      ErrorDocument(
+        command: command, error: .init(message: error.description, exitCode: error.exitCode, path: path)))
   }
 
   struct RollbackItem: Encodable {
@@ -154,12 +197,15 @@ public enum StateReport {
   }
 
   /// A plain `rollback` when every apply is undone already.
-  public static func nothingToRollBack(json: Bool) -> String {
-    json ? ReportJSON.encode(RollbackDocument(dryRun: false, settings: [])) : "nothing to roll back"
+  public static func nothingToRollBack(json: Bool, passedOver: [SnapshotStore.Listed] = []) -> String {
+    json
+      ? ReportJSON.encode(RollbackDocument(dryRun: false, settings: [], passedOver: PassedOver.from(passedOver)))
+      : "nothing to roll back"
   }
 
   public static func rollback(
-    _ plan: Restorer.RestorePlan, snapshot: Snapshot?, dryRun: Bool, json: Bool, style: TextStyle, quiet: Bool
+    _ plan: Restorer.RestorePlan, snapshot: Snapshot?, dryRun: Bool, json: Bool, style: TextStyle, quiet: Bool,
+    passedOver: [SnapshotStore.Listed] = []
   ) -> String {
     if json {
       return ReportJSON.encode(
@@ -171,7 +217,7 @@ public enum StateReport {
               current: $0.current.map { [s = $0.entry.semantics, b = $0.entry.before] in s.display($0, as: b) },
               restoreTo: $0.entry.semantics.display($0.entry.before),
               reason: $0.reason)
-          }))
+          }, passedOver: PassedOver.from(passedOver)))
     }
     var lines: [String] = []
     if !quiet {

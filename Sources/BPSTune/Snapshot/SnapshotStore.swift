@@ -191,10 +191,25 @@ public struct SnapshotStore: Sendable {
     }
   }
 
-  /// Every snapshot, oldest first; unreadable ones are returned as errors, not skipped.
-  /// A state directory that does not exist yet holds none; one this process may not read
-  /// (root's 0700 directory, for an unprivileged user) is an error, not an empty list.
-  public func all() throws(BPSTuneError) -> [Result<Snapshot, BPSTuneError>] {
+  /// One file of the snapshot directory: its id (from the file name) and the snapshot, or why
+  /// it cannot be read or is refused.
+  public struct Listed: Sendable {
+    public var id: String
+    public var result: Result<Snapshot, BPSTuneError>
+
+    public func get() throws(BPSTuneError) -> Snapshot { try result.get() }
+    public var snapshot: Snapshot? { try? result.get() }
+    public var error: BPSTuneError? {
+      if case .failure(let e) = result { return e }
+      return nil
+    }
+  }
+
+  /// Every snapshot file, oldest first (ids begin with their UTC creation time); unreadable
+  /// ones are listed with their error, not skipped. A state directory that does not exist yet
+  /// holds none; one this process may not read (root's 0700 directory, for an unprivileged
+  /// user) is an error, not an empty list.
+  public func all() throws(BPSTuneError) -> [Listed] {
     let names: [String]
     do {
       names = try Syscalls.listDirectory(snapshotDirectory)
@@ -208,14 +223,8 @@ public struct SnapshotStore: Sendable {
     }
     return names.filter { $0.hasSuffix(".json") }.map { name in
       let id = String(name.dropLast(5))
-      return Result { () throws(BPSTuneError) -> Snapshot in try load(id) }
-    }.sorted { a, b in
-      switch (a, b) {
-      case (.success(let x), .success(let y)): (x.created, x.id) < (y.created, y.id)
-      case (.failure, .success): true
-      default: false
-      }
-    }
+      return Listed(id: id, result: Result { () throws(BPSTuneError) -> Snapshot in try load(id) })
+    }.sorted { $0.id < $1.id }
   }
 
   public func delete(_ id: String) throws(BPSTuneError) {
@@ -252,6 +261,45 @@ public struct SnapshotStore: Sendable {
     return snapshots.sorted { ($0.created, $0.id) < ($1.created, $1.id) }.last {
       $0.operation == .apply && $0.status != .undone && !gone.contains($0.id)
     }
+  }
+
+  // MARK: Retention
+
+  /// How many of the newest snapshots are always kept (`apply --keep-snapshots`).
+  public static let defaultKeep = 20
+
+  /// The snapshots the retention rule lets go: never one of the newest `keep` files, never a
+  /// damaged one, and never one `rollback` may still need. What goes is whole settled histories:
+  /// an apply that failed and was undone (the host is as before), or an apply that a complete
+  /// rollback undid, each together with every rollback that restores it or restores one of
+  /// those (so no kept rollback refers to a deleted snapshot), and only when all of them are
+  /// older than the newest `keep`. Applies still in effect, interrupted or failed runs and
+  /// rollbacks that were themselves undone are kept.
+  public static func expendable(in listed: [Listed], keep: Int) -> [String] {
+    let protected = Set(listed.suffix(max(keep, 0)).map(\.id) + listed.filter { $0.error != nil }.map(\.id))
+    let snapshots = listed.compactMap(\.snapshot)
+    let gone = undone(in: snapshots)
+    var doomed: [String] = []
+    for apply in snapshots where apply.operation == .apply && (apply.status == .undone || gone.contains(apply.id)) {
+      // The apply and everything that restores it, transitively.
+      var group = [apply.id]
+      var index = 0
+      while index < group.count {
+        let id = group[index]
+        group += snapshots.filter { $0.restores == id && !group.contains($0.id) }.map(\.id)
+        index += 1
+      }
+      if group.allSatisfy({ !protected.contains($0) }) { doomed += group }
+    }
+    return doomed.sorted()
+  }
+
+  /// Deletes what ``expendable(in:keep:)`` lets go; the caller holds the lock. Returns the
+  /// deleted ids.
+  public func prune(keep: Int) throws(BPSTuneError) -> [String] {
+    let doomed = Self.expendable(in: try all(), keep: keep)
+    for id in doomed { try delete(id) }
+    return doomed
   }
 
   // MARK: Lock
