@@ -99,6 +99,120 @@ import Testing
     #expect(snapshots == ["\(id).json"], "\(name): rollback wrote a snapshot")
   }
 
+  /// An apply through the binary on the tree: busy_read 0 -> 50; returns its snapshot id.
+  func applyBusyRead(state: String) throws -> String {
+    let p = work.write("busy.profile", "[sysctl]\nnet.core.busy_read = 50\n")
+    let apply = Run.command([Run.bpstune, "apply", p, "--root", kernel.root, "--state-dir", state, "-q"])
+    try #require(apply.status == 0, "\(apply)")
+    let files = try FileManager.default.contentsOfDirectory(atPath: state + "/snapshots").sorted()
+    return String(try #require(files.last).dropLast(5))
+  }
+
+  /// A plain rollback, its dry run and its JSON form refuse to guess past a damaged snapshot:
+  /// exit 2, one line naming the file and what to do, nothing changed, no snapshot written.
+  func checkPlainRollbackRefuses(_ name: String, state: String, damaged: String) throws {
+    let before = Self.tree(kernel.root)
+    let files = try FileManager.default.contentsOfDirectory(atPath: state + "/snapshots").sorted()
+    for extra in [[], ["--dry-run"], ["--format", "json"]] {
+      let rollback = Run.command([Run.bpstune, "rollback"] + extra + ["--root", kernel.root, "--state-dir", state])
+      let lines = rollback.stderr.split(separator: "\n")
+      #expect(rollback.status == 2, "\(name) \(extra): \(rollback)")
+      #expect(
+        lines.count == 1 && lines.first?.contains("snapshot \(state)/snapshots/\(damaged).json: ") == true,
+        "\(name) \(extra): \(rollback.stderr)")
+      #expect(rollback.stderr.contains("nothing was changed") && rollback.stderr.contains("--force"), "\(name)")
+      if extra == ["--format", "json"] {
+        #expect(rollback.stdout.contains("\"error\"") && rollback.stdout.contains("\"exit_code\" : 2"), "\(rollback)")
+      } else {
+        #expect(rollback.stdout.isEmpty, "\(name) \(extra): \(rollback.stdout)")
+      }
+      #expect(Self.tree(kernel.root) == before, "\(name): the tree changed")
+      #expect(try FileManager.default.contentsOfDirectory(atPath: state + "/snapshots").sorted() == files)
+    }
+  }
+
+  /// Every hostile snapshot of the corpus, found newer than a real apply, stops a plain
+  /// rollback; with --force the rollback passes over it, says so, and undoes the apply.
+  @Test(arguments: files("snapshots"))
+  func hostileNewestSnapshotStopsAPlainRollback(_ name: String) throws {
+    let state = work.path + "/state"
+    let applied = try applyBusyRead(state: state)
+    let id = "20991231T235959.999999Z-apply"
+    let file = state + "/snapshots/\(id).json"
+    try FileManager.default.copyItem(atPath: Self.corpus + "/" + name, toPath: file)
+    chmod(file, 0o600)
+    try checkPlainRollbackRefuses(name, state: state, damaged: id)
+    #expect(kernel.get("/proc/sys/net/core/busy_read") == "50")
+    let forced = Run.command([Run.bpstune, "rollback", "--force", "--root", kernel.root, "--state-dir", state])
+    #expect(forced.status == 0, "\(forced)")
+    #expect(forced.stderr.contains("passed over damaged snapshot \(id)"), "\(forced)")
+    #expect(forced.stdout.contains("rollback of \(applied)"), "\(forced)")
+    #expect(kernel.get("/proc/sys/net/core/busy_read") == "0")
+  }
+
+  /// The newest snapshot itself damaged as users do it by hand: a key edited to leave its tree,
+  /// group-writable, owned by nobody, or replaced by a symlink.
+  @Test(arguments: ["key", "mode", "owner", "symlink"])
+  func damagedNewestSnapshotStopsAPlainRollback(_ damage: String) throws {
+    if damage == "owner" && geteuid() != 0 { return }
+    let state = work.path + "/state"
+    let id = try applyBusyRead(state: state)
+    let file = state + "/snapshots/\(id).json"
+    switch damage {
+    case "key":
+      let text = try String(contentsOfFile: file, encoding: .utf8)
+      try text.replacingOccurrences(of: "net.core.busy_read", with: "../../tmp/x").write(
+        toFile: file, atomically: false, encoding: .utf8)
+    case "mode": chmod(file, 0o660)
+    case "owner": chown(file, 65534, 65534)
+    default:
+      try FileManager.default.moveItem(atPath: file, toPath: work.path + "/moved.json")
+      try FileManager.default.createSymbolicLink(atPath: file, withDestinationPath: work.path + "/moved.json")
+    }
+    try checkPlainRollbackRefuses(damage, state: state, damaged: id)
+    #expect(kernel.get("/proc/sys/net/core/busy_read") == "50")
+    // Passed over, nothing older is left to undo: said, exit 0, nothing written.
+    let forced = Run.command([Run.bpstune, "rollback", "--force", "--root", kernel.root, "--state-dir", state])
+    #expect(forced.status == 0 && forced.stdout.contains("nothing to roll back"), "\(forced)")
+    #expect(forced.stderr.contains("passed over damaged snapshot \(id)"), "\(forced)")
+  }
+
+  /// Retention through the binary: after 12 applies each rolled back (the default keeps 20), an apply with
+  /// --keep-snapshots 4 leaves the newest 4 (or 5, when that would split an apply from its
+  /// rollback), keeps an old damaged file, and the kept history still rolls back.
+  @Test func applyDeletesSettledSnapshotsBeyondTheNewestN() throws {
+    let state = work.path + "/state"
+    let p = work.write("busy.profile", "[sysctl]\nnet.core.busy_read = 50\n")
+    func bpstune(_ arguments: [String]) -> Finished {
+      Run.command([Run.bpstune] + arguments + ["--root", kernel.root, "--state-dir", state, "-q"])
+    }
+    for _ in 0..<12 {
+      try #require(bpstune(["apply", p]).status == 0)
+      try #require(bpstune(["rollback"]).status == 0)
+    }
+    let damaged = state + "/snapshots/20000101T000000.000000Z-apply.json"
+    try "{".write(toFile: damaged, atomically: false, encoding: .utf8)
+    chmod(damaged, 0o600)
+    func files() throws -> [String] {
+      try FileManager.default.contentsOfDirectory(atPath: state + "/snapshots").sorted()
+    }
+    // 24 snapshots written; each apply kept the newest 20 (21 not to split a pair), the
+    // damaged file, and the rollback written after it.
+    let written = try files()
+    #expect((21...23).contains(written.count), "\(written)")
+    try #require(bpstune(["apply", p, "--keep-snapshots", "4"]).status == 0)
+    let kept = try files()
+    #expect(kept.first == "20000101T000000.000000Z-apply.json", "the damaged file stays: \(kept)")
+    #expect(kept.count == 5 || kept.count == 6, "\(kept)")
+    #expect(kept.last?.hasSuffix("-apply.json") == true)
+    // The newest apply is still the one a plain rollback undoes (with --force past the damaged file).
+    let forced = bpstune(["rollback", "--force"])
+    #expect(forced.status == 0 && kernel.get("/proc/sys/net/core/busy_read") == "0", "\(forced)")
+    // prune uses the same rule: nothing the stack needs, nothing damaged.
+    #expect(bpstune(["snapshots", "prune", "--keep", "0"]).status == 0)
+    #expect(try files() == ["20000101T000000.000000Z-apply.json"])
+  }
+
   @Test func controlCharactersInSetValuesAreRefused() {
     let finished = Run.command(
       [Run.bpstune, "diff", "hft", "--set", "app-cpus=1\n0", "--root", kernel.root, "--state-dir", work.path])

@@ -101,4 +101,44 @@ import Testing
     held.release()
     #expect(!store.isLocked())
   }
+
+  /// A snapshot as the retention rule sees it.
+  func listed(
+    _ n: Int, _ operation: Snapshot.Operation, _ status: Snapshot.Status, restores: Int? = nil
+  ) -> SnapshotStore.Listed {
+    func id(_ n: Int) -> String { "2026010\(n / 10)T0000\(n % 10)0.000000Z-x" }
+    var s = sample()
+    s.id = id(n)
+    s.operation = operation
+    s.status = status
+    s.restores = restores.map(id)
+    return SnapshotStore.Listed(id: s.id, result: .success(s))
+  }
+
+  @Test func retentionDeletesOnlySettledHistoriesOlderThanTheNewestN() {
+    let damaged = SnapshotStore.Listed(
+      id: "20260100T000000.000000Z-x", result: .failure(.snapshot(path: "p", message: "m")))
+    let all = [
+      damaged,
+      listed(1, .apply, .complete),  // rolled back by 2: settled
+      listed(2, .rollback, .complete, restores: 1),
+      listed(3, .apply, .complete),  // still in effect
+      listed(4, .apply, .undone),  // failed and undone: settled
+      listed(5, .apply, .complete),  // rolled back by 6, which 7 undid: in effect again
+      listed(6, .rollback, .complete, restores: 5),
+      listed(7, .rollback, .complete, restores: 6),
+      listed(8, .apply, .inProgress),  // interrupted: rollback needs it
+      listed(9, .apply, .failed),
+      listed(11, .apply, .complete),  // rolled back by 13, after an interrupted rollback 12
+      listed(12, .rollback, .inProgress, restores: 11),
+      listed(13, .rollback, .complete, restores: 11),
+      listed(14, .apply, .complete),  // rolled back by 15, but 15 is among the newest
+      listed(15, .rollback, .complete, restores: 14),
+    ]
+    func id(_ n: Int) -> String { "2026010\(n / 10)T0000\(n % 10)0.000000Z-x" }
+    #expect(SnapshotStore.expendable(in: all, keep: 1) == [1, 2, 4, 11, 12, 13].map(id))
+    #expect(SnapshotStore.expendable(in: all, keep: 0) == [1, 2, 4, 11, 12, 13, 14, 15].map(id))
+    #expect(SnapshotStore.expendable(in: all, keep: 4) == [1, 2, 4].map(id))
+    #expect(SnapshotStore.expendable(in: all, keep: 100).isEmpty)
+  }
 }
