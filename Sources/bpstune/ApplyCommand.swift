@@ -52,7 +52,9 @@ struct ApplyCommand: ParsableCommand {
       // Retention: the host is tuned; a failure to delete old snapshots only warns.
       do {
         let deleted = try global.store.prune(keep: keepSnapshots)
-        if global.verbose && !deleted.isEmpty { Output.note("  deleted settled snapshots: \(deleted.joined(separator: ", "))") }
+        if global.verbose && !deleted.isEmpty {
+          Output.note("  deleted settled snapshots: \(deleted.joined(separator: ", "))")
+        }
       } catch {
         Output.error("warning: could not delete old snapshots: \(error)")
       }

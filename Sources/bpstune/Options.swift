@@ -38,9 +38,13 @@ struct GlobalOptions: ParsableArguments {
 
   /// Takes the apply lock, saying so while it waits for another run.
   func lock(timeout: Int) throws -> StateLock {
-    try store.prepare()
-    return try store.lock(timeout: timeout) {
-      Output.note("bpstune: waiting up to \(timeout)s for another bpstune run to finish (\(store.lockPath))")
+    do {
+      try store.prepare()
+      return try store.lock(timeout: timeout) {
+        Output.note("bpstune: waiting up to \(timeout)s for another bpstune run to finish (\(store.lockPath))")
+      }
+    } catch {
+      throw error.beforeAnyChange
     }
   }
 }

@@ -71,8 +71,10 @@ struct CrashTests {
   func killPoints(_ ns: NetworkNamespace, _ arguments: [String]) throws -> [KillPoint] {
     let log = work.path + "/points.log"
     let traced = ns.run(
-      ["strace", "-f", "-y", "-qq", "-s", "64", "-o", log, "-e", "trace=" + Self.mutating.joined(separator: ","),
-       Run.bpstune] + arguments + ["--state-dir", state, "-q"])
+      [
+        "strace", "-f", "-y", "-qq", "-s", "64", "-o", log, "-e", "trace=" + Self.mutating.joined(separator: ","),
+        Run.bpstune,
+      ] + arguments + ["--state-dir", state, "-q"])
     try #require(traced.status == 0, "\(traced)")
     let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").map(String.init)
     let main = lines.first?.split(separator: " ").first.map(String.init) ?? ""
@@ -87,9 +89,10 @@ struct CrashTests {
       let what: String?
       switch name {
       case "write":
-        what = ["</proc/sys/", "</sys/", "</proc/irq/"].first { line.contains($0) }.map { _ in
-          String(line.split(separator: "<")[1].prefix { $0 != ">" })
-        } ?? (line.contains("/snapshots/") ? "snapshot file" : nil)
+        what =
+          ["</proc/sys/", "</sys/", "</proc/irq/"].first { line.contains($0) }.map { _ in
+            String(line.split(separator: "<")[1].prefix { $0 != ">" })
+          } ?? (line.contains("/snapshots/") ? "snapshot file" : nil)
       case "ioctl": what = line.contains("SIOCETHTOOL") ? "SIOCETHTOOL" : nil
       case "sendmsg": what = line.contains("nlmsg_type=netdev") && line.contains("\"\\x0e") ? "napi-set" : nil
       default: what = name
@@ -102,8 +105,10 @@ struct CrashTests {
   /// Runs bpstune killed by SIGKILL on entry to one system call, before the call happens.
   func killed(_ ns: NetworkNamespace, at point: KillPoint, _ arguments: [String]) -> Finished {
     ns.run(
-      ["strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=\(point.syscall)",
-       "-e", "inject=\(point.syscall):signal=KILL:when=\(point.ordinal)", Run.bpstune]
+      [
+        "strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=\(point.syscall)",
+        "-e", "inject=\(point.syscall):signal=KILL:when=\(point.ordinal)", Run.bpstune,
+      ]
         + arguments + ["--state-dir", state, "-q"])
   }
 

@@ -157,3 +157,21 @@ public func thrownText<T>(_ body: () throws -> T) -> String? {
     return "\(error)"
   }
 }
+
+/// A small tmpfs mounted on a new temporary directory, unmounted (lazily, so a busy mount
+/// cannot stay) and removed when the value goes away, also when the test fails.
+public final class TemporaryMount: @unchecked Sendable {
+  public let directory = TemporaryDirectory("bpstune-mount")
+  public var path: String { directory.path }
+
+  public init(options: String) throws {
+    let mount = Run.command(["mount", "-t", "tmpfs", "-o", options, "bpstune-test", directory.path])
+    if mount.status != 0 { throw NetworkNamespace.Failure(description: "mount: \(mount)") }
+  }
+
+  public func remount(_ options: String) {
+    Run.command(["mount", "-o", "remount,\(options)", directory.path])
+  }
+
+  deinit { Run.command(["umount", "-l", directory.path]) }
+}

@@ -36,7 +36,11 @@ public struct Applier {
       firstStage.contains { $0.target.phase == .structure } && plan.entries.contains { !$0.target.phase.isFirstStage }
     var snapshot = executor.newSnapshot(
       .apply, profile: profile.name, restores: nil, entries: (twoStages ? firstStage : changes).map(Self.entry))
-    try executor.store.save(snapshot)
+    do {
+      try executor.store.save(snapshot)
+    } catch {
+      throw error.beforeAnyChange
+    }
     guard twoStages else {
       try executor.run(&snapshot)
       return Outcome(plan: plan, snapshot: snapshot, skipped: unsupported)

@@ -100,7 +100,11 @@ public struct Restorer {
           setting: $0.entry.setting, semantics: $0.entry.semantics, phase: $0.entry.phase,
           before: $0.current ?? "", after: $0.entry.before)
       })
-    try executor.store.save(snapshot)
+    do {
+      try executor.store.save(snapshot)
+    } catch {
+      throw error.beforeAnyChange
+    }
     // System settings, channels and rings first (the plan is ordered so); channels and rings
     // re-create queues, so the rest is resolved again afterwards, and a queue's setting whose
     // queue is gone is dropped.

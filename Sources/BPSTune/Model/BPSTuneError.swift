@@ -58,6 +58,15 @@ public enum BPSTuneError: Error, Equatable, Sendable, CustomStringConvertible {
     return result
   }
 
+  /// The same error, saying that it came before the first change (a state directory that
+  /// cannot take the snapshot).
+  public var beforeAnyChange: BPSTuneError {
+    if case .stateDirectory(let path, let message) = self {
+      return .stateDirectory(path: path, message: message + "; nothing was changed")
+    }
+    return self
+  }
+
   /// What is wrong, without the file or setting it is about (for a snapshot: the message).
   public var reason: String {
     switch self {
