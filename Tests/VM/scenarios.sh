@@ -2,8 +2,14 @@
 # an independent tool (cat of /proc and /sys, ethtool, chrt, taskset, napi-dump), never with
 # bpstune. Each scenario prints "VMTEST pass NAME" or "VMTEST fail NAME: why".
 export BPSTUNE_STATE_DIR=/var/lib/bpstune
-IF=eth0
 failed=""
+iface_of() { # DRIVER -> the interface it drives
+  for dev in /sys/class/net/*; do
+    [ "$(basename "$(readlink "$dev/device/driver" 2>/dev/null)")" = "$1" ] && { basename "$dev"; return; }
+  done
+}
+IF=$(iface_of igb)
+echo "VMTEST interfaces: igb $IF, e1000e $(iface_of e1000e), virtio_net $(iface_of virtio_net)"
 
 fail() { failed="$failed${failed:+; }$*"; }
 expect() { # NAME EXPECTED ACTUAL
@@ -17,6 +23,12 @@ run() { # expected-exit command...
 finish() {
   if [ -z "$failed" ]; then echo "VMTEST pass $1"; else echo "VMTEST fail $1: $failed"; fi
   failed=""
+}
+queue_irqs() { # "number name" of each of $IF's queue IRQs, by the names its driver gives them:
+  # IF-rx-N, IF-tx-N, IF-TxRx-N (igb, e1000e), virtioM-input.N and virtioM-output.N (virtio-net)
+  virtio=$(basename "$(readlink /sys/class/net/$IF/device)")
+  awk -v i="$IF-" -v v="$virtio-" '(index($NF, i) == 1 && $NF ~ /-(rx|tx|TxRx)-[0-9]+$/) ||
+    (v ~ /^virtio/ && index($NF, v) == 1 && $NF ~ /-(input|output)\.[0-9]+$/) { sub(":", "", $1); print $1, $NF }' /proc/interrupts
 }
 ethtool_value() { # OPTION NAME -> value after "NAME:"
   ethtool "$1" $IF | awk -v n="$2:" '$1 == n { print $2; exit }'
@@ -34,9 +46,7 @@ state() { # every value the scenarios touch, read independently; NAPIs by their 
   ethtool -k $IF | tail -n +2
   napi-dump $IF | awk '$1 == "napi" { $2 = ""; $4 = ""; $6 = ""; print }' | sort
   # queue IRQs by name (numbers change with channels): requested affinity
-  for n in $(awk -v i="$IF-" 'index($NF, i) == 1 { sub(":", "", $1); print $1 }' /proc/interrupts); do
-    echo "irq $(awk -v n="$n:" '$1 == n { print $NF }' /proc/interrupts) $(cat /proc/irq/$n/smp_affinity_list)"
-  done
+  queue_irqs | while read -r n name; do echo "irq $name $(cat /proc/irq/$n/smp_affinity_list)"; done
   echo "default_smp_affinity $(cat /proc/irq/default_smp_affinity)"
   # NAPI kthreads: policy, priority and CPUs of each (a line per kthread)
   for pid in $(napi-dump $IF | awk '$1 == "napi" && $6 != "-" { print $6 }'); do
@@ -44,7 +54,7 @@ state() { # every value the scenarios touch, read independently; NAPIs by their 
   done
 }
 
-ip link set $IF up
+for i in $(iface_of igb) $(iface_of e1000e) $(iface_of virtio_net); do ip link set $i up; done
 sleep 1
 
 # 1. hft on igb: busy_read/busy_poll 50, rx-usecs 100, GRO off; verify; rollback to the start.
@@ -129,25 +139,55 @@ if [ $busy_poll_kernel = yes ]; then
   finish "switch napi-threaded -> interrupts, rollback twice"
 fi
 
-# 3. kill -9 at several points of an apply (channels, rings, sysctls, sysfs, NAPIs), then
-# rollback: every value is as before. A run killed before its snapshot changed nothing.
-for delay in 50000 300000 800000 1500000 1800000 2100000 2500000 4000000; do
-  before=$(state)
-  bpstune apply napi-busy-poll -i $IF --skip-unsupported >/dev/null 2>&1 &
-  usleep $delay
-  kill -9 $! 2>/dev/null
-  wait $! 2>/dev/null
-  # The newest snapshot's state: none yet, interrupted, or complete.
-  newest=$(bpstune snapshots list 2>&1 | awk '/-apply/ && /napi-busy-poll/ { s = $0 } END { print s }')
-  case "$newest" in
-    *interrupted*) killed="interrupted with $(echo "$newest" | awk '{ print $NF }') settings recorded" ;;
-    *complete*) killed="after it completed" ;;
-    *) killed="before its snapshot" ;;
-  esac
-  run 0 bpstune rollback
-  expect "state after kill -9 at ${delay}us and rollback" "$before" "$(state)"
-  finish "kill -9 after $((delay / 1000)) ms ($killed), rollback"
-done
+# 3. kill -9 at every system call of an apply of napi-busy-poll (channels, rings, coalescing,
+# sysctls, device sysfs, NAPIs) that changes kernel state or the snapshot, then rollback: every
+# value is as before. strace injects SIGKILL on entry to the ordinal-th call of one syscall, so
+# each point is hit exactly; the points come from one traced run. SIOCETHTOOL ioctls are points
+# from the first -v line of a write on (strace does not decode their command; planning's reads
+# before it cannot change anything).
+kill_points() { # TRACE -> "syscall ordinal what" per point
+  awk '
+    { name = $0; sub(/\(.*/, "", name); count[name]++; what = "" }
+    name == "write" && index($0, "write(2<") == 1 { logging = 1; next }
+    name == "write" && match($0, /<\/(proc\/sys|sys|proc\/irq)\/[^>]*>/) { what = substr($0, RSTART + 1, RLENGTH - 2) }
+    name == "write" && index($0, "/snapshots/") { what = "snapshot" }
+    name == "ioctl" && logging && index($0, "SIOCETHTOOL") { what = "SIOCETHTOOL" }
+    name == "sendmsg" && index($0, "nlmsg_type=netdev") && index($0, "\"\\x0e") { what = "napi-set" }
+    name ~ /^sched_set/ { what = name }
+    what != "" { print name, count[name], what }
+  ' "$1"
+}
+kill_test() { # OPERATION: apply or rollback, killed at each point; then a (second) rollback
+  op=$1
+  if [ $op = apply ]; then args="apply napi-busy-poll -i $IF --skip-unsupported -v"; else args="rollback -v"; fi
+  original=$(state)
+  [ $op = rollback ] && run 0 bpstune apply napi-busy-poll -i $IF --skip-unsupported
+  applied=$(state)
+  strace -qq -y -s 48 -o /tmp/trace -e trace=write,ioctl,sendmsg,sched_setscheduler,sched_setaffinity \
+    bpstune $args >/dev/null 2>&1 || fail "traced $op failed"
+  [ $op = apply ] && run 0 bpstune rollback
+  expect "state after the traced $op" "$original" "$(state)"
+  kill_points /tmp/trace > /tmp/points
+  outcomes=""
+  while read -r call n what; do
+    [ $op = rollback ] && { run 0 bpstune apply napi-busy-poll -i $IF --skip-unsupported; expect "state applied" "$applied" "$(state)"; }
+    last=$(bpstune snapshots list 2>/dev/null | awk -v op="-$op" '$1 ~ op "$" { s = $1 } END { print s }')
+    strace -qq -o /dev/null -e trace=$call -e inject=$call:signal=KILL:when=$n bpstune $args >/dev/null 2>&1
+    got=$?
+    [ $got = 137 ] || fail "$op not killed at $call #$n ($what): exit $got"
+    newest=$(bpstune snapshots list 2>/dev/null | awk -v op="-$op" '$1 ~ op "$" { s = $1; st = $(NF - 1) } END { print s, st }')
+    case "$newest" in "$last "*) outcome=before-snapshot ;; *) outcome=${newest##* } ;; esac
+    outcomes="$outcomes $outcome"
+    run 0 bpstune rollback
+    now=$(state)
+    expect "state after $op killed at $call #$n ($what), then rollback" "$original" "$now"
+    [ "$now" = "$original" ] || break
+  done < /tmp/points
+  summary=$(echo $outcomes | tr ' ' '\n' | sort | uniq -c | awk '{ printf "%s%s %s", sep, $1, $2; sep = ", " }')
+  finish "kill -9 at each of $(wc -l < /tmp/points) points of $op ($(awk '$3 != "SIOCETHTOOL" && $3 != "snapshot"' /tmp/points | wc -l) kernel writes; $summary), rollback"
+}
+kill_test apply
+kill_test rollback
 
 # 4. What this kernel lacks: shown as unsupported with the version it needs, device sysfs used
 # where it does the same for every NAPI, and nothing changed by a refused apply.
@@ -165,9 +205,9 @@ if [ $per_napi_threaded = no ]; then
 else
   echo "$out" | grep -q "rx-0 threaded" || fail "interrupts has no per-NAPI threaded: $out"
 fi
-cat > /tmp/subset.profile <<'PROFILE'
+cat > /tmp/subset.profile <<PROFILE
 [[interface]]
-name = "eth0"
+name = "$IF"
 napi = { queues = [0], defer-hard-irqs = 100 }
 PROFILE
 before=$(state)
@@ -188,12 +228,12 @@ finish "kernel capabilities (napi-set $(has_op 14 && echo yes || echo no), per-N
 # restores the previous lists though the IRQs were re-created with new numbers.
 cpus=$(grep -c ^processor /proc/cpuinfo)
 irq_lists() { # "queue name cpus" of each queue IRQ, in queue order, then name
-  awk -v i="$IF-" 'index($NF, i) == 1 && $NF ~ /-(rx|tx|TxRx)-[0-9]+$/ { sub(":", "", $1); print $1, $NF }' /proc/interrupts |
-    while read -r n name; do echo "${name##*-} $name $(cat /proc/irq/$n/smp_affinity_list)"; done | sort -k1,1n -k2,2
+  queue_irqs | while read -r n name; do echo "${name##*[-.]} $name $(cat /proc/irq/$n/smp_affinity_list)"; done |
+    sort -k1,1n -k2,2
 }
-cat > /tmp/spread.profile <<'PROFILE'
+cat > /tmp/spread.profile <<PROFILE
 [[interface]]
-name = "eth0"
+name = "$IF"
 irq-affinity = { cpus = "@online", mode = "spread" }
 [irq]
 default-affinity = "0"
@@ -210,21 +250,76 @@ run 0 bpstune rollback
 expect "state after rollback" "$before" "$(state)"
 finish "irq-affinity spread: $count queue IRQs round robin on $cpus CPUs"
 
-cat > /tmp/spread-channels.profile <<'PROFILE'
+cat > /tmp/spread-channels.profile <<PROFILE
 [[interface]]
-name = "eth0"
+name = "\${iface}"
 channels = { combined = 2 }
 irq-affinity = { cpus = "@online", mode = "spread" }
 PROFILE
 before=$(state)
-numbers_before=$(awk -v i="$IF-" 'index($NF, i) == 1 && $NF ~ /-(rx|tx|TxRx)-[0-9]+$/ { print $1 }' /proc/interrupts | tr -d '\n')
-run 0 bpstune apply /tmp/spread-channels.profile
+numbers_before=$(queue_irqs | awk "{ printf \"%s \", \$1 }")
+run 0 bpstune apply /tmp/spread-channels.profile -i $IF
 lists=$(irq_lists)
 expect "queue IRQs after combined 2" 4 "$(echo "$lists" | wc -l)"
 expect "each queue IRQ on its own CPU" "0 1 2 3" "$(echo "$lists" | awk '{ print $3 }' | sort -n | tr '\n' ' ' | sed 's/ $//')"
-run 0 bpstune verify /tmp/spread-channels.profile
-numbers_during=$(awk -v i="$IF-" 'index($NF, i) == 1 && $NF ~ /-(rx|tx|TxRx)-[0-9]+$/ { print $1 }' /proc/interrupts | tr -d '\n')
+run 0 bpstune verify /tmp/spread-channels.profile -i $IF
+numbers_during=$(queue_irqs | awk "{ printf \"%s \", \$1 }")
 run 0 bpstune rollback
 expect "state after rollback (channels and IRQs re-created)" "$before" "$(state)"
-numbers_after=$(awk -v i="$IF-" 'index($NF, i) == 1 && $NF ~ /-(rx|tx|TxRx)-[0-9]+$/ { print $1 }' /proc/interrupts | tr -d '\n')
+numbers_after=$(queue_irqs | awk "{ printf \"%s \", \$1 }")
 finish "channels 2 and irq-affinity spread in one apply, each IRQ on its own CPU, rollback (IRQs $numbers_before -> $numbers_during -> $numbers_after)"
+
+# 6. The same on e1000e and on a multiqueue virtio-net: hft (what the driver cannot do is
+# unsupported, naming the driver), then channels and IRQ spread in one apply, each time with
+# verify and a rollback to the exact previous state. Queue IRQs come from the names each
+# driver gives them: e1000e's eth1-rx-0/eth1-tx-0, virtio's virtioN-input.Q/virtioN-output.Q.
+for driver in e1000e virtio_net; do
+  IF=$(iface_of $driver)
+  if [ -z "$IF" ]; then
+    fail "no $driver interface"
+    finish "$driver"
+    continue
+  fi
+  before=$(state)
+  out=$(bpstune diff hft -i $IF 2>&1)
+  unsupported=$(echo "$out" | awk '/unsupported/ { sub(/^ *! */, ""); print }' | tr -s ' ' | tr '\n' ';' | sed 's/;$//')
+  echo "$out" | awk '/unsupported/' | grep -qv "$driver" && fail "an unsupported reason does not name $driver: $unsupported"
+  run 0 bpstune apply hft -i $IF --skip-unsupported
+  expect busy_read 50 "$(cat /proc/sys/net/core/busy_read)"
+  expect gro off "$(ethtool -k $IF | awk '$1 == "generic-receive-offload:" { print $2 }')"
+  if echo "$out" | grep -q "rx-usecs.*unsupported"; then
+    echo "$out" | grep -q "$driver: rx-usecs not supported" || fail "rx-usecs unsupported without the driver's name"
+  else
+    expect rx-usecs 100 "$(ethtool_value -c rx-usecs)"
+  fi
+  run 0 bpstune verify hft -i $IF
+  run 0 bpstune rollback
+  expect "state after rollback" "$before" "$(state)"
+  finish "hft on $driver ($IF)${unsupported:+; unsupported: $unsupported}"
+
+  before=$(state)
+  out=$(bpstune diff /tmp/spread-channels.profile -i $IF 2>&1)
+  if ethtool -l $IF >/dev/null 2>&1; then
+    run 0 bpstune apply /tmp/spread-channels.profile -i $IF
+    expect "combined channels" 2 "$(ethtool -l $IF | awk '/^Current/ { c = 1 } c && $1 == "Combined:" { print $2 }')"
+    note="combined 2"
+  else
+    # No channels in this driver: unsupported, naming it, and the rest applied.
+    echo "$out" | grep -q "channels.*unsupported: $driver does not support channels" ||
+      fail "channels not unsupported with the driver's name: $out"
+    run 2 bpstune apply /tmp/spread-channels.profile -i $IF
+    expect "state after a refused apply" "$before" "$(state)"
+    run 0 bpstune apply /tmp/spread-channels.profile -i $IF --skip-unsupported
+    note="channels unsupported"
+  fi
+  lists=$(irq_lists)
+  count=$(echo "$lists" | grep -c .)
+  [ "$count" -ge 2 ] || fail "only $count queue IRQs: $lists"
+  cpus_used=$(echo "$lists" | awk '{ print $3 }' | sort -n | uniq | wc -l)
+  expected_cpus=$((count < cpus ? count : cpus))
+  expect "CPUs used by $count queue IRQs spread" "$expected_cpus" "$cpus_used"
+  run 0 bpstune verify /tmp/spread-channels.profile -i $IF
+  run 0 bpstune rollback
+  expect "state after rollback" "$before" "$(state)"
+  finish "$note and irq-affinity spread on $driver ($IF): $count queue IRQs ($(echo "$lists" | awk '{ print $2 }' | tr '\n' ' ' | sed 's/ $//')) on $cpus_used CPUs"
+done
