@@ -234,6 +234,25 @@ struct NICScenario: ModelledHost {
     #expect(plan.changes.map(\.target.desired) == ["rx-usecs=100 tx-frames=0"])
   }
 
+  /// virtio_net lists rx-usecs as supported for every device but takes it only from a device
+  /// that negotiated VIRTIO_NET_F_NOTF_COAL (bit 53 of device/features); QEMU's does not.
+  @Test func virtioUsecsCoalescingNeedsTheDevicesNotificationCoalescing() throws {
+    let s = NICScenario()
+    s.nic.devices["eth0"]?.driver = "virtio_net"
+    s.nic.devices["eth0"]?.coalesceSupported = [0, 1, 4, 5]
+    let text = "[[interface]]\nname = \"eth0\"\ncoalesce = { rx-usecs = 100, tx-usecs = 0, rx-frames = 1 }\n"
+    var bits = Array(repeating: Character("0"), count: 64)
+    s.base.kernel.set("/sys/class/net/eth0/device/features", String(bits))
+    let plan = try s.plan(text)
+    #expect(
+      plan.unsupported.map { "\($0.id): \($0.reason ?? "")" } == [
+        "eth0 coalesce.rx-usecs: virtio_net: rx-usecs not supported by this device (no VIRTIO_NET_F_NOTF_COAL)"
+      ])
+    bits[53] = "1"
+    s.base.kernel.set("/sys/class/net/eth0/device/features", String(bits))
+    #expect(try s.plan(text).unsupported.isEmpty)
+  }
+
   /// Without the netlink answer (kernels before 5.7) the ioctl cannot tell which fields a driver
   /// has: the kernel's EOPNOTSUPP at write time fails the apply, and everything is undone.
   @Test func aCoalesceFieldTheDriverRefusesIsUndone() throws {

@@ -141,4 +141,22 @@ import Testing
     #expect(SnapshotStore.expendable(in: all, keep: 4) == [1, 2, 4].map(id))
     #expect(SnapshotStore.expendable(in: all, keep: 100).isEmpty)
   }
+
+  /// A profile given as a long path does not run into the STATE column; every row's columns
+  /// start where the header's do.
+  @Test func snapshotListColumnsFitTheirValues() {
+    var a = listed(1, .apply, .complete)
+    var s = a.snapshot!
+    s.profile = "/etc/bpstune/profiles/site-latency.profile"
+    a.result = .success(s)
+    let rows = [a, listed(2, .rollback, .complete, restores: 1), listed(3, .apply, .inProgress)]
+    let text = StateReport.list(rows, lockHeld: false, json: false, style: TextStyle(color: false))
+    let lines = text.split(separator: "\n").map(String.init)
+    let stateColumn = lines[0].range(of: "STATE")!.lowerBound.utf16Offset(in: lines[0])
+    #expect(lines[1].contains("site-latency.profile  rolled-back"), "\(text)")
+    for line in lines.dropFirst() {
+      let index = line.index(line.startIndex, offsetBy: stateColumn)
+      #expect(line[line.index(before: index)] == " " && line[index] != " ", "\(text)")
+    }
+  }
 }

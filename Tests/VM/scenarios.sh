@@ -20,9 +20,11 @@ run() { # expected-exit command...
   out=$("$@" 2>&1); got=$?
   [ "$got" = "$want" ] || fail "'$*' exited $got, expected $want: $(echo "$out" | tail -3 | tr '\n' ' ')"
 }
-finish() {
-  if [ -z "$failed" ]; then echo "VMTEST pass $1"; else echo "VMTEST fail $1: $failed"; fi
+finish() { # NAME; the guest's uptime goes with it, so the run shows what each scenario costs
+  up=$(cut -d. -f1 /proc/uptime)
+  if [ -z "$failed" ]; then echo "VMTEST pass $1 [$((up - ${last_up:-0})) s]"; else echo "VMTEST fail $1: $failed"; fi
   failed=""
+  last_up=$up
 }
 queue_irqs() { # "number name" of each of $IF's queue IRQs, by the names its driver gives them:
   # IF-rx-N, IF-tx-N, IF-TxRx-N (igb, e1000e), virtioM-input.N and virtioM-output.N (virtio-net)
@@ -157,12 +159,15 @@ kill_points() { # TRACE -> "syscall ordinal what" per point
     what != "" { print name, count[name], what }
   ' "$1"
 }
+newest_snapshot() { # OPERATION -> "ID STATUS" of the newest snapshot file of that operation
+  f=$(ls /var/lib/bpstune/snapshots/*-$1.json 2>/dev/null | tail -1)
+  [ -n "$f" ] && echo "$(basename "$f" .json) $(sed -n 's/.*"status" : "\(.*\)".*/\1/p' "$f")"
+}
 kill_test() { # OPERATION: apply or rollback, killed at each point; then a (second) rollback
   op=$1
   if [ $op = apply ]; then args="apply napi-busy-poll -i $IF --skip-unsupported -v"; else args="rollback -v"; fi
   original=$(state)
   [ $op = rollback ] && run 0 bpstune apply napi-busy-poll -i $IF --skip-unsupported
-  applied=$(state)
   strace -qq -y -s 48 -o /tmp/trace -e trace=write,ioctl,sendmsg,sched_setscheduler,sched_setaffinity \
     bpstune $args >/dev/null 2>&1 || fail "traced $op failed"
   [ $op = apply ] && run 0 bpstune rollback
@@ -170,13 +175,13 @@ kill_test() { # OPERATION: apply or rollback, killed at each point; then a (seco
   kill_points /tmp/trace > /tmp/points
   outcomes=""
   while read -r call n what; do
-    [ $op = rollback ] && { run 0 bpstune apply napi-busy-poll -i $IF --skip-unsupported; expect "state applied" "$applied" "$(state)"; }
-    last=$(bpstune snapshots list 2>/dev/null | awk -v op="-$op" '$1 ~ op "$" { s = $1 } END { print s }')
+    [ $op = rollback ] && run 0 bpstune apply napi-busy-poll -i $IF --skip-unsupported
+    last=$(newest_snapshot $op)
     strace -qq -o /dev/null -e trace=$call -e inject=$call:signal=KILL:when=$n bpstune $args >/dev/null 2>&1
     got=$?
     [ $got = 137 ] || fail "$op not killed at $call #$n ($what): exit $got"
-    newest=$(bpstune snapshots list 2>/dev/null | awk -v op="-$op" '$1 ~ op "$" { s = $1; st = $(NF - 1) } END { print s, st }')
-    case "$newest" in "$last "*) outcome=before-snapshot ;; *) outcome=${newest##* } ;; esac
+    newest=$(newest_snapshot $op)
+    if [ "${newest%% *}" = "${last%% *}" ]; then outcome=before-snapshot; else outcome=${newest##* }; fi
     outcomes="$outcomes $outcome"
     run 0 bpstune rollback
     now=$(state)
@@ -282,8 +287,8 @@ for driver in e1000e virtio_net; do
   fi
   before=$(state)
   out=$(bpstune diff hft -i $IF 2>&1)
-  unsupported=$(echo "$out" | awk '/unsupported/ { sub(/^ *! */, ""); print }' | tr -s ' ' | tr '\n' ';' | sed 's/;$//')
-  echo "$out" | awk '/unsupported/' | grep -qv "$driver" && fail "an unsupported reason does not name $driver: $unsupported"
+  unsupported=$(echo "$out" | awk '/unsupported: / { sub(/^ *! */, ""); print }' | tr -s ' ' | tr '\n' ';' | sed 's/;$//')
+  echo "$out" | awk '/unsupported: /' | grep -v "$driver" | grep -q . && fail "an unsupported reason does not name $driver: $unsupported"
   run 0 bpstune apply hft -i $IF --skip-unsupported
   expect busy_read 50 "$(cat /proc/sys/net/core/busy_read)"
   expect gro off "$(ethtool -k $IF | awk '$1 == "generic-receive-offload:" { print $2 }')"

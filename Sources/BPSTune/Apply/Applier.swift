@@ -61,8 +61,17 @@ public struct Applier {
         message: "after the change of channels or rings, "
           + late.map { "\($0.id): \($0.reason ?? "unsupported")" }.joined(separator: "; "))
     }
+    // A setting that existed before the first stage records the value it had then: that is
+    // what the host returns to once rollback restores channels and rings, not the driver's
+    // default for the new structure (virtio-net spreads its queue IRQs by queue count, so
+    // queue 0's IRQ goes from CPU 0 to CPUs 0-1 when 4 queues become 2).
+    let original = Dictionary(plan.entries.map { ($0.id, $0.current) }, uniquingKeysWith: { first, _ in first })
     let start = snapshot.entries.count
-    snapshot.entries += replanned.changes.filter { !$0.target.phase.isFirstStage }.map(Self.entry)
+    snapshot.entries += replanned.changes.filter { !$0.target.phase.isFirstStage }.map { change in
+      var entry = Self.entry(change)
+      if let before = original[change.id] ?? nil { entry.before = before }
+      return entry
+    }
     do {
       try executor.store.save(snapshot)
     } catch {

@@ -30,30 +30,41 @@ public struct Restorer {
   public func plan(_ source: Snapshot) -> RestorePlan {
     // System and structure (channels, rings) first, then the rest; within a phase, reverse apply order.
     let ordered = Executor.restoreOrder(source.entries)
+    // An interrupted apply, or a failed one whose undo was incomplete (exit 4), may have left a
+    // value between the two: a write it had made changed it along (a new NAPI kthread after
+    // threaded went on, before its scheduling was written). So may an interrupted or failed
+    // rollback of `source` (queues re-created by restored channels, not yet given their
+    // values). Rolling such a snapshot back restores every value, as the spec promises.
+    let unfinished: String? =
+      source.status == .inProgress || source.status == .failed
+      ? "left between values by the \(source.status == .failed ? "failed" : "interrupted") \(source.operation.rawValue)"
+      : unfinishedRollback(of: source).map { "left between values by the unfinished rollback \($0.id)" }
     var items: [Item] = []
     for entry in ordered {
       do {
         let current = try executor.knob(entry.setting).read(entry.setting, on: executor.host)
         let s = entry.semantics
-        // An interrupted apply, or a failed one whose undo was incomplete (exit 4), may have
-        // left a value between the two: a write it had made changed it along (a new NAPI
-        // kthread after threaded went on, before its scheduling was written). Rolling such a
-        // snapshot back restores every value, as the spec promises.
-        let unfinished = source.status == .inProgress || source.status == .failed
         let between = !s.equal(current, entry.before) && !s.equal(current, entry.after)
         let action: Action =
-          s.equal(current, entry.before)
-          ? .alreadyRestored : !between || unfinished ? .restore : .conflict
-        let how = source.status == .failed ? "failed" : "interrupted"
+          s.equal(current, entry.before) ? .alreadyRestored : !between || unfinished != nil ? .restore : .conflict
         items.append(
-          Item(
-            entry: entry, current: current, action: action,
-            reason: between && action == .restore ? "left between values by the \(how) apply" : nil))
+          Item(entry: entry, current: current, action: action, reason: between && action == .restore ? unfinished : nil)
+        )
       } catch {
         items.append(Item(entry: entry, current: nil, action: .unavailable, reason: Executor.reason(error)))
       }
     }
     return RestorePlan(source: source, items: items)
+  }
+
+  /// The newest rollback of `source` that did not finish (killed, or failed with its undo
+  /// incomplete), when no complete rollback of it came after.
+  func unfinishedRollback(of source: Snapshot) -> Snapshot? {
+    let rollbacks = ((try? executor.store.all()) ?? []).compactMap(\.snapshot).filter {
+      $0.operation == .rollback && $0.restores == source.id
+    }
+    guard let newest = rollbacks.last, newest.status == .inProgress || newest.status == .failed else { return nil }
+    return newest
   }
 
   /// What a plain `rollback` restores: the newest apply not undone yet (nil when every apply
@@ -116,12 +127,10 @@ public struct Restorer {
       return snapshot
     }
     try executor.run(&snapshot, to: firstStage, finish: false)
-    // What the re-created queues hold now is what this rollback's own record must restore.
-    let rest = executor.afterStructureChange(Array(snapshot.entries[firstStage...])).map { entry in
-      var entry = entry
-      if let now = try? executor.knob(entry.setting).read(entry.setting, on: executor.host) { entry.before = now }
-      return entry
-    }
+    // Each entry keeps the value it had before this rollback, not what the re-created queue
+    // holds now: undoing the rollback re-creates the queues again, and the driver's defaults
+    // for that structure are not what was there (virtio-net spreads its IRQs by queue count).
+    let rest = executor.afterStructureChange(Array(snapshot.entries[firstStage...]))
     snapshot.entries = Array(snapshot.entries[..<firstStage]) + rest
     do {
       try executor.store.save(snapshot)

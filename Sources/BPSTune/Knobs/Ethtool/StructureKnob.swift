@@ -97,7 +97,7 @@ extension StructureKnob {
           out.append(target)
           continue
         }
-        let device = EthtoolDevice(interface: interface, ethtool: ethtool)
+        let device = EthtoolDevice(interface: interface, ethtool: ethtool, host: request.host)
         var accepted = FieldMap()
         for (field, value, origin) in asked {
           switch resolve(field, value, current: current, device: device) {
@@ -238,11 +238,22 @@ extension CountedStructureKnob {
 final class EthtoolDevice {
   let interface: String
   let ethtool: Ethtool
+  let host: KernelHost
 
-  init(interface: String, ethtool: Ethtool) {
+  init(interface: String, ethtool: Ethtool, host: KernelHost) {
     self.interface = interface
     self.ethtool = ethtool
+    self.host = host
   }
+
+  /// The virtio device's negotiated feature bits (/sys/class/net/IF/device/features, one 0/1
+  /// character per bit), for virtio_net; nil for other drivers or when it cannot be read.
+  lazy var virtioFeatures: [Character]? = {
+    guard driver == "virtio_net", let bits = try? host.read("/sys/class/net/\(interface)/device/features") else {
+      return nil
+    }
+    return Array(bits)
+  }()
 
   lazy var driver = EthtoolSupport.driver(interface, on: ethtool)
   /// The coalescing fields the driver supports, by name; nil when that cannot be known.
