@@ -127,6 +127,29 @@ struct CrashTests {
     return now.id == previous ? "before its snapshot" : now.state
   }
 
+  /// For each point: `prepare`, run bpstune killed at that point, then a plain `rollback`,
+  /// which must bring every value back to `before`. Returns what each kill left, counted.
+  func killAtEvery(
+    _ points: [KillPoint], _ ns: NetworkNamespace, _ arguments: [String], restoring before: String,
+    prepare: () throws -> Void = {}
+  ) throws -> [String: Int] {
+    let operation = arguments[0]
+    var outcomes: [String: Int] = [:]
+    for point in points {
+      try prepare()
+      let previous = newest(ns, operation).id
+      let run = killed(ns, at: point, arguments)
+      #expect([SIGKILL, 128 + SIGKILL].contains(run.status), "\(point): not killed: \(run)")
+      outcomes[outcome(ns, operation, since: previous), default: 0] += 1
+      let rollback = ns.bpstune(["rollback"], stateDir: state)
+      #expect(rollback.status == 0, "\(point): \(rollback)")
+      let after = snapshot(ns)
+      #expect(after == before, "\(operation) killed at \(point), then rollback")
+      if after != before { break }
+    }
+    return outcomes
+  }
+
   @Test func killDashNineAtEveryWriteOfAnApplyThenRollbackRestoresEverything() throws {
     let ns = try NetworkNamespace(gro: true, queues: 2)
     let p = profile(ns)
@@ -140,18 +163,7 @@ struct CrashTests {
     #expect(points.filter { $0.what == "napi-set" }.count == 4, "\(points)")
     #expect(points.filter { $0.what.hasPrefix("sched_") }.count == 4, "\(points)")
 
-    var outcomes: [String: Int] = [:]
-    for point in points {
-      let previous = newest(ns, "apply").id
-      let run = killed(ns, at: point, ["apply", p])
-      #expect([SIGKILL, 128 + SIGKILL].contains(run.status), "\(point): not killed: \(run)")
-      outcomes[outcome(ns, "apply", since: previous), default: 0] += 1
-      let rollback = ns.bpstune(["rollback"], stateDir: state)
-      #expect(rollback.status == 0, "\(point): \(rollback)")
-      let after = snapshot(ns)
-      #expect(after == before, "apply killed at \(point), then rollback")
-      if after != before { break }
-    }
+    let outcomes = try killAtEvery(points, ns, ["apply", p], restoring: before)
     // The counts go to the test log (and the note on the issue).
     print("apply kill points: \(points.count) distinct, newest apply snapshot after each kill: \(outcomes)")
     #expect((outcomes["interrupted"] ?? 0) >= 11, "\(outcomes)")
@@ -167,20 +179,10 @@ struct CrashTests {
     try #require(snapshot(ns) == before, "a traced rollback restores everything")
     #expect(points.filter { $0.what == "napi-set" }.count == 4, "\(points)")
 
-    var outcomes: [String: Int] = [:]
-    for point in points {
+    let outcomes = try killAtEvery(points, ns, ["rollback"], restoring: before) {
       let apply = ns.bpstune(["apply", p], stateDir: state)
       try #require(apply.status == 0, "\(apply)")
       try #require(snapshot(ns) == applied)
-      let previous = newest(ns, "rollback").id
-      let run = killed(ns, at: point, ["rollback"])
-      #expect([SIGKILL, 128 + SIGKILL].contains(run.status), "\(point): not killed: \(run)")
-      outcomes[outcome(ns, "rollback", since: previous), default: 0] += 1
-      let second = ns.bpstune(["rollback"], stateDir: state)
-      #expect(second.status == 0, "\(point): \(second)")
-      let after = snapshot(ns)
-      #expect(after == before, "rollback killed at \(point), then a second rollback")
-      if after != before { break }
     }
     print("rollback kill points: \(points.count) distinct, newest rollback snapshot after each kill: \(outcomes)")
     #expect((outcomes["interrupted"] ?? 0) >= 11, "\(outcomes)")
