@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// ANSI colour for terminals; plain text otherwise.
 public struct TextStyle: Sendable {

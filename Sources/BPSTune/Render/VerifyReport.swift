@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// `bpstune verify`: one result per setting with expected, actual and supported, as text,
 /// JSON, JUnit XML or Prometheus node_exporter textfile metrics.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import SystemPackage
 
 /// The state directory: snapshots (0600 files in a 0700 directory, written durably) and the
