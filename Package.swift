@@ -1,6 +1,11 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// TOMLKit imports Foundation (for its Date and Data), and without this a dependency's import
+// makes Foundation's String and Data extensions visible to every file: bpstune would call them
+// without saying so and link Foundation, and with it ICU's 34 MB. Each file sees what it imports.
+let onlyWhatIsImported: [SwiftSetting] = [.enableUpcomingFeature("MemberImportVisibility")]
+
 let package = Package(
   name: "bpstune",
   products: [
@@ -19,7 +24,8 @@ let package = Package(
       dependencies: [
         "BPSTune",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
-      ]
+      ],
+      swiftSettings: onlyWhatIsImported
     ),
     // Everything else: profiles, planning, knobs (one file per kind of setting), snapshots, rendering.
     .target(
@@ -29,7 +35,8 @@ let package = Package(
         .product(name: "TOMLKit", package: "TOMLKit"),
         "CLinux",
         "CNetlink",
-      ]
+      ],
+      swiftSettings: onlyWhatIsImported
     ),
     // The kernel's uapi headers (linux/ethtool.h, linux/sockios.h) as a Swift module.
     .systemLibrary(name: "CLinux", path: "Sources/CLinux"),

@@ -115,7 +115,7 @@ struct VerifyCommand: ParsableCommand {
       plan, format: format, style: output == nil ? global.style : TextStyle(color: false))
     if let output {
       do {
-        try Syscalls.writeDurably(output, Array((report + "\n").utf8), mode: [.ownerReadWrite, .groupRead, .otherRead])
+        try Syscalls.writeDurably(output, Array((report + "\n").utf8), mode: Syscalls.readableByAll)
       } catch {
         throw BPSTuneError.usage("--output \(output): \(error)")
       }

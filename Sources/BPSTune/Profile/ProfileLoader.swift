@@ -1,3 +1,4 @@
+import SystemPackage
 import TOMLKit
 
 /// Loads a profile: finds it, parses it, merges its includes (the including profile wins, key
@@ -339,7 +340,7 @@ struct Expander {
   static func split(_ text: String, at origin: Origin) throws(BPSTuneError) -> [Piece] {
     var pieces: [Piece] = []
     var rest = Substring(text)
-    while let start = rest.range(of: "${") {
+    while let start = rest.firstRange(of: "${") {
       pieces.append(.literal(String(rest[..<start.lowerBound])))
       guard let end = rest[start.upperBound...].firstIndex(of: "}") else {
         throw origin.error("unterminated ${ in \"\(text)\"")

@@ -1,3 +1,4 @@
+import SystemPackage
 import TOMLKit
 
 /// Finds profile files by path or by name, and reads them safely (size limit, UTF-8, TOML).

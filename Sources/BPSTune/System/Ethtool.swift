@@ -1,4 +1,5 @@
 import CLinux
+import SystemPackage
 
 /// Carries one SIOCETHTOOL request to a device: ``KernelEthtool`` in production, a model of a
 /// driver in unit tests.

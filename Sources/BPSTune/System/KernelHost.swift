@@ -1,3 +1,5 @@
+import SystemPackage
+
 /// The host bpstune reads and tunes: kernel files below a root directory ("/" in production,
 /// a temporary tree in unit tests). Reads are cached for the run, so each kernel file is read
 /// once; a write drops the cached value so that the read-back sees the kernel's answer.

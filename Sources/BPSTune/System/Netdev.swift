@@ -1,4 +1,5 @@
 import CNetlink
+import SystemPackage
 
 /// What the kernel's `netdev` generic netlink family can do, found from the family's op list
 /// (CTRL_CMD_GETFAMILY) and napi-set's policy (CTRL_CMD_GETPOLICY), never by trial writes.

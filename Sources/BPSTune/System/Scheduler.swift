@@ -1,3 +1,5 @@
+import SystemPackage
+
 /// A thread's scheduling as bpstune sets it on NAPI kthreads: policy, real-time priority and
 /// CPU affinity.
 public struct ThreadSchedule: Sendable, Equatable {

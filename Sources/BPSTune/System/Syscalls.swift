@@ -110,6 +110,9 @@ public enum Syscalls {
     }
   }
 
+  /// 0644: a report others read (node_exporter's textfile collector runs as its own user).
+  public static let readableByAll: FilePermissions = [.ownerReadWrite, .groupRead, .otherRead]
+
   /// Writes a file so that it survives a crash: a new 0600 file beside it, write, fsync,
   /// rename(2) over the target, fsync of the directory.
   public static func writeDurably(_ path: String, _ bytes: [UInt8], mode: FilePermissions = [.ownerReadWrite]) throws {

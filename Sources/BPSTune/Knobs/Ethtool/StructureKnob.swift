@@ -1,3 +1,5 @@
+import SystemPackage
+
 /// What the ethtool knobs share (channels, rings, coalescing, features). The whole structure of
 /// an interface is one setting: its value is a ``FieldMap`` of every field, a profile names some
 /// of them, and a write changes the named fields in one ioctl after reading the structure, so

@@ -38,7 +38,7 @@ enum QueueIRQs {
   /// and mlx5 ("mlx5_comp0@pci:0000:03:00.0"); nil for other vectors (link, config, admin).
   static func queue(of name: String, interface: String) -> Int? {
     func number(after marker: String, in text: Substring) -> Int? {
-      guard let range = text.range(of: marker, options: .backwards) else { return nil }
+      guard let range = text.ranges(of: marker).last else { return nil }
       let digits = text[range.upperBound...].prefix { $0.isNumber }
       return digits.isEmpty ? nil : Int(digits)
     }
