@@ -6,7 +6,10 @@
 #   make fuzz       libFuzzer on the profile loader and the snapshot reader, FUZZ_SECONDS each
 #                   (part of make test), starting from Tests/Corpus and profiles/
 #   make lint       swift format lint with the checked-in .swift-format
-#   make install    release build into $(PREFIX)/bin, profiles into $(PREFIX)/share/bpstune/profiles
+#   make deb        bpstune_VERSION_amd64.deb in .build-deb (contrib/debian/build-deb), checked by lintian
+#   make deb-test   that package installed with apt into a bare Debian root (part of make test)
+#   make install    the package's layout under $(PREFIX) (default /usr/local) and $(DESTDIR);
+#                   make uninstall removes it
 SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 PREFIX ?= /usr/local
 # Debian packages the build and the tests need: libnl for generic netlink, linux-libc-dev for
@@ -15,7 +18,7 @@ PREFIX ?= /usr/local
 APT_PACKAGES := pkg-config libnl-3-dev libnl-genl-3-dev linux-libc-dev iproute2 ethtool strace util-linux gcc libc6-dev
 MISSING = $(strip $(foreach p,$(APT_PACKAGES),$(if $(shell dpkg-query -W -f='$${Status}' $(p) 2>/dev/null | grep -q 'ok installed' && echo y),,$(p))))
 
-.PHONY: all build deps test test-vm fuzz lint format install clean clean-netns
+.PHONY: all build deps deb-deps test test-vm fuzz lint format deb deb-test install uninstall clean clean-netns
 
 all: build
 
@@ -40,6 +43,7 @@ test: build lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build; status=$$?; $(MAKE) -s clean-netns; exit $$status
 	$(MAKE) -s fuzz
+	$(MAKE) -s deb-test
 
 # libFuzzer (swift build --sanitize fuzzer) on the two readers of untrusted files, for a bounded
 # time each. New inputs go to .build-fuzz/corpus-*; a crash leaves .build-fuzz/crash-* and
@@ -70,11 +74,39 @@ test-vm: deps
 clean-netns:
 	@for ns in $$(ip netns list 2>/dev/null | awk '/^bpst-/ {print $$1}'); do ip netns del $$ns; done; true
 
-install:
-	$(SWIFT) build -c release
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/bpstune/profiles
-	install -m 0755 .build/release/bpstune $(DESTDIR)$(PREFIX)/bin/bpstune
-	install -m 0644 profiles/*.profile $(DESTDIR)$(PREFIX)/share/bpstune/profiles/
+# Packaging: a release build with the Swift standard library linked statically, in .build-deb.
+DEB_APT_PACKAGES := dpkg-dev lintian debootstrap man-db binutils
+DEB_MISSING = $(strip $(foreach p,$(DEB_APT_PACKAGES),$(if $(shell dpkg-query -W -f='$${Status}' $(p) 2>/dev/null | grep -q 'ok installed' && echo y),,$(p))))
+VERSION := $(shell sed -n 's/^let bpstuneVersion = "\(.*\)"$$/\1/p' Sources/bpstune/Version.swift)
+DEB := .build-deb/bpstune_$(VERSION)_amd64.deb
+
+deb-deps: deps
+	@if [ -n "$(DEB_MISSING)" ]; then \
+	  echo "installing: $(DEB_MISSING)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_MISSING) >/dev/null; \
+	fi
+
+deb: deb-deps
+	SWIFT=$(SWIFT) contrib/debian/build-deb
+	lintian --fail-on error $(DEB)
+
+deb-test: deb
+	contrib/debian/test-deb $(DEB)
+
+install: deb-deps
+	$(SWIFT) build -c release --static-swift-stdlib -Xlinker --gc-sections --scratch-path .build-deb --product bpstune
+	$(SWIFT) build -c release --scratch-path .build-deb --product generate-manual
+	contrib/debian/install-tree .build-deb/release/bpstune .build-deb/release/generate-manual "$(DESTDIR)" $(PREFIX) $(VERSION)
+
+# Removes exactly what install-tree installs (the admin's /etc/bpstune/profiles only when empty).
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/sbin/bpstune $(DESTDIR)$(PREFIX)/share/man/man8/bpstune.8.gz \
+	  $(DESTDIR)$(PREFIX)/share/man/man5/bpstune.profile.5.gz \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/bpstune \
+	  $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_bpstune \
+	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/bpstune.fish
+	rm -rf $(DESTDIR)$(PREFIX)/share/bpstune $(DESTDIR)$(PREFIX)/share/doc/bpstune
+	-rmdir $(DESTDIR)/etc/bpstune/profiles $(DESTDIR)/etc/bpstune 2>/dev/null
 
 clean:
 	rm -rf .build

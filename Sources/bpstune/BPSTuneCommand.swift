@@ -21,7 +21,7 @@ struct BPSTuneCommand: ParsableCommand {
         3  apply or rollback failed, and every change it made was undone
         4  apply or rollback failed, and undoing was incomplete
       """,
-    version: "bpstune 0.1.0",
+    version: "bpstune \(bpstuneVersion)",
     subcommands: [
       ApplyCommand.self, DiffCommand.self, VerifyCommand.self, RollbackCommand.self, SnapshotsCommand.self,
       ShowCommand.self, ProfilesCommand.self, LintCommand.self,

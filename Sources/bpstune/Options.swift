@@ -51,10 +51,14 @@ struct GlobalOptions: ParsableArguments {
 
 /// The profile and its variables.
 struct ProfileOptions: ParsableArguments {
-  @Argument(help: "A profile name (see `bpstune profiles`) or a path to a .profile file.")
+  @Argument(
+    help: "A profile name (see `bpstune profiles`) or a path to a .profile file.",
+    completion: .custom { _, _, _ in Completion.profiles() })
   var profile: String
 
-  @Option(name: .customShort("i"), help: "Interface for the profile's ${iface} variable.")
+  @Option(
+    name: .customShort("i"), help: ArgumentHelp("Interface for the profile's ${iface} variable.", valueName: "IF"),
+    completion: .custom { _, _, _ in Completion.interfaces() })
   var interface: String?
 
   @Option(name: .customLong("set"), help: ArgumentHelp("Set a profile variable.", valueName: "NAME=VALUE"))
@@ -92,3 +96,17 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
 }
 
 extension VerifyReport.Format: ExpressibleByArgument {}
+
+/// What the shells complete: built-in and installed profile names (and .profile files in the
+/// current directory), and the host's interfaces (/sys/class/net).
+enum Completion {
+  static func profiles() -> [String] {
+    let names = ProfileSource.standard().available().map(\.name)
+    let local = ((try? Syscalls.listDirectory(".")) ?? []).filter { $0.hasSuffix(".profile") }.map { "./" + $0 }
+    return Array(Set(names)).sorted() + local
+  }
+
+  static func interfaces() -> [String] {
+    ((try? Syscalls.listDirectory("/sys/class/net")) ?? []).filter { !$0.hasPrefix(".") }
+  }
+}

@@ -19,8 +19,10 @@ public struct ProfileSource: Sendable {
       dirs += env.split(separator: ":").map(String.init)
     }
     dirs.append("/etc/bpstune/profiles")
-    if let exe = Syscalls.executablePath(), let slash = exe.lastIndex(of: "/") {
-      dirs.append(String(exe[..<slash]) + "/../share/bpstune/profiles")
+    // PREFIX/sbin/bpstune (or PREFIX/bin/bpstune) -> PREFIX/share/bpstune/profiles.
+    if let exe = Syscalls.executablePath() {
+      let prefix = exe.split(separator: "/", omittingEmptySubsequences: false).dropLast(2).joined(separator: "/")
+      dirs.append(prefix + "/share/bpstune/profiles")
     }
     dirs.append(repositoryProfiles)
     var seen = Set<String>()
