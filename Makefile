@@ -8,6 +8,7 @@
 #   make lint       swift format lint with the checked-in .swift-format
 #   make deb        bpstune_VERSION_amd64.deb in .build-deb (contrib/debian/build-deb), checked by lintian
 #   make deb-test   that package installed with apt into a bare Debian root (part of make test)
+#   make bench      bpstune against the equivalent shell script, side by side (not in make test)
 #   make install    the package's layout under $(PREFIX) (default /usr/local) and $(DESTDIR);
 #                   make uninstall removes it
 SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
@@ -18,7 +19,7 @@ PREFIX ?= /usr/local
 APT_PACKAGES := pkg-config libnl-3-dev libnl-genl-3-dev linux-libc-dev iproute2 ethtool strace util-linux gcc libc6-dev
 MISSING = $(strip $(foreach p,$(APT_PACKAGES),$(if $(shell dpkg-query -W -f='$${Status}' $(p) 2>/dev/null | grep -q 'ok installed' && echo y),,$(p))))
 
-.PHONY: all build deps deb-deps test test-vm fuzz lint format deb deb-test install uninstall clean clean-netns
+.PHONY: all build deps deb-deps bench test test-vm fuzz lint format deb deb-test install uninstall clean clean-netns
 
 all: build
 
@@ -94,9 +95,18 @@ deb-test: deb
 	contrib/debian/test-deb $(DEB)
 
 install: deb-deps
-	$(SWIFT) build -c release --static-swift-stdlib -Xlinker --gc-sections --scratch-path .build-deb --product bpstune
+	$(SWIFT) build -c release --static-swift-stdlib -Xlinker --gc-sections --disable-local-rpath --scratch-path .build-deb --product bpstune
 	$(SWIFT) build -c release --scratch-path .build-deb --product generate-manual
 	contrib/debian/install-tree .build-deb/release/bpstune .build-deb/release/generate-manual "$(DESTDIR)" $(PREFIX) $(VERSION)
+
+# Side by side, in one run: bpstune diff/verify against the shell script people use today, on
+# veths with 1, 8 and 64 queues; startup time and memory; system calls against the minimum.
+# Not part of make test (timings are noisy); its figures are in the README.
+bench: deb-deps
+	@command -v hyperfine >/dev/null && [ -x /usr/bin/time ] || \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hyperfine time >/dev/null
+	$(SWIFT) build -c release --static-swift-stdlib -Xlinker --gc-sections --disable-local-rpath --scratch-path .build-deb --product bpstune
+	contrib/bench/run
 
 # Removes exactly what install-tree installs (the admin's /etc/bpstune/profiles only when empty).
 uninstall:
