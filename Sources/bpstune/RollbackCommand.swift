@@ -90,7 +90,8 @@ struct SnapshotsCommand: ParsableCommand {
     defaultSubcommand: List.self)
 
   struct List: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List snapshots, oldest first, with their state.")
+    static let configuration = CommandConfiguration(
+      commandName: "list", abstract: "List snapshots, oldest first, with their state.")
     @OptionGroup var global: GlobalOptions
     @Option(help: "Output format.") var format: OutputFormat = .text
 
@@ -101,7 +102,8 @@ struct SnapshotsCommand: ParsableCommand {
   }
 
   struct Show: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show one snapshot's settings, before -> after.")
+    static let configuration = CommandConfiguration(
+      commandName: "show", abstract: "Show one snapshot's settings, before -> after.")
     @Argument(help: "Snapshot id.") var id: String
     @OptionGroup var global: GlobalOptions
     @Option(help: "Output format.") var format: OutputFormat = .text
@@ -116,7 +118,7 @@ struct SnapshotsCommand: ParsableCommand {
   }
 
   struct Delete: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Delete one snapshot.")
+    static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete one snapshot.")
     @Argument(help: "Snapshot id.") var id: String
     @OptionGroup var global: GlobalOptions
 
@@ -131,6 +133,7 @@ struct SnapshotsCommand: ParsableCommand {
 
   struct Prune: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "prune",
       abstract: "Delete settled snapshots older than the newest N.",
       discussion: """
         Settled: an apply that failed and was undone, or an apply a complete rollback undid, with \

@@ -58,7 +58,8 @@ public final class KernelHost {
   public func readFresh(_ kernelPath: String) throws(SystemError) -> String {
     let bytes: [UInt8]
     do {
-      bytes = try Syscalls.readFile(path(kernelPath))
+      let attribute = kernelPath.hasPrefix("/sys/") || kernelPath.hasPrefix("/proc/sys/")
+      bytes = try Syscalls.readFile(path(kernelPath), attribute: attribute)
     } catch let e as SystemError {
       throw e
     } catch {

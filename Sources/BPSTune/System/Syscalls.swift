@@ -63,7 +63,14 @@ public enum Syscalls {
   /// With `regularOnly`, the file is opened without blocking and must be a regular file (fstat
   /// on the open descriptor), else ``NotRegularFile`` is thrown: a profile include naming a FIFO
   /// or /dev/stdin must not hang the run.
-  public static func readFile(_ path: String, limit: Int = readLimit, regularOnly: Bool = false) throws -> [UInt8] {
+  ///
+  /// With `attribute`, a read that returns less than the buffer holds is taken as the end: a
+  /// sysfs attribute is produced whole, at most a page, by its first read (kernfs), and so is a
+  /// /proc/sys value (proc_sys_call_handler); that saves the second read(2), which would return
+  /// 0, on every kernel file.
+  public static func readFile(
+    _ path: String, limit: Int = readLimit, regularOnly: Bool = false, attribute: Bool = false
+  ) throws -> [UInt8] {
     let fd: FileDescriptor
     do {
       fd = try FileDescriptor.open(
@@ -87,6 +94,7 @@ public enum Syscalls {
         if bytes.count > limit {
           throw SystemError("read", path, .fileTooLarge)
         }
+        if attribute && n < chunk.count { break }
       }
       return bytes
     }

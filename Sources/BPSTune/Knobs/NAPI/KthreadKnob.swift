@@ -25,8 +25,11 @@ public struct KthreadKnob: Knob {
   public func targets(for request: PlanRequest) throws(BPSTuneError) -> [Target] {
     let host = request.host
     var out: [Target] = []
+    // The netdev family is asked what it can do only when a profile has NAPI settings.
+    let blocks = try NAPIRequest.blocks(in: request)
+    if blocks.isEmpty { return [] }
     let caps = (try? host.netdev.capabilities()) ?? .none
-    for (spec, napi, names) in try NAPIRequest.blocks(in: request) {
+    for (spec, napi, names) in blocks {
       let device = spec.settings.first { $0.key == "threaded" }.flatMap { try? ValueReader.bool($0) }
       // Whether the profile's threaded value will be set (per NAPI, or through the device's
       // sysfs file when every queue is selected).

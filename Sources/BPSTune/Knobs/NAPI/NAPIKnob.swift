@@ -49,8 +49,11 @@ public struct NAPIKnob: Knob {
   public func targets(for request: PlanRequest) throws(BPSTuneError) -> [Target] {
     let host = request.host
     var out: [Target] = []
+    // The netdev family is asked what it can do only when a profile has NAPI values.
+    let blocks = try NAPIRequest.blocks(in: request).filter { !$0.napi.values.isEmpty }
+    if blocks.isEmpty { return [] }
     let caps = (try? host.netdev.capabilities()) ?? .none
-    for (spec, napi, names) in try NAPIRequest.blocks(in: request) where !napi.values.isEmpty {
+    for (spec, napi, names) in blocks {
       for interface in names {
         let selection = NAPISelection(napi, interface: interface, host: host)
         for value in napi.values {
