@@ -275,6 +275,32 @@ extension ModelledHost {
     #expect(s.kernel.get("/proc/sys/net/core/busy_read") == "0")
   }
 
+  /// A rollback killed midway may leave values between the apply's and the original (queues
+  /// re-created by restored channels hold the driver's defaults). The next plain rollback of
+  /// the same apply restores them, naming the unfinished rollback, instead of refusing them as
+  /// someone else's change.
+  @Test func aRollbackAfterAnUnfinishedRollbackRestoresValuesLeftBetween() throws {
+    let s = Scenario()
+    let applied = try Applier(executor: s.executor(KernelHost(root: s.kernel.root))).apply(
+      try s.profile(), skipUnsupported: false)
+    let source = try #require(applied.snapshot)
+    let executor = s.executor(KernelHost(root: s.kernel.root))
+    var killed = executor.newSnapshot(.rollback, profile: source.profile, restores: source.id, entries: [])
+    killed.entries = source.entries.map { e in
+      Snapshot.Entry(setting: e.setting, semantics: e.semantics, phase: e.phase, before: e.after, after: e.before)
+    }
+    try executor.store.save(killed)  // in-progress: the rollback died
+    s.kernel.set("/proc/sys/net/core/busy_read", "7")  // between 0 and 50
+    let restorer = Restorer(executor: executor)
+    let plan = restorer.plan(try #require(try restorer.candidate().snapshot))
+    let item = try #require(plan.items.first { $0.entry.setting.key == "net.core.busy_read" })
+    #expect(item.action == .restore)
+    #expect(item.reason == "left between values by the unfinished rollback \(killed.id)")
+    _ = try restorer.restore(plan, force: false)
+    #expect(s.kernel.get("/proc/sys/net/core/busy_read") == "0")
+    #expect(s.kernel.get("/proc/sys/net/core/busy_poll") == "0")
+  }
+
   @Test func rollbacksWalkBackThroughAppliesAndCanBeUndone() throws {
     let s = Scenario()
     let first = try Applier(executor: s.executor(KernelHost(root: s.kernel.root))).apply(
