@@ -77,20 +77,17 @@ public struct SnapshotStore: Sendable {
 
   /// The current UTC time, ISO 8601 with microseconds.
   public static func timestamp(compact: Bool = false) -> String {
-    let now = Syscalls.now()
-    let date = Date(timeIntervalSince1970: TimeInterval(now.seconds))
-    var calendar = Calendar(identifier: .gregorian)
-    calendar.timeZone = TimeZone(identifier: "UTC")!
-    let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
-    func pad(_ v: Int?, _ width: Int = 2) -> String {
-      let s = String(v ?? 0)
+    // gmtime_r, not Calendar and TimeZone: FoundationEssentials alone (the static binary has no
+    // ICU) knows no time zone by identifier.
+    let t = Syscalls.utcNow()
+    func pad(_ v: Int, _ width: Int = 2) -> String {
+      let s = String(v)
       return String(repeating: "0", count: max(0, width - s.count)) + s
     }
-    let micro = pad(now.microseconds, 6)
-    if compact {
-      return "\(pad(c.year, 4))\(pad(c.month))\(pad(c.day))T\(pad(c.hour))\(pad(c.minute))\(pad(c.second)).\(micro)Z"
-    }
-    return "\(pad(c.year, 4))-\(pad(c.month))-\(pad(c.day))T\(pad(c.hour)):\(pad(c.minute)):\(pad(c.second)).\(micro)Z"
+    let (date, time) = ([pad(t.year, 4), pad(t.month), pad(t.day)], [pad(t.hour), pad(t.minute), pad(t.second)])
+    let micro = pad(t.microseconds, 6)
+    if compact { return "\(date.joined())T\(time.joined()).\(micro)Z" }
+    return "\(date.joined(separator: "-"))T\(time.joined(separator: ":")).\(micro)Z"
   }
 
   public func path(of id: String) -> String { "\(snapshotDirectory)/\(id).json" }

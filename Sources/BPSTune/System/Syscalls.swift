@@ -277,6 +277,20 @@ public enum Syscalls {
     return (ts.tv_sec, ts.tv_nsec / 1000)
   }
 
+  /// The current UTC date and time: clock_gettime(2) and gmtime_r(3).
+  public static func utcNow() -> (
+    year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int, microseconds: Int
+  ) {
+    let (seconds, microseconds) = now()
+    var time = time_t(seconds)
+    var parts = tm()
+    gmtime_r(&time, &parts)
+    return (
+      Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min),
+      Int(parts.tm_sec), microseconds
+    )
+  }
+
   /// nanosleep(2).
   public static func sleep(milliseconds: Int) {
     var request = timespec(tv_sec: milliseconds / 1000, tv_nsec: (milliseconds % 1000) * 1_000_000)
