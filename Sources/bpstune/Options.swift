@@ -101,9 +101,8 @@ extension VerifyReport.Format: ExpressibleByArgument {}
 /// current directory), and the host's interfaces (/sys/class/net).
 enum Completion {
   static func profiles() -> [String] {
-    let names = ProfileSource.standard().available().map(\.name)
     let local = ((try? Syscalls.listDirectory(".")) ?? []).filter { $0.hasSuffix(".profile") }.map { "./" + $0 }
-    return Array(Set(names)).sorted() + local
+    return ProfileSource.standard().available().map(\.name) + local
   }
 
   static func interfaces() -> [String] {

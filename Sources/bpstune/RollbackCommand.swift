@@ -50,11 +50,13 @@ struct RollbackCommand: ParsableCommand {
     defer { lock?.release() }
     let source: Snapshot
     var passedOver: [SnapshotStore.Listed] = []
+    var history: [Snapshot]?
     if let id = snapshot {
       source = try global.store.load(id)
     } else {
       let candidate = try restorer.candidate(force: force)
       passedOver = candidate.passedOver
+      history = candidate.history
       for listed in passedOver {
         Output.error("warning: --force: passed over damaged snapshot \(listed.id): \(listed.error?.reason ?? "?")")
       }
@@ -65,7 +67,7 @@ struct RollbackCommand: ParsableCommand {
       source = chosen
     }
     if !dryRun { try global.require(Privilege.needed(for: source), for: "rollback") }
-    let plan = restorer.plan(source)
+    let plan = restorer.plan(source, history: history)
     if dryRun {
       print(
         StateReport.rollback(

@@ -26,8 +26,9 @@ public struct Restorer {
     public var items: [Item]
   }
 
-  /// What restoring `source` would do on this host now.
-  public func plan(_ source: Snapshot) -> RestorePlan {
+  /// What restoring `source` would do on this host now. `history` is every readable snapshot
+  /// (as ``candidate(force:)`` listed them); when nil the state directory is read here.
+  public func plan(_ source: Snapshot, history: [Snapshot]? = nil) -> RestorePlan {
     // System and structure (channels, rings) first, then the rest; within a phase, reverse apply order.
     let ordered = Executor.restoreOrder(source.entries)
     // An interrupted apply, or a failed one whose undo was incomplete (exit 4), may have left a
@@ -38,7 +39,9 @@ public struct Restorer {
     let unfinished: String? =
       source.status == .inProgress || source.status == .failed
       ? "left between values by the \(source.status == .failed ? "failed" : "interrupted") \(source.operation.rawValue)"
-      : unfinishedRollback(of: source).map { "left between values by the unfinished rollback \($0.id)" }
+      : unfinishedRollback(of: source, in: history ?? ((try? executor.store.all()) ?? []).compactMap(\.snapshot)).map {
+        "left between values by the unfinished rollback \($0.id)"
+      }
     var items: [Item] = []
     for entry in ordered {
       do {
@@ -59,10 +62,8 @@ public struct Restorer {
 
   /// The newest rollback of `source` that did not finish (killed, or failed with its undo
   /// incomplete), when no complete rollback of it came after.
-  func unfinishedRollback(of source: Snapshot) -> Snapshot? {
-    let rollbacks = ((try? executor.store.all()) ?? []).compactMap(\.snapshot).filter {
-      $0.operation == .rollback && $0.restores == source.id
-    }
+  func unfinishedRollback(of source: Snapshot, in history: [Snapshot]) -> Snapshot? {
+    let rollbacks = history.filter { $0.operation == .rollback && $0.restores == source.id }
     guard let newest = rollbacks.last, newest.status == .inProgress || newest.status == .failed else { return nil }
     return newest
   }
@@ -72,6 +73,8 @@ public struct Restorer {
   public struct Candidate: Sendable {
     public var snapshot: Snapshot?
     public var passedOver: [SnapshotStore.Listed]
+    /// Every readable snapshot, oldest first, for ``plan(_:history:)``.
+    public var history: [Snapshot]
   }
 
   /// The snapshot a plain `rollback` restores. A snapshot file that cannot be read or is
@@ -80,14 +83,15 @@ public struct Restorer {
   /// an error naming it, never a silent guess.
   public func candidate(force: Bool = false) throws(BPSTuneError) -> Candidate {
     let listed = try executor.store.all()
-    let chosen = SnapshotStore.rollbackCandidate(in: listed.compactMap(\.snapshot))
+    let history = listed.compactMap(\.snapshot)
+    let chosen = SnapshotStore.rollbackCandidate(in: history)
     let damaged = listed.filter { file in file.error != nil && (chosen.map { file.id > $0.id } ?? true) }
     if let newest = damaged.last, let error = newest.error, !force {
       throw .damagedNewest(
         path: executor.store.path(of: newest.id), reason: error.reason, id: newest.id, more: damaged.count - 1,
         candidate: chosen?.id)
     }
-    return Candidate(snapshot: chosen, passedOver: damaged)
+    return Candidate(snapshot: chosen, passedOver: damaged, history: history)
   }
 
   /// Restores `source`. The caller holds the state lock. Returns the rollback's own snapshot.
