@@ -49,12 +49,31 @@ public struct CPUSet: Hashable, Sendable, CustomStringConvertible {
   /// Parses a hex bitmap as the kernel prints it: 32-bit groups separated by commas, most
   /// significant first ("ff", "00000000,00000003"). An optional "0x" prefix is accepted.
   public init(mask text: String) throws(CPUSetError) {
-    var digits = text.trimmingWhitespace.replacingOccurrences(of: ",", with: "")
-    if digits.hasPrefix("0x") || digits.hasPrefix("0X") { digits.removeFirst(2) }
-    guard !digits.isEmpty else { throw .malformed(text, "empty mask") }
+    // Byte by byte: the differ parses one mask per queue, twice, and Character-level string
+    // work (replacing, hexDigitValue) cost more than reading the files.
+    var bytes = Array(text.utf8)
+    let isSpace: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
+    while let last = bytes.last, isSpace(last) { bytes.removeLast() }
+    var start = bytes.firstIndex { !isSpace($0) } ?? bytes.endIndex
+    bytes.removeAll { $0 == UInt8(ascii: ",") }
+    start = min(start, bytes.endIndex)
+    if bytes.count - start >= 2, bytes[start] == UInt8(ascii: "0"), bytes[start + 1] | 0x20 == UInt8(ascii: "x") {
+      start += 2
+    }
+    guard start < bytes.endIndex else { throw .malformed(text, "empty mask") }
     var result = Set<Int>()
-    for (position, char) in digits.reversed().enumerated() {
-      guard let nibble = char.hexDigitValue else { throw .malformed(text, "\"\(char)\" is not a hex digit") }
+    for (position, byte) in bytes[start...].reversed().enumerated() {
+      let nibble: Int
+      switch byte {
+      case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = Int(byte - UInt8(ascii: "0"))
+      case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = Int(byte - UInt8(ascii: "a")) + 10
+      case UInt8(ascii: "A")...UInt8(ascii: "F"): nibble = Int(byte - UInt8(ascii: "A")) + 10
+      default:
+        let digits = String(decoding: bytes[start...], as: UTF8.self)
+        let shown = digits.reversed().first { !$0.isHexDigit } ?? "?"
+        throw .malformed(text, "\"\(shown)\" is not a hex digit")
+      }
+      guard nibble != 0 else { continue }
       for bit in 0..<4 where nibble & (1 << bit) != 0 {
         let cpu = position * 4 + bit
         guard cpu <= CPUSet.maxCPU else { throw .malformed(text, "CPU \(cpu) is above \(CPUSet.maxCPU)") }
