@@ -61,7 +61,9 @@ struct RollbackCommand: ParsableCommand {
         Output.error("warning: --force: passed over damaged snapshot \(listed.id): \(listed.error?.reason ?? "?")")
       }
       guard let chosen = candidate.snapshot else {
-        print(StateReport.nothingToRollBack(json: format == .json, passedOver: passedOver))
+        print(
+          StateReport.nothingToRollBack(
+            json: format == .json, passedOver: passedOver, earlierBoots: candidate.earlierBoots))
         return
       }
       source = chosen
@@ -99,7 +101,10 @@ struct SnapshotsCommand: ParsableCommand {
 
     func run() throws {
       let store = global.store
-      print(StateReport.list(try store.all(), lockHeld: store.isLocked(), json: format == .json, style: global.style))
+      print(
+        StateReport.list(
+          try store.all(), lockHeld: store.isLocked(), boot: global.host().bootID, json: format == .json,
+          style: global.style))
     }
   }
 

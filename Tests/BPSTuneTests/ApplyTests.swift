@@ -320,6 +320,43 @@ extension ModelledHost {
     #expect(try restorer.candidate().snapshot?.id == first.snapshot?.id)
   }
 
+  @Test func aPlainRollbackConsidersThisBootOnly() throws {
+    let s = Scenario()
+    s.kernel.set("/proc/sys/kernel/random/boot_id", "11111111-aaaa-4bbb-8ccc-000000000001")
+    let first = try Applier(executor: s.executor(KernelHost(root: s.kernel.root))).apply(
+      try s.profile("[sysctl]\nnet.core.busy_read = 10\n"), skipUnsupported: false)
+    #expect(first.snapshot?.boot == "11111111-aaaa-4bbb-8ccc-000000000001")
+    // A reboot: a new boot id; the value is the kernel's default again.
+    s.kernel.set("/proc/sys/kernel/random/boot_id", "22222222-aaaa-4bbb-8ccc-000000000002")
+    s.kernel.set("/proc/sys/net/core/busy_read", "0")
+    let restorer = Restorer(executor: s.executor(KernelHost(root: s.kernel.root)))
+    let candidate = try restorer.candidate()
+    #expect(candidate.snapshot == nil)
+    #expect(candidate.earlierBoots.map(\.id) == [first.snapshot?.id])
+    let text = StateReport.nothingToRollBack(json: false, earlierBoots: candidate.earlierBoots)
+    #expect(text.contains("nothing to roll back in this boot") && text.contains(first.snapshot!.id))
+    // This boot's apply is the candidate; the earlier boot's stays behind it.
+    var executor = s.executor(KernelHost(root: s.kernel.root))
+    executor.trigger = "boot"
+    let second = try Applier(executor: executor).apply(
+      try s.profile("[sysctl]\nnet.core.busy_read = 20\n"), skipUnsupported: false)
+    #expect(second.snapshot?.trigger == "boot")
+    #expect(try restorer.candidate().snapshot?.id == second.snapshot?.id)
+    _ = try restorer.restore(restorer.plan(try #require(try restorer.candidate().snapshot)), force: false)
+    #expect(s.kernel.get("/proc/sys/net/core/busy_read") == "0")
+    #expect(try restorer.candidate().snapshot == nil)
+    // An earlier boot's snapshot by id: the three-way check still applies (0 is its before).
+    let plan = restorer.plan(try #require(first.snapshot))
+    #expect(plan.items.map(\.action) == [.alreadyRestored])
+    // snapshots list marks the boots.
+    let list = StateReport.list(
+      try SnapshotStore(stateDirectory: s.state.path + "/s").all(), lockHeld: false,
+      boot: "22222222-aaaa-4bbb-8ccc-000000000002", json: false, style: TextStyle(color: false))
+    let rows = list.split(separator: "\n").map(String.init)
+    #expect(rows[0].contains("BOOT"))
+    #expect(rows[1].contains("11111111") && rows[2].contains("this") && rows[3].contains("this"))
+  }
+
   @Test func anInterruptedApplyIsEnoughToRestore() throws {
     let s = Scenario()
     let host = KernelHost(root: s.kernel.root)

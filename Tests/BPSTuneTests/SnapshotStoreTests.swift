@@ -150,7 +150,7 @@ import Testing
     s.profile = "/etc/bpstune/profiles/site-latency.profile"
     a.result = .success(s)
     let rows = [a, listed(2, .rollback, .complete, restores: 1), listed(3, .apply, .inProgress)]
-    let text = StateReport.list(rows, lockHeld: false, json: false, style: TextStyle(color: false))
+    let text = StateReport.list(rows, lockHeld: false, boot: nil, json: false, style: TextStyle(color: false))
     let lines = text.split(separator: "\n").map(String.init)
     let stateColumn = lines[0].range(of: "STATE")!.lowerBound.utf16Offset(in: lines[0])
     #expect(lines[1].contains("site-latency.profile  rolled-back"), "\(text)")

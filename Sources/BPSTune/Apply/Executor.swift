@@ -7,6 +7,8 @@ public struct Executor {
   public let store: SnapshotStore
   /// Told about each write ("-v").
   public var log: (String) -> Void = { _ in }
+  /// Recorded in each snapshot this executor writes (``Snapshot/trigger``).
+  public var trigger: String?
 
   public init(host: KernelHost, knobs: [any Knob], store: SnapshotStore) {
     self.host = host
@@ -173,6 +175,7 @@ public struct Executor {
     return Snapshot(
       schema: Snapshot.schemaVersion, id: store.newID(operation), operation: operation, profile: profile,
       restores: restores, created: SnapshotStore.timestamp(), finished: nil, status: .inProgress,
-      pid: Syscalls.processID, hostname: names.node, kernel: names.release, entries: entries, leftChanged: nil)
+      pid: Syscalls.processID, hostname: names.node, kernel: names.release, boot: host.bootID, trigger: trigger,
+      entries: entries, leftChanged: nil)
   }
 }

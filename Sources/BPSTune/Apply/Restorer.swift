@@ -75,6 +75,8 @@ public struct Restorer {
     public var passedOver: [SnapshotStore.Listed]
     /// Every readable snapshot, oldest first, for ``plan(_:history:)``.
     public var history: [Snapshot]
+    /// Applies not undone yet from earlier boots, which a plain rollback leaves alone.
+    public var earlierBoots: [Snapshot] = []
   }
 
   /// The snapshot a plain `rollback` restores. A snapshot file that cannot be read or is
@@ -84,14 +86,17 @@ public struct Restorer {
   public func candidate(force: Bool = false) throws(BPSTuneError) -> Candidate {
     let listed = try executor.store.all()
     let history = listed.compactMap(\.snapshot)
-    let chosen = SnapshotStore.rollbackCandidate(in: history)
+    // This boot only: an earlier boot's snapshot describes a kernel that no longer exists.
+    let boot = executor.host.bootID
+    let chosen = SnapshotStore.rollbackCandidate(in: history, boot: boot)
     let damaged = listed.filter { file in file.error != nil && (chosen.map { file.id > $0.id } ?? true) }
     if let newest = damaged.last, let error = newest.error, !force {
       throw .damagedNewest(
         path: executor.store.path(of: newest.id), reason: error.reason, id: newest.id, more: damaged.count - 1,
         candidate: chosen?.id)
     }
-    return Candidate(snapshot: chosen, passedOver: damaged, history: history)
+    let earlier = SnapshotStore.inEffect(in: history).filter { $0.boot != boot }
+    return Candidate(snapshot: chosen, passedOver: damaged, history: history, earlierBoots: earlier)
   }
 
   /// Restores `source`. The caller holds the state lock. Returns the rollback's own snapshot.

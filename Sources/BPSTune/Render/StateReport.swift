@@ -64,7 +64,22 @@ public enum StateReport {
     var status: String
     var state: String
     var settings: Int
+    var boot: String?
+    var thisBoot: Bool?
+    var trigger: String?
     var error: String?
+
+    enum CodingKeys: String, CodingKey {
+      case id, operation, profile, restores, created, status, state, settings, boot, trigger, error
+      case thisBoot = "this_boot"
+    }
+
+    /// The BOOT column: "this", the first 8 characters of an earlier boot's id, or "?" for a
+    /// snapshot of bpstune 0.2 (which did not record it).
+    var bootLabel: String {
+      if thisBoot == true { return "this" }
+      return boot.map { String($0.prefix(8)) } ?? "?"
+    }
   }
 
   struct SnapshotList: Encodable {
@@ -73,7 +88,9 @@ public enum StateReport {
     var snapshots: [SnapshotSummary]
   }
 
-  public static func list(_ all: [SnapshotStore.Listed], lockHeld: Bool, json: Bool, style: TextStyle) -> String {
+  public static func list(
+    _ all: [SnapshotStore.Listed], lockHeld: Bool, boot: String?, json: Bool, style: TextStyle
+  ) -> String {
     let good = all.compactMap(\.snapshot)
     let undone = SnapshotStore.undone(in: good)
     let rows: [SnapshotSummary] = all.map { listed in
@@ -81,7 +98,8 @@ public enum StateReport {
       case .success(let s):
         return SnapshotSummary(
           id: s.id, operation: s.operation.rawValue, profile: s.profile, restores: s.restores, created: s.created,
-          status: s.status.rawValue, state: state(of: s, undone: undone, lockHeld: lockHeld), settings: s.entries.count)
+          status: s.status.rawValue, state: state(of: s, undone: undone, lockHeld: lockHeld), settings: s.entries.count,
+          boot: s.boot, thisBoot: boot.map { s.boot == $0 }, trigger: s.trigger)
       case .failure(let e):
         return SnapshotSummary(
           id: listed.id, operation: "?", created: "", status: "invalid", state: "invalid", settings: 0,
@@ -92,11 +110,11 @@ public enum StateReport {
     if rows.isEmpty { return "no snapshots" }
     // Columns as wide as their longest value (a profile given as a long path included).
     let table: [[String]] = rows.map { r in
-      if r.error != nil { return [r.id, "?", "", "invalid", ""] }
+      if r.error != nil { return [r.id, "?", "", "invalid", "", ""] }
       let what = r.operation == "rollback" ? "of \(r.restores ?? "?")" : (r.profile ?? "")
-      return [r.id, r.operation, what, r.state, "\(r.settings)"]
+      return [r.id, r.operation, what, r.state, r.bootLabel, "\(r.settings)"]
     }
-    let header = ["ID", "OPERATION", "PROFILE", "STATE", "SETTINGS"]
+    let header = ["ID", "OPERATION", "PROFILE", "STATE", "BOOT", "SETTINGS"]
     let widths = header.indices.map { c in ([header] + table).map { $0[c].count }.max() ?? 0 }
     func line(_ cells: [String], bad: Bool = false) -> String {
       cells.indices.map { c in
@@ -118,6 +136,7 @@ public enum StateReport {
       "snapshot \(s.id)", "  operation  \(s.operation.rawValue)" + (s.restores.map { " of \($0)" } ?? ""),
       "  profile    \(s.profile ?? "-")", "  created    \(s.created) by pid \(s.pid) on \(s.hostname) (\(s.kernel))",
       "  finished   \(s.finished ?? "-")", "  state      \(state)",
+      "  boot       \(s.boot ?? "- (not recorded)")" + (s.trigger.map { "\n  run by     \($0)" } ?? ""),
     ]
     for left in s.leftChanged ?? [] { lines.append("  " + style.bad("left changed: ") + left) }
     lines += Grouping.lines(s.entries, id: \.setting, style: style) { e, name in
@@ -136,11 +155,13 @@ public enum StateReport {
     var snapshot: String?
     var settings: [RollbackItem]
     var passedOver: [PassedOver]?
+    var earlierBoots: [String]?
 
     enum CodingKeys: String, CodingKey {
       case schema, command, restores, snapshot, settings
       case dryRun = "dry_run"
       case passedOver = "passed_over"
+      case earlierBoots = "earlier_boots"
     }
   }
 
@@ -197,10 +218,21 @@ public enum StateReport {
   }
 
   /// A plain `rollback` when every apply is undone already.
-  public static func nothingToRollBack(json: Bool, passedOver: [SnapshotStore.Listed] = []) -> String {
-    json
-      ? ReportJSON.encode(RollbackDocument(dryRun: false, settings: [], passedOver: PassedOver.from(passedOver)))
-      : "nothing to roll back"
+  /// A plain rollback with no apply of this boot left to undo. Applies of earlier boots are
+  /// named: they stay restorable by id.
+  public static func nothingToRollBack(
+    json: Bool, passedOver: [SnapshotStore.Listed] = [], earlierBoots: [Snapshot] = []
+  ) -> String {
+    if json {
+      return ReportJSON.encode(
+        RollbackDocument(
+          dryRun: false, settings: [], passedOver: PassedOver.from(passedOver),
+          earlierBoots: earlierBoots.isEmpty ? nil : earlierBoots.map(\.id)))
+    }
+    guard let newest = earlierBoots.last else { return "nothing to roll back" }
+    let count = earlierBoots.count == 1 ? "1 apply" : "\(earlierBoots.count) applies"
+    return "nothing to roll back in this boot; \(count) of earlier boots not rolled back "
+      + "(rollback considers this boot only; `bpstune rollback \(newest.id)` restores the newest with the usual checks)"
   }
 
   public static func rollback(

@@ -41,6 +41,15 @@ public struct Snapshot: Codable, Sendable, Equatable {
   public var pid: Int32
   public var hostname: String
   public var kernel: String
+  /// The kernel's boot id (/proc/sys/kernel/random/boot_id) when the snapshot was written. A
+  /// plain `rollback` considers only this boot's applies: an earlier boot's snapshot describes
+  /// a kernel that no longer exists. Absent in snapshots of bpstune 0.2 (counted as an earlier
+  /// boot).
+  public var boot: String?
+  /// What ran the apply when it was not a person: "enable", "boot" (bpstune.service),
+  /// "interface IF" (bpstune-interface@IF.service) or "drift" (the drift timer's re-apply).
+  /// `disable` rolls back this boot's applies that carry one.
+  public var trigger: String?
   public var entries: [Entry]
   /// Settings a failed operation could not undo.
   public var leftChanged: [String]?

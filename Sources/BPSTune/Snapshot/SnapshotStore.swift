@@ -252,11 +252,17 @@ public struct SnapshotStore: Sendable {
   }
 
   /// The apply a plain `rollback` undoes: the newest one not undone yet, including
-  /// interrupted and partially failed ones.
-  public static func rollbackCandidate(in snapshots: [Snapshot]) -> Snapshot? {
+  /// interrupted and partially failed ones, of this boot (`boot`; nil: any boot).
+  public static func rollbackCandidate(in snapshots: [Snapshot], boot: String? = nil) -> Snapshot? {
+    inEffect(in: snapshots, boot: boot).last
+  }
+
+  /// Applies not undone yet (interrupted and partially failed ones included), oldest first, of
+  /// boot `boot` (nil: every boot).
+  public static func inEffect(in snapshots: [Snapshot], boot: String? = nil) -> [Snapshot] {
     let gone = undone(in: snapshots)
-    return snapshots.sorted { ($0.created, $0.id) < ($1.created, $1.id) }.last {
-      $0.operation == .apply && $0.status != .undone && !gone.contains($0.id)
+    return snapshots.sorted { ($0.created, $0.id) < ($1.created, $1.id) }.filter {
+      $0.operation == .apply && $0.status != .undone && !gone.contains($0.id) && (boot == nil || $0.boot == boot)
     }
   }
 

@@ -104,6 +104,9 @@ public final class KernelHost {
     return real == top || real.hasPrefix(top + "/")
   }
 
+  /// /proc/sys/kernel/random/boot_id: a new random id at every boot.
+  public var bootID: String? { try? read("/proc/sys/kernel/random/boot_id") }
+
   // MARK: CPUs
 
   private func cpuSet(_ kernelPath: String) -> CPUSet? {
