@@ -24,7 +24,8 @@ struct BPSTuneCommand: ParsableCommand {
     version: "bpstune \(bpstuneVersion)",
     subcommands: [
       ApplyCommand.self, DiffCommand.self, VerifyCommand.self, RollbackCommand.self, SnapshotsCommand.self,
-      ShowCommand.self, ProfilesCommand.self, LintCommand.self,
+      ShowCommand.self, ProfilesCommand.self, LintCommand.self, EnableCommand.self, DisableCommand.self,
+      StatusCommand.self, PersistCommand.self,
     ]
   )
 

@@ -20,6 +20,17 @@ struct GlobalOptions: ParsableArguments {
   @Option(name: .customLong("root"), help: .hidden)
   var root = "/"
 
+  /// Where enable keeps its record and rule, and the systemd tools it runs. The environment
+  /// variables are for tests and for hosts with another layout.
+  var persistence: Persistence {
+    let env = Syscalls.environment
+    return Persistence(
+      configDirectory: env("BPSTUNE_CONFIG_DIR") ?? "/etc/bpstune",
+      udevRulesDirectory: env("BPSTUNE_UDEV_RULES_DIR") ?? "/etc/udev/rules.d",
+      systemctl: env("BPSTUNE_SYSTEMCTL") ?? "/usr/bin/systemctl", udevadm: env("BPSTUNE_UDEVADM") ?? "/usr/bin/udevadm"
+    )
+  }
+
   var store: SnapshotStore { SnapshotStore(stateDirectory: stateDirectory ?? SnapshotStore.defaultStateDirectory) }
   var style: TextStyle { TextStyle.forStandardOutput(noColor: noColor) }
   func host() -> KernelHost { KernelHost(root: root) }

@@ -24,6 +24,9 @@ public enum BPSTuneError: Error, Equatable, Sendable, CustomStringConvertible {
   case conflicts([String])
   /// A read-only failure reading the host (exit 2).
   case hostRead(setting: String, message: String)
+  /// The record of the enabled profile (/etc/bpstune/enabled.toml) cannot be read, written or
+  /// used (exit 2).
+  case enabled(path: String, message: String)
   /// A write failed; every change made was undone (exit 3).
   case failedAndUndone(setting: String, message: String, undone: Int)
   /// A write failed and undoing was incomplete; `left` names each setting left changed (exit 4).
@@ -70,7 +73,9 @@ public enum BPSTuneError: Error, Equatable, Sendable, CustomStringConvertible {
   /// What is wrong, without the file or setting it is about (for a snapshot: the message).
   public var reason: String {
     switch self {
-    case .snapshot(_, let message), .stateDirectory(_, let message), .profile(_, _, let message): message
+    case .snapshot(_, let message), .stateDirectory(_, let message), .profile(_, _, let message),
+      .enabled(_, let message):
+      message
     default: text
     }
   }
@@ -92,6 +97,7 @@ public enum BPSTuneError: Error, Equatable, Sendable, CustomStringConvertible {
         + ", so it may be the apply to undo; nothing was changed. Inspect it with `bpstune snapshots show \(id)`, "
         + "roll back a named snapshot with `bpstune rollback ID`, or pass over it with `bpstune rollback --force`"
     case .stateDirectory(let path, let message): "state directory \(path): \(message)"
+    case .enabled(let path, let message): "\(path): \(message)"
     case .locked(let path, let holder):
       "another bpstune run (\(holder)) holds \(path); nothing was changed"
     case .privilege(let message): message

@@ -388,3 +388,58 @@ extension Syscalls {
     }
   }
 }
+
+/// A program bpstune runs (systemctl, udevadm) and what it answered.
+public struct ProgramResult: Sendable {
+  /// The exit status; -1 when it could not be started or died of a signal.
+  public var status: Int32
+  /// Standard output and standard error, together, trailing newline removed.
+  public var output: String
+}
+
+extension Syscalls {
+  /// posix_spawn(3) of `argv` (argv[0] an absolute path), its standard output and error
+  /// collected through a pipe, then waitpid(2). Standard input is /dev/null. Only systemd's
+  /// own tools are run this way (enabling units is their job); kernel settings never are.
+  public static func run(_ argv: [String]) -> ProgramResult {
+    var fds: [Int32] = [-1, -1]
+    guard pipe(&fds) == 0 else {
+      return ProgramResult(status: -1, output: "pipe: \(Errno(rawValue: Glibc.errno).explained)")
+    }
+    for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+    posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
+    var pid: pid_t = 0
+    let cArgs = argv.map { strdup($0) } + [nil]
+    defer { for p in cArgs { free(p) } }
+    let spawned = posix_spawn(&pid, argv[0], &actions, nil, cArgs, environ)
+    close(fds[1])
+    defer { close(fds[0]) }
+    guard spawned == 0 else {
+      return ProgramResult(status: -1, output: "\(argv[0]): \(Errno(rawValue: spawned).explained)")
+    }
+    var bytes: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while true {
+      let n = buffer.withUnsafeMutableBytes { read(fds[0], $0.baseAddress, 4096) }
+      if n > 0 {
+        if bytes.count < readLimit { bytes += buffer[..<n] }
+      } else if n < 0 && Glibc.errno == EINTR {
+        continue
+      } else {
+        break
+      }
+    }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && Glibc.errno == EINTR {}
+    // WIFEXITED / WEXITSTATUS
+    let exited = status & 0x7f == 0
+    var output = String(decoding: bytes, as: UTF8.self)
+    while output.hasSuffix("\n") { output.removeLast() }
+    return ProgramResult(status: exited ? (status >> 8) & 0xff : -1, output: output)
+  }
+}

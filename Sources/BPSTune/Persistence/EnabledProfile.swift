@@ -1,0 +1,35 @@
+/// The enabled record with its profile loaded, as the units and `status` use it.
+public struct EnabledProfile: Sendable {
+  public var record: EnabledRecord
+  public var profile: Profile
+
+  /// Reads the record and loads its profile with its variables. Nil when nothing is enabled;
+  /// a record or profile that cannot be used is an error naming the record.
+  public static func load(_ persistence: Persistence, loader: ProfileLoader = ProfileLoader())
+    throws(BPSTuneError) -> EnabledProfile?
+  {
+    guard let record = try EnabledRecord.load(persistence.recordPath) else { return nil }
+    do {
+      let profile = try loader.load(
+        record.profile, overrides: record.variables, interface: record.interface, workingDirectory: "/")
+      return EnabledProfile(record: record, profile: profile)
+    } catch {
+      throw .enabled(
+        path: persistence.recordPath, message: "the enabled profile \(record.profile) cannot be loaded: \(error)")
+    }
+  }
+
+  /// What `bpstune status` reports about this boot's applies of the enabled profile.
+  public struct Applied: Sendable, Encodable {
+    public var id: String
+    public var trigger: String
+    public var created: String
+    public var status: String
+    public var settings: Int
+  }
+
+  /// This boot's applies run by the units or by enable, still in effect, oldest first.
+  public static func applies(in history: [Snapshot], boot: String?) -> [Snapshot] {
+    SnapshotStore.inEffect(in: history, boot: boot).filter { $0.trigger != nil }
+  }
+}

@@ -1,0 +1,164 @@
+/// What `bpstune enable` recorded: the profile, its variables and the persistence options, in
+/// `/etc/bpstune/enabled.toml` (TOML, readable and diffable by the admin). bpstune.service
+/// applies it at boot, bpstune-interface@IF.service when IF appears or is re-created, and
+/// bpstune-drift.service checks it; `bpstune disable` removes it.
+public struct EnabledRecord: Sendable, Equatable {
+  /// The profile as given to enable: a built-in or installed name, or an absolute path.
+  public var profile: String
+  /// `-i`: the profile's ${iface}.
+  public var interface: String?
+  /// `--set NAME=VALUE`.
+  public var variables: [String: String]
+  public var skipUnsupported: Bool
+  /// Where the drift check writes node_exporter textfile metrics (bpstune.prom).
+  public var metricsDirectory: String
+  /// Whether the drift check re-applies the profile when the host drifted (default: it reports).
+  public var reapplyOnDrift: Bool
+  /// When enable wrote the record (UTC).
+  public var enabled: String
+
+  /// Debian's node_exporter textfile directory.
+  public static let defaultMetricsDirectory = "/var/lib/prometheus/node-exporter"
+  /// The record's place below the configuration directory.
+  public static let fileName = "enabled.toml"
+
+  public init(
+    profile: String, interface: String? = nil, variables: [String: String] = [:], skipUnsupported: Bool = false,
+    metricsDirectory: String = defaultMetricsDirectory, reapplyOnDrift: Bool = false,
+    enabled: String = SnapshotStore.timestamp()
+  ) {
+    self.profile = profile
+    self.interface = interface
+    self.variables = variables
+    self.skipUnsupported = skipUnsupported
+    self.metricsDirectory = metricsDirectory
+    self.reapplyOnDrift = reapplyOnDrift
+    self.enabled = enabled
+  }
+
+  /// The file's text: every option written out, with comments saying what reads it.
+  public var text: String {
+    var lines = [
+      "# Written by `bpstune enable`; removed by `bpstune disable`. bpstune.service applies this at",
+      "# every boot, bpstune-interface@IF.service when an interface the profile names appears, and",
+      "# bpstune-drift.timer checks it (`systemctl edit bpstune-drift.timer` changes how often).",
+      "profile = \(Self.quoted(profile))",
+    ]
+    if let interface { lines.append("interface = \(Self.quoted(interface))") }
+    lines += [
+      "skip-unsupported = \(skipUnsupported)",
+      "enabled = \(Self.quoted(enabled))",
+      "",
+      "[set]",
+    ]
+    for name in variables.keys.sorted() { lines.append("\(Self.quoted(name)) = \(Self.quoted(variables[name]!))") }
+    lines += [
+      "",
+      "[drift]",
+      "metrics-directory = \(Self.quoted(metricsDirectory))",
+      "reapply = \(reapplyOnDrift)",
+    ]
+    return lines.joined(separator: "\n") + "\n"
+  }
+
+  /// A TOML basic string.
+  static func quoted(_ text: String) -> String {
+    var out = "\""
+    for scalar in text.unicodeScalars {
+      switch scalar {
+      case "\"": out += "\\\""
+      case "\\": out += "\\\\"
+      case "\t": out += "\\t"
+      default: out.unicodeScalars.append(scalar)
+      }
+    }
+    return out + "\""
+  }
+
+  /// Reads and checks the record at `path`; nil when there is none (nothing is enabled).
+  public static func load(_ path: String) throws(BPSTuneError) -> EnabledRecord? {
+    do {
+      guard try Syscalls.fileStatus(path) != nil else { return nil }
+    } catch {
+      throw .enabled(path: path, message: "cannot read: \(Executor.reason(error))")
+    }
+    let table: [String: ProfileValue]
+    do {
+      guard case .table(let t) = try ProfileValue.from(ProfileSource.parse(path), key: "", file: path) else {
+        throw BPSTuneError.enabled(path: path, message: "not a table")
+      }
+      table = t
+    } catch {
+      // Profile-file wording (the parser is the profiles' one) becomes the record's.
+      throw .enabled(path: path, message: (error as? BPSTuneError)?.reason ?? "\(error)")
+    }
+    func string(_ value: ProfileValue?, _ key: String) throws(BPSTuneError) -> String? {
+      guard let value else { return nil }
+      guard case .string(let s) = value else { throw .enabled(path: path, message: "\(key) must be a string") }
+      return s
+    }
+    func bool(_ value: ProfileValue?, _ key: String) throws(BPSTuneError) -> Bool? {
+      guard let value else { return nil }
+      guard case .bool(let b) = value else { throw .enabled(path: path, message: "\(key) must be true or false") }
+      return b
+    }
+    func subtable(_ value: ProfileValue?, _ key: String) throws(BPSTuneError) -> [String: ProfileValue] {
+      guard let value else { return [:] }
+      guard case .table(let t) = value else { throw .enabled(path: path, message: "[\(key)] must be a table") }
+      return t
+    }
+    let known = ["profile", "interface", "skip-unsupported", "enabled", "set", "drift"]
+    for key in table.keys where !known.contains(key) {
+      throw .enabled(path: path, message: "unknown key \(key)" + Suggestion.hint(for: key, in: known))
+    }
+    guard let profile = try string(table["profile"], "profile"), !profile.isEmpty else {
+      throw .enabled(path: path, message: "missing profile")
+    }
+    var record = EnabledRecord(profile: profile)
+    record.interface = try string(table["interface"], "interface")
+    record.skipUnsupported = try bool(table["skip-unsupported"], "skip-unsupported") ?? false
+    record.enabled = try string(table["enabled"], "enabled") ?? "?"
+    for (name, value) in try subtable(table["set"], "set") {
+      switch value {
+      case .string(let s): record.variables[name] = s
+      case .integer(let n): record.variables[name] = String(n)
+      default: throw .enabled(path: path, message: "set.\(name) must be a string")
+      }
+    }
+    let drift = try subtable(table["drift"], "drift")
+    for key in drift.keys where !["metrics-directory", "reapply"].contains(key) {
+      throw .enabled(
+        path: path,
+        message: "unknown key drift.\(key)" + Suggestion.hint(for: key, in: ["metrics-directory", "reapply"]))
+    }
+    record.metricsDirectory =
+      try string(drift["metrics-directory"], "drift.metrics-directory") ?? defaultMetricsDirectory
+    guard record.metricsDirectory.hasPrefix("/") else {
+      throw .enabled(path: path, message: "drift.metrics-directory must be an absolute path")
+    }
+    record.reapplyOnDrift = try bool(drift["reapply"], "drift.reapply") ?? false
+    return record
+  }
+
+  /// Writes the record durably (mode 0644: the admin reads it), creating its directory.
+  public func save(_ path: String) throws(BPSTuneError) {
+    do {
+      let directory = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
+      if !directory.isEmpty, try Syscalls.fileStatus(directory) == nil {
+        try Syscalls.makeDirectory(directory, mode: 0o755)
+      }
+      try Syscalls.writeDurably(path, Array(text.utf8), mode: Syscalls.readableByAll)
+    } catch {
+      throw .enabled(path: path, message: "cannot write: \(Executor.reason(error))")
+    }
+  }
+
+  /// Removes the record; no record is not an error.
+  public static func remove(_ path: String) throws(BPSTuneError) {
+    do {
+      if try Syscalls.fileStatus(path) != nil { try Syscalls.removeFile(path) }
+    } catch {
+      throw .enabled(path: path, message: "cannot remove: \(Executor.reason(error))")
+    }
+  }
+}

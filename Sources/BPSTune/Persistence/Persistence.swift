@@ -1,0 +1,168 @@
+/// Where persistence lives on a host, and the systemd and udev side of `enable` and `disable`:
+/// the record, the generated udev rule, and the units bpstune ships
+/// (bpstune.service, bpstune-interface@.service, bpstune-drift.service and .timer).
+/// Nothing here changes a kernel setting: applying goes through ``Applier`` like `apply`.
+public struct Persistence: Sendable {
+  /// /etc/bpstune.
+  public var configDirectory: String
+  /// /etc/udev/rules.d: the rule `enable` writes names the profile's interfaces, so an
+  /// interface the profile does not name starts nothing.
+  public var udevRulesDirectory: String
+  /// systemctl and udevadm; a test points these at recorders.
+  public var systemctl: String
+  public var udevadm: String
+
+  public static let bootUnit = "bpstune.service"
+  public static let driftTimer = "bpstune-drift.timer"
+  public static let driftService = "bpstune-drift.service"
+  public static let interfaceUnit = "bpstune-interface@.service"
+  public static let ruleName = "80-bpstune.rules"
+  public static let metricsFile = "bpstune.prom"
+
+  public init(
+    configDirectory: String = "/etc/bpstune", udevRulesDirectory: String = "/etc/udev/rules.d",
+    systemctl: String = "/usr/bin/systemctl", udevadm: String = "/usr/bin/udevadm"
+  ) {
+    self.configDirectory = configDirectory
+    self.udevRulesDirectory = udevRulesDirectory
+    self.systemctl = systemctl
+    self.udevadm = udevadm
+  }
+
+  public var recordPath: String { configDirectory + "/" + EnabledRecord.fileName }
+  public var rulePath: String { udevRulesDirectory + "/" + Self.ruleName }
+
+  // MARK: Profiles for the units
+
+  /// The part of `profile` that `bpstune-interface@IF.service` applies: every [[interface]]
+  /// block whose name or glob matches `interface`, renamed to it, and nothing else (no
+  /// sysctls, no /sys files). Nil when no block matches: the interface costs nothing.
+  public static func only(_ profile: Profile, interface: String) -> Profile? {
+    let blocks = profile.interfaces.filter {
+      $0.name == interface || ($0.isGlob && Syscalls.globMatches($0.name, interface))
+    }
+    guard !blocks.isEmpty else { return nil }
+    var part = profile
+    part.sections = [:]
+    part.interfaces = blocks.map { block in
+      var b = block
+      b.name = interface
+      return b
+    }
+    return part
+  }
+
+  /// The part of `profile` the boot unit applies now: everything but [[interface]] blocks
+  /// naming an interface that does not exist yet (udev may still be loading its driver;
+  /// bpstune-interface@IF.service tunes it when it appears). Returns the absent names.
+  public static func present(_ profile: Profile, on host: KernelHost) -> (profile: Profile, absent: [String]) {
+    let names = Set(host.interfaces)
+    var part = profile
+    part.interfaces = profile.interfaces.filter { $0.isGlob || names.contains($0.name) }
+    let absent = profile.interfaces.filter { !$0.isGlob && !names.contains($0.name) }.map(\.name)
+    return (part, absent)
+  }
+
+  // MARK: udev
+
+  /// The rule for the profile's interfaces: on add (a NIC appears or its driver re-creates
+  /// it) and move (renamed), start bpstune-interface@IF.service. A templated unit rather than
+  /// RUN+=, which udev kills after a short time.
+  public static func udevRule(for profile: Profile) throws(BPSTuneError) -> String {
+    var lines = [
+      "# Written by `bpstune enable` for profile \(profile.name); removed by `bpstune disable`.",
+      "# An interface the profile names that appears, is re-created or renamed gets its settings.",
+    ]
+    var seen: Set<String> = []
+    for block in profile.interfaces where seen.insert(block.name).inserted {
+      if block.name.contains(where: { $0 == "\"" || $0 == "\\" || $0 == "," || $0.isWhitespace }) {
+        throw .invalidPlan(
+          setting: block.origin.description, message: "interface name \(block.name) cannot be matched by a udev rule")
+      }
+      lines.append(
+        "ACTION==\"add|move\", SUBSYSTEM==\"net\", KERNEL==\"\(block.name)\", TAG+=\"systemd\", "
+          + "ENV{SYSTEMD_WANTS}+=\"bpstune-interface@%k.service\"")
+    }
+    if seen.isEmpty { lines.append("# (the profile names no interface)") }
+    return lines.joined(separator: "\n") + "\n"
+  }
+
+  public func installRule(for profile: Profile) throws(BPSTuneError) {
+    let text = try Self.udevRule(for: profile)
+    do {
+      if try Syscalls.fileStatus(udevRulesDirectory) == nil {
+        try Syscalls.makeDirectory(udevRulesDirectory, mode: 0o755)
+      }
+      try Syscalls.writeDurably(rulePath, Array(text.utf8), mode: Syscalls.readableByAll)
+    } catch {
+      throw .enabled(path: rulePath, message: "cannot write: \(Executor.reason(error))")
+    }
+    reloadUdev()
+  }
+
+  public func removeRule() throws(BPSTuneError) {
+    do {
+      if try Syscalls.fileStatus(rulePath) != nil { try Syscalls.removeFile(rulePath) }
+    } catch {
+      throw .enabled(path: rulePath, message: "cannot remove: \(Executor.reason(error))")
+    }
+    reloadUdev()
+  }
+
+  /// `udevadm control --reload`; a host without udev (a container) has nothing to reload.
+  func reloadUdev() {
+    guard (try? Syscalls.fileStatus(udevadm, followLinks: true)) != nil else { return }
+    _ = Syscalls.run([udevadm, "control", "--reload"])
+  }
+
+  // MARK: systemd
+
+  /// The answer of systemctl, or why it could not be asked.
+  public struct UnitState: Sendable, Equatable {
+    public var unit: String
+    /// is-enabled: enabled, disabled, static, not-found, ...
+    public var enabled: String
+    /// is-active: active, inactive, failed, ...
+    public var active: String
+  }
+
+  public var hasSystemd: Bool { (try? Syscalls.fileStatus(systemctl, followLinks: true)) != nil }
+
+  /// `systemctl enable` of the boot unit and `enable --now` of the drift timer. Returns what
+  /// went wrong, as warnings: the settings are applied and recorded either way.
+  public func enableUnits() -> [String] {
+    guard hasSystemd else { return ["\(systemctl) not found: units not enabled (no systemd on this host?)"] }
+    var problems: [String] = []
+    for args in [["enable", "--quiet", Self.bootUnit], ["enable", "--now", "--quiet", Self.driftTimer]] {
+      let r = Syscalls.run([systemctl] + args)
+      if r.status != 0 { problems.append("systemctl \(args.joined(separator: " ")): \(Self.oneLine(r.output))") }
+    }
+    return problems
+  }
+
+  /// `systemctl disable` of the boot unit and `disable --now` of the drift timer.
+  public func disableUnits() -> [String] {
+    guard hasSystemd else { return [] }
+    var problems: [String] = []
+    for args in [["disable", "--quiet", Self.bootUnit], ["disable", "--now", "--quiet", Self.driftTimer]] {
+      let r = Syscalls.run([systemctl] + args)
+      if r.status != 0 { problems.append("systemctl \(args.joined(separator: " ")): \(Self.oneLine(r.output))") }
+    }
+    return problems
+  }
+
+  public func unitStates() -> [UnitState] {
+    [Self.bootUnit, Self.driftTimer, Self.driftService].map { unit in
+      guard hasSystemd else { return UnitState(unit: unit, enabled: "no systemd", active: "no systemd") }
+      let enabled = Syscalls.run([systemctl, "is-enabled", unit]).output
+      let active = Syscalls.run([systemctl, "is-active", unit]).output
+      return UnitState(
+        unit: unit, enabled: Self.oneLine(enabled.isEmpty ? "unknown" : enabled),
+        active: Self.oneLine(active.isEmpty ? "unknown" : active))
+    }
+  }
+
+  static func oneLine(_ text: String) -> String {
+    text.split(whereSeparator: { $0 == "\n" }).map(String.init).joined(separator: "; ")
+  }
+}

@@ -1,0 +1,139 @@
+/// `bpstune status`: the enabled profile and its options, this boot's applies of it, drift now,
+/// the units' state, and what will overwrite bpstune later.
+public struct StatusReport {
+  public var record: EnabledRecord
+  public var recordPath: String
+  public var plan: Plan
+  /// Interfaces the profile names that are not present.
+  public var absent: [String]
+  /// This boot's applies by enable and the units; nil when the snapshots cannot be read.
+  public var applies: [Snapshot]?
+  public var units: [Persistence.UnitState]
+
+  public init(
+    record: EnabledRecord, recordPath: String, plan: Plan, absent: [String], applies: [Snapshot]?,
+    units: [Persistence.UnitState]
+  ) {
+    self.record = record
+    self.recordPath = recordPath
+    self.plan = plan
+    self.absent = absent
+    self.applies = applies
+    self.units = units
+  }
+
+  struct Document: Encodable {
+    var schema = 1
+    var command = "status"
+    var enabled: Bool
+    var record: String?
+    var profile: String?
+    var interface: String?
+    var variables: [String: String]?
+    var skipUnsupported: Bool?
+    var enabledAt: String?
+    var metricsDirectory: String?
+    var reapplyOnDrift: Bool?
+    var applies: [EnabledProfile.Applied]?
+    var match: Bool?
+    var drift: [Drift]?
+    var absent: [String]?
+    var units: [Unit]
+    var warnings: [String]?
+
+    enum CodingKeys: String, CodingKey {
+      case schema, command, enabled, record, profile, interface, variables, applies, match, drift, absent, units
+      case warnings
+      case skipUnsupported = "skip_unsupported"
+      case enabledAt = "enabled_at"
+      case metricsDirectory = "metrics_directory"
+      case reapplyOnDrift = "reapply_on_drift"
+    }
+  }
+
+  struct Drift: Encodable {
+    var name: String
+    var expected: String
+    var actual: String?
+  }
+
+  struct Unit: Encodable {
+    var unit: String
+    var enabled: String
+    var active: String
+  }
+
+  static func units(_ states: [Persistence.UnitState]) -> [Unit] {
+    states.map { Unit(unit: $0.unit, enabled: $0.enabled, active: $0.active) }
+  }
+
+  static func unitLine(_ states: [Persistence.UnitState]) -> String {
+    "units:    " + states.map { "\($0.unit) \($0.enabled), \($0.active)" }.joined(separator: "; ")
+  }
+
+  /// Nothing is enabled (exit 2).
+  public static func notEnabled(json: Bool, units: [Persistence.UnitState]) -> String {
+    if json { return ReportJSON.encode(Document(enabled: false, units: Self.units(units))) }
+    return "nothing is enabled (bpstune enable PROFILE)\n" + unitLine(units)
+  }
+
+  var applied: [EnabledProfile.Applied]? {
+    applies?.map {
+      EnabledProfile.Applied(
+        id: $0.id, trigger: $0.trigger ?? "", created: $0.created, status: $0.status.rawValue,
+        settings: $0.entries.count)
+    }
+  }
+
+  public func json() -> String {
+    ReportJSON.encode(
+      Document(
+        enabled: true, record: recordPath, profile: record.profile, interface: record.interface,
+        variables: record.variables, skipUnsupported: record.skipUnsupported, enabledAt: record.enabled,
+        metricsDirectory: record.metricsDirectory, reapplyOnDrift: record.reapplyOnDrift, applies: applied,
+        match: plan.changes.isEmpty,
+        drift: plan.changes.map {
+          Drift(name: $0.id.description, expected: $0.target.desired, actual: $0.current)
+        }, absent: absent, units: Self.units(units), warnings: plan.warnings))
+  }
+
+  public func text(style: TextStyle) -> String {
+    var options: [String] = []
+    if let i = record.interface { options.append("-i \(i)") }
+    options += record.variables.keys.sorted().map { "--set \($0)=\(record.variables[$0]!)" }
+    if record.skipUnsupported { options.append("--skip-unsupported") }
+    var lines = [
+      "enabled:  \(record.profile)" + (options.isEmpty ? "" : " " + options.joined(separator: " "))
+        + " since \(record.enabled) (\(recordPath))"
+    ]
+    if let applied {
+      lines.append(
+        applied.isEmpty
+          ? "applied:  nothing in this boot yet"
+          : "applied:  "
+            + applied.map { "\($0.id) by \($0.trigger) (\($0.status), \($0.settings) setting(s))" }
+            .joined(separator: "; "))
+    } else {
+      lines.append("applied:  unknown (the snapshots are root's: run as root)")
+    }
+    let drift = plan.changes
+    if drift.isEmpty {
+      lines.append(
+        style.ok("drift:    none")
+          + " (\(plan.satisfied.count) setting(s) match, \(plan.unsupported.count) unsupported)")
+    } else {
+      lines.append(style.bad("drift:    \(drift.count) setting(s) differ"))
+      for entry in drift {
+        let s = entry.target.semantics
+        lines.append("  \(entry.id)" + s.change(from: entry.current ?? "", to: entry.target.desired))
+      }
+    }
+    for name in absent { lines.append("absent:   \(name) (tuned when it appears)") }
+    lines.append(Self.unitLine(units))
+    lines.append(
+      "checks:   metrics in \(record.metricsDirectory)/\(Persistence.metricsFile); "
+        + (record.reapplyOnDrift ? "drift is re-applied" : "drift is reported, not re-applied"))
+    for warning in plan.warnings { lines.append(style.change("warning: ") + warning) }
+    return lines.joined(separator: "\n")
+  }
+}

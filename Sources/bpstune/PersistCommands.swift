@@ -1,0 +1,306 @@
+import ArgumentParser
+import BPSTune
+
+struct EnableCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "enable",
+    abstract: "Apply a profile now, at every boot, and to the interfaces it names whenever they appear.",
+    discussion: """
+      Plans and refuses exactly like apply, applies, records the profile and its variables in \
+      /etc/bpstune/enabled.toml, writes the udev rule for the profile's interfaces \
+      (/etc/udev/rules.d/80-bpstune.rules) and enables bpstune.service (boot) and \
+      bpstune-drift.timer (verify every 5 minutes, node_exporter metrics). Undo with \
+      `bpstune disable`.
+      """)
+
+  @OptionGroup var profileOptions: ProfileOptions
+  @OptionGroup var global: GlobalOptions
+
+  @Flag(help: "Apply what this host can take, now and at every boot, and list the unsupported settings skipped.")
+  var skipUnsupported = false
+
+  @Option(help: "Directory for the drift check's node_exporter textfile metrics (bpstune.prom).")
+  var metricsDir = EnabledRecord.defaultMetricsDirectory
+
+  @Flag(help: "Let the drift check re-apply the profile when the host drifted (default: it only reports).")
+  var reapplyOnDrift = false
+
+  @Option(help: "Seconds to wait for another bpstune run to finish.")
+  var lockTimeout = 30
+
+  func validate() throws {
+    if !metricsDir.hasPrefix("/") { throw ValidationError("--metrics-dir must be an absolute path") }
+  }
+
+  func run() throws {
+    let profile = try profileOptions.load()
+    try global.require(Privilege.needed(for: profile).union([.root]), for: "enable")
+    let persistence = global.persistence
+    // Everything that can refuse does so before the first change.
+    _ = try Persistence.udevRule(for: profile)
+    let previous = try? EnabledRecord.load(persistence.recordPath)
+    let record = EnabledRecord(
+      profile: profileOptions.profile.contains("/") ? profile.path : profileOptions.profile,
+      interface: profileOptions.interface, variables: try profileOptions.overrides(),
+      skipUnsupported: skipUnsupported, metricsDirectory: metricsDir, reapplyOnDrift: reapplyOnDrift)
+    let lock = try global.lock(timeout: lockTimeout)
+    defer { lock.release() }
+    var executor = global.executor(global.host())
+    executor.trigger = "enable"
+    let outcome = try Applier(executor: executor).apply(profile, skipUnsupported: skipUnsupported)
+    if let snapshot = outcome.snapshot { Output.warnIfUnrecorded(snapshot) }
+    try record.save(persistence.recordPath)
+    try persistence.installRule(for: profile)
+    let unitProblems = persistence.enableUnits()
+
+    print(PlanReport.text(outcome.plan, style: global.style, quiet: global.quiet))
+    for entry in outcome.skipped { print("skipped (unsupported): \(entry.id): \(entry.reason ?? "")") }
+    if let old = previous ?? nil, old.profile != record.profile {
+      print("replaced the enabled profile \(old.profile) (its settings stay until `bpstune rollback`)")
+    }
+    let applied =
+      outcome.snapshot.map { "applied \($0.entries.count) change(s), snapshot \($0.id)" } ?? "nothing to change"
+    print("enabled \(record.profile): \(applied)")
+    print("  at every boot: \(Persistence.bootUnit); recorded in \(persistence.recordPath)")
+    let names = Set(profile.interfaces.map(\.name)).sorted()
+    if !names.isEmpty {
+      print("  when \(names.joined(separator: ", ")) appear(s): bpstune-interface@IF.service (\(persistence.rulePath))")
+    }
+    print("  drift: \(Persistence.driftTimer) writes \(metricsDir)/\(Persistence.metricsFile)")
+    for problem in unitProblems { Output.error("warning: \(problem)") }
+  }
+}
+
+struct DisableCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "disable",
+    abstract: "Stop persisting the enabled profile and roll back what it applied in this boot.",
+    discussion: """
+      Rolls back this boot's applies made by enable and by bpstune's units (newest first, with \
+      rollback's checks), then disables the units and removes the record and the udev rule. \
+      An apply made by hand after them must be rolled back first.
+      """)
+
+  @OptionGroup var global: GlobalOptions
+
+  @Flag(help: "Leave the current values as they are; only stop persisting them.")
+  var keepSettings = false
+
+  @Option(help: "Seconds to wait for another bpstune run to finish.")
+  var lockTimeout = 30
+
+  func run() throws {
+    try global.require([.root], for: "disable")
+    let persistence = global.persistence
+    let record: EnabledRecord?
+    do {
+      record = try EnabledRecord.load(persistence.recordPath)
+    } catch {
+      // A damaged record is named, and disabling goes on: it is what removes it.
+      Output.error("warning: \(error)")
+      record = nil
+    }
+    var rolledBack: [String] = []
+    if !keepSettings {
+      let host = global.host()
+      let lock = try global.lock(timeout: lockTimeout)
+      defer { lock.release() }
+      let restorer = Restorer(executor: global.executor(host))
+      let history = try global.store.all().compactMap(\.snapshot)
+      let boot = host.bootID
+      let inEffect = SnapshotStore.inEffect(in: history, boot: boot)
+      let ours = EnabledProfile.applies(in: history, boot: boot)
+      if let first = ours.first,
+        let byHand = inEffect.last(where: { $0.trigger == nil && ($0.created, $0.id) > (first.created, first.id) })
+      {
+        throw BPSTuneError.usage(
+          "disable: apply \(byHand.id) (\(byHand.profile ?? "?"), made by hand after the enabled profile's) is still in effect; "
+            + "roll it back first (bpstune rollback) or keep the values with --keep-settings; nothing was changed")
+      }
+      for snapshot in ours.reversed() {
+        let current = try global.store.all().compactMap(\.snapshot)
+        let made = try restorer.restore(restorer.plan(snapshot, history: current), force: false)
+        Output.warnIfUnrecorded(made)
+        rolledBack.append(snapshot.id)
+      }
+    }
+    let problems = persistence.disableUnits()
+    try persistence.removeRule()
+    try EnabledRecord.remove(persistence.recordPath)
+    let what = record.map { "disabled \($0.profile)" } ?? "nothing was enabled; units and rule removed"
+    if keepSettings {
+      print("\(what); the values stay as they are (--keep-settings)")
+    } else if rolledBack.isEmpty {
+      print("\(what); nothing of this boot to roll back")
+    } else {
+      print("\(what); rolled back \(rolledBack.count) apply(s) of this boot: \(rolledBack.joined(separator: ", "))")
+    }
+    for problem in problems { Output.error("warning: \(problem)") }
+  }
+}
+
+struct StatusCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "status",
+    abstract: "What is enabled, with which variables, applied when in this boot, drift now, and the units' state.",
+    discussion: "Exit 0 when enabled and matching, 1 on drift, 2 when nothing is enabled or it cannot be used.")
+
+  @OptionGroup var global: GlobalOptions
+
+  @Option(help: "Output format.")
+  var format: OutputFormat = .text
+
+  func run() throws {
+    let persistence = global.persistence
+    let host = global.host()
+    let enabled: EnabledProfile
+    do {
+      guard let e = try EnabledProfile.load(persistence) else {
+        print(StatusReport.notEnabled(json: format == .json, units: persistence.unitStates()))
+        throw ExitCode(2)
+      }
+      enabled = e
+    } catch let error as BPSTuneError {
+      if format == .json { print(StateReport.error(error, command: "status")) }
+      throw error
+    }
+    let (part, absent) = Persistence.present(enabled.profile, on: host)
+    let plan = try Planner().plan(part, on: host)
+    var applies: [Snapshot]? = nil
+    if let listed = try? global.store.all() {
+      applies = EnabledProfile.applies(in: listed.compactMap(\.snapshot), boot: host.bootID)
+    }
+    let report = StatusReport(
+      record: enabled.record, recordPath: persistence.recordPath, plan: plan, absent: absent, applies: applies,
+      units: persistence.unitStates())
+    print(format == .json ? report.json() : report.text(style: global.style))
+    if !plan.changes.isEmpty { throw ExitCode(1) }
+  }
+}
+
+/// What bpstune's units run. Not for daily use: `enable`, `disable` and `status` are.
+struct PersistCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "persist",
+    abstract: "What bpstune's systemd units run (bpstune.service, bpstune-interface@.service, bpstune-drift.service).",
+    subcommands: [Boot.self, Interface.self, Check.self])
+
+  struct Boot: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "boot",
+      abstract: "Apply the enabled profile (bpstune.service); interfaces not present yet are left to their own unit.")
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "Seconds to wait for another bpstune run to finish.") var lockTimeout = 120
+
+    func run() throws {
+      try global.require([.root], for: "persist boot")
+      guard let enabled = try EnabledProfile.load(global.persistence) else {
+        print("nothing is enabled")
+        return
+      }
+      let host = global.host()
+      let (part, absent) = Persistence.present(enabled.profile, on: host)
+      try PersistCommand.apply(part, enabled.record, trigger: "boot", global: global, lockTimeout: lockTimeout)
+      for name in absent {
+        print("\(name) is not present yet; bpstune-interface@\(name).service tunes it when it appears")
+      }
+    }
+  }
+
+  struct Interface: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "interface",
+      abstract: "Apply the enabled profile's blocks for one interface (bpstune-interface@IF.service).")
+    @Argument(help: "The interface that appeared, was re-created or renamed.") var name: String
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "Seconds to wait for another bpstune run to finish.") var lockTimeout = 120
+
+    func run() throws {
+      try global.require([.root], for: "persist interface")
+      guard let enabled = try EnabledProfile.load(global.persistence) else {
+        print("nothing is enabled")
+        return
+      }
+      guard let part = Persistence.only(enabled.profile, interface: name) else {
+        print("\(name): not named by the enabled profile \(enabled.record.profile); nothing to do")
+        return
+      }
+      guard global.host().interfaces.contains(name) else {
+        print("\(name): gone again; nothing to do")
+        return
+      }
+      try PersistCommand.apply(
+        part, enabled.record, trigger: "interface \(name)", global: global, lockTimeout: lockTimeout)
+    }
+  }
+
+  struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "check",
+      abstract:
+        "Verify the enabled profile, write node_exporter metrics, log each drifting setting (bpstune-drift.service).",
+      discussion:
+        "Exit 1 when the host drifted (the unit counts it as success); re-applies only when enabled with --reapply-on-drift."
+    )
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "Seconds to wait for another bpstune run to finish (re-apply only).") var lockTimeout = 120
+
+    func run() throws {
+      guard let enabled = try EnabledProfile.load(global.persistence) else {
+        print("nothing is enabled")
+        return
+      }
+      let host = global.host()
+      let (part, absent) = Persistence.present(enabled.profile, on: host)
+      let plan = try Planner().plan(part, on: host)
+      let metrics = enabled.record.metricsDirectory + "/" + Persistence.metricsFile
+      do {
+        if try Syscalls.fileStatus(enabled.record.metricsDirectory) == nil {
+          try Syscalls.makeDirectory(enabled.record.metricsDirectory, mode: 0o755)
+        }
+        let text = VerifyReport.render(plan, format: .prometheus, style: TextStyle(color: false))
+        try Syscalls.writeDurably(metrics, Array((text + "\n").utf8), mode: Syscalls.readableByAll)
+      } catch {
+        throw BPSTuneError.enabled(path: metrics, message: "cannot write the metrics: \(error)")
+      }
+      for name in absent { print("\(name): not present; its settings are checked when it appears") }
+      let drift = plan.changes
+      for entry in drift {
+        let s = entry.target.semantics
+        print(
+          "drift: \(entry.id) is \(s.display(entry.current ?? "?", as: entry.target.desired)), "
+            + "profile \(enabled.record.profile) sets \(s.display(entry.target.desired))")
+      }
+      guard !drift.isEmpty else {
+        print("no drift: \(plan.satisfied.count) setting(s) match \(enabled.record.profile) (\(metrics))")
+        return
+      }
+      print("\(drift.count) setting(s) drifted from \(enabled.record.profile) (\(metrics))")
+      if enabled.record.reapplyOnDrift {
+        try PersistCommand.apply(part, enabled.record, trigger: "drift", global: global, lockTimeout: lockTimeout)
+        return
+      }
+      throw ExitCode(1)
+    }
+  }
+
+  /// Applies part of the enabled profile under the lock, recording what ran it.
+  static func apply(
+    _ profile: Profile, _ record: EnabledRecord, trigger: String, global: GlobalOptions, lockTimeout: Int
+  )
+    throws
+  {
+    let lock = try global.lock(timeout: lockTimeout)
+    defer { lock.release() }
+    var executor = global.executor(global.host())
+    executor.trigger = trigger
+    let outcome = try Applier(executor: executor).apply(profile, skipUnsupported: record.skipUnsupported)
+    for entry in outcome.skipped { print("skipped (unsupported): \(entry.id): \(entry.reason ?? "")") }
+    if let snapshot = outcome.snapshot {
+      Output.warnIfUnrecorded(snapshot)
+      print("\(trigger): applied \(record.profile): \(snapshot.entries.count) change(s), snapshot \(snapshot.id)")
+    } else {
+      print("\(trigger): \(record.profile) already in place; nothing to change")
+    }
+  }
+}
