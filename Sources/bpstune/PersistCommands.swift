@@ -117,9 +117,12 @@ struct DisableCommand: ParsableCommand {
           "disable: apply \(byHand.id) (\(byHand.profile ?? "?"), made by hand after the enabled profile's) is still in effect; "
             + "roll it back first (bpstune rollback) or keep the values with --keep-settings; nothing was changed")
       }
+      var newer: [Snapshot] = []
       for snapshot in ours.reversed() {
         let current = try global.store.all().compactMap(\.snapshot)
-        let made = try restorer.restore(restorer.plan(snapshot, history: current), force: false)
+        let plan = EnabledProfile.relax(restorer.plan(snapshot, history: current), knownBefore: newer)
+        newer.append(snapshot)
+        let made = try restorer.restore(plan, force: false)
         Output.warnIfUnrecorded(made)
         rolledBack.append(snapshot.id)
       }
@@ -255,9 +258,7 @@ struct PersistCommand: ParsableCommand {
       let plan = try Planner().plan(part, on: host)
       let metrics = enabled.record.metricsDirectory + "/" + Persistence.metricsFile
       do {
-        if try Syscalls.fileStatus(enabled.record.metricsDirectory) == nil {
-          try Syscalls.makeDirectory(enabled.record.metricsDirectory, mode: 0o755)
-        }
+        try Syscalls.makeDirectories(enabled.record.metricsDirectory, mode: 0o755)
         let text = VerifyReport.render(plan, format: .prometheus, style: TextStyle(color: false))
         try Syscalls.writeDurably(metrics, Array((text + "\n").utf8), mode: Syscalls.readableByAll)
       } catch {

@@ -28,6 +28,25 @@ public struct EnabledProfile: Sendable {
     public var settings: Int
   }
 
+  /// Restoring a chain of the enabled profile's applies, newest first: a value that a newer
+  /// apply of the chain found and recorded as its `before` (drift the drift check re-applied
+  /// over, or the value a re-created interface came back with) is one bpstune knows, not
+  /// someone else's change, so the older apply restores over it.
+  public static func relax(_ plan: Restorer.RestorePlan, knownBefore newer: [Snapshot]) -> Restorer.RestorePlan {
+    var known: [SettingID: [Snapshot.Entry]] = [:]
+    for snapshot in newer { for entry in snapshot.entries { known[entry.setting, default: []].append(entry) } }
+    var relaxed = plan
+    for index in relaxed.items.indices where relaxed.items[index].action == .conflict {
+      let item = relaxed.items[index]
+      let s = item.entry.semantics
+      if let current = item.current, known[item.entry.setting]?.contains(where: { s.equal($0.before, current) }) == true
+      {
+        relaxed.items[index].action = .restore
+      }
+    }
+    return relaxed
+  }
+
   /// This boot's applies run by the units or by enable, still in effect, oldest first.
   public static func applies(in history: [Snapshot], boot: String?) -> [Snapshot] {
     SnapshotStore.inEffect(in: history, boot: boot).filter { $0.trigger != nil }

@@ -143,10 +143,7 @@ public struct EnabledRecord: Sendable, Equatable {
   /// Writes the record durably (mode 0644: the admin reads it), creating its directory.
   public func save(_ path: String) throws(BPSTuneError) {
     do {
-      let directory = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
-      if !directory.isEmpty, try Syscalls.fileStatus(directory) == nil {
-        try Syscalls.makeDirectory(directory, mode: 0o755)
-      }
+      try Syscalls.makeDirectories(String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)]), mode: 0o755)
       try Syscalls.writeDurably(path, Array(text.utf8), mode: Syscalls.readableByAll)
     } catch {
       throw .enabled(path: path, message: "cannot write: \(Executor.reason(error))")

@@ -90,9 +90,7 @@ public struct Persistence: Sendable {
   public func installRule(for profile: Profile) throws(BPSTuneError) {
     let text = try Self.udevRule(for: profile)
     do {
-      if try Syscalls.fileStatus(udevRulesDirectory) == nil {
-        try Syscalls.makeDirectory(udevRulesDirectory, mode: 0o755)
-      }
+      try Syscalls.makeDirectories(udevRulesDirectory, mode: 0o755)
       try Syscalls.writeDurably(rulePath, Array(text.utf8), mode: Syscalls.readableByAll)
     } catch {
       throw .enabled(path: rulePath, message: "cannot write: \(Executor.reason(error))")

@@ -197,6 +197,15 @@ public enum Syscalls {
     }
   }
 
+  /// mkdir -p: each missing directory of `path`, with `mode`.
+  public static func makeDirectories(_ path: String, mode: mode_t) throws {
+    var prefix = ""
+    for part in path.split(separator: "/") {
+      prefix += "/" + part
+      if try fileStatus(prefix, followLinks: true) == nil { try makeDirectory(prefix, mode: mode) }
+    }
+  }
+
   /// unlink(2), then fsync of the directory.
   public static func removeFile(_ path: String) throws {
     if unlink(path) != 0 { throw SystemError("unlink", path, Errno(rawValue: Glibc.errno)) }

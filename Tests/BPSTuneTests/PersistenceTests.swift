@@ -1,0 +1,152 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import BPSTune
+
+@Suite struct EnabledRecordTests {
+  let dir = TemporaryDirectory("bpstune-etc")
+
+  @Test func roundTripsThroughItsReadableFile() throws {
+    let record = EnabledRecord(
+      profile: "/srv/profiles/a \"quoted\" \\ name.profile", interface: "ens1f0",
+      variables: ["busy": "50", "cpus": "2-3"], skipUnsupported: true, metricsDirectory: "/var/lib/x",
+      reapplyOnDrift: true, enabled: "2026-11-22T07:00:00Z")
+    let path = dir.path + "/etc/bpstune/enabled.toml"
+    try record.save(path)
+    #expect(try EnabledRecord.load(path) == record)
+    let text = try #require(dir.read("etc/bpstune/enabled.toml"))
+    #expect(text.contains("interface = \"ens1f0\"\nskip-unsupported = true"))
+    #expect(text.contains("[set]\n\"busy\" = \"50\"\n\"cpus\" = \"2-3\""))
+    try EnabledRecord.remove(path)
+    #expect(try EnabledRecord.load(path) == nil)
+  }
+
+  @Test(arguments: [
+    ("flavour = 1\nprofile = \"x\"", "unknown key flavour"), ("", "missing profile"),
+    ("profile = 3", "profile must be a string"),
+    ("profile = \"x\"\n[drift]\nreapply = \"yes\"", "drift.reapply must be true or false"),
+    ("profile = \"x\"\n[drift]\nmetrics-directory = \"rel\"", "must be an absolute path"),
+    ("profile = \"x\"\n[drift]\nreaply = true", "unknown key drift.reaply (did you mean reapply?)"),
+    ("profile = [", "not valid TOML"),
+  ])
+  func refusesADamagedRecordNamingIt(text: String, reason: String) {
+    let path = dir.write("enabled.toml", text)
+    do {
+      _ = try EnabledRecord.load(path)
+      Issue.record("accepted \(text)")
+    } catch {
+      #expect(error.description.hasPrefix(path + ":") && error.description.contains(reason), "\(error)")
+    }
+  }
+}
+
+@Suite struct PersistencePartsTests {
+  let kernel = FakeKernel()
+  let profiles = TemporaryDirectory("bpstune-profiles")
+
+  func profile(_ text: String) throws -> Profile {
+    profiles.write("p.profile", text)
+    return try ProfileLoader(source: ProfileSource(searchPath: [profiles.path])).load("p")
+  }
+
+  static let text = """
+    [sysctl]
+    net.core.busy_read = 50
+    [[interface]]
+    name = "eth0"
+    napi-defer-hard-irqs = 3
+    [[interface]]
+    name = "ens*"
+    gro-flush-timeout = "20us"
+    """
+
+  @Test func anInterfacesUnitTakesEveryMatchingBlockAndNothingElse() throws {
+    let p = try profile(Self.text)
+    let eth0 = try #require(Persistence.only(p, interface: "eth0"))
+    #expect(eth0.sections.isEmpty && eth0.interfaces.map(\.name) == ["eth0"])
+    let ens = try #require(Persistence.only(p, interface: "ens1f0"))
+    #expect(ens.interfaces.map(\.name) == ["ens1f0"] && ens.interfaces[0].settings.map(\.key) == ["gro-flush-timeout"])
+    #expect(Persistence.only(p, interface: "lo") == nil)
+  }
+
+  @Test func theBootUnitLeavesAbsentInterfacesToTheirUnit() throws {
+    kernel.addInterface("ens3")
+    let p = try profile(Self.text)
+    let (part, absent) = Persistence.present(p, on: KernelHost(root: kernel.root))
+    #expect(absent == ["eth0"] && part.interfaces.map(\.name) == ["ens*"])
+    #expect(part.sections == p.sections)
+  }
+
+  @Test func theUdevRuleNamesTheProfilesInterfaces() throws {
+    let rule = try Persistence.udevRule(for: try profile(Self.text))
+    let lines = rule.split(separator: "\n").filter { !$0.hasPrefix("#") }
+    #expect(
+      lines == [
+        "ACTION==\"add|move\", SUBSYSTEM==\"net\", KERNEL==\"eth0\", TAG+=\"systemd\", ENV{SYSTEMD_WANTS}+=\"bpstune-interface@%k.service\"",
+        "ACTION==\"add|move\", SUBSYSTEM==\"net\", KERNEL==\"ens*\", TAG+=\"systemd\", ENV{SYSTEMD_WANTS}+=\"bpstune-interface@%k.service\"",
+      ])
+  }
+}
+
+@Suite struct OverwritersTests {
+  let kernel = FakeKernel()
+  let profiles = TemporaryDirectory("bpstune-profiles")
+
+  init() {
+    kernel.set("/proc/sys/net/core/busy_read", "0")
+    kernel.set("/proc/sys/net/core/busy_poll", "0")
+    kernel.addInterface("eth0")
+  }
+
+  func warnings(_ text: String) throws -> [String] {
+    profiles.write("p.profile", text)
+    let p = try ProfileLoader(source: ProfileSource(searchPath: [profiles.path])).load("p")
+    return try Planner().plan(p, on: KernelHost(root: kernel.root)).warnings
+  }
+
+  @Test func sysctlFilesSettingAnotherValueAreNamedWithTheirLine() throws {
+    kernel.dir.write("etc/sysctl.d/60-net.conf", "# tuning\nnet.core.busy_read = 0\n-net/core/busy_poll=50\n")
+    kernel.dir.write("usr/lib/sysctl.d/50-default.conf", "net.core.* = 7\n")
+    kernel.dir.write("etc/sysctl.conf", "; old\nnet.core.busy_read=25\n")
+    let w = try warnings("[sysctl]\nnet.core.busy_read = 50\nnet.core.busy_poll = 50\n")
+    #expect(w.contains { $0.hasPrefix("/etc/sysctl.d/60-net.conf:2 sets net.core.busy_read = 0") })
+    // The same value is not a warning; "/" keys read as sysctl.d(5) says; globs match.
+    #expect(!w.contains { $0.contains("60-net.conf:3") })
+    #expect(w.contains { $0.contains("50-default.conf:1 sets net.core.busy_read = 7") })
+    #expect(w.contains { $0.contains("50-default.conf:1 sets net.core.busy_poll = 7") })
+    #expect(w.contains { $0.contains("etc/sysctl.conf:2 sets net.core.busy_read = 25") })
+    #expect(w.count == 4)
+  }
+
+  @Test func tunedRunningWithAProfileIsNamed() throws {
+    kernel.set("/run/tuned/tuned.pid", "4242")
+    kernel.set("/proc/4242/comm", "tuned")
+    kernel.dir.write("etc/tuned/active_profile", "network-latency\n")
+    let w = try warnings("[sysctl]\nnet.core.busy_read = 50\n")
+    #expect(w.contains { $0.hasPrefix("tuned (pid 4242) is running with profile network-latency") })
+    // A stale pid file (the process is something else now) says nothing.
+    kernel.set("/proc/4242/comm", "bash")
+    #expect(try warnings("[sysctl]\nnet.core.busy_read = 50\n").isEmpty)
+  }
+
+  @Test func linkFilesThatSelectATunedInterfaceAndSetTheSameSettingsAreNamed() throws {
+    kernel.dir.write(
+      "etc/systemd/network/10-eth.link",
+      "[Match]\nOriginalName=eth*\n[Link]\nRxBufferSize=4096\nGenericReceiveOffload=no\n")
+    kernel.dir.write(
+      "usr/lib/systemd/network/99-default.link",
+      "[Match]\nOriginalName=*\n[Link]\nNamePolicy=keep\nMACAddressPolicy=persistent\n")
+    kernel.dir.write(
+      "etc/systemd/network/20-other.link", "[Match]\nOriginalName=ens9\n[Link]\nGenericReceiveOffload=no\n")
+    let w = try warnings("[[interface]]\nname = \"eth0\"\nnapi-defer-hard-irqs = 3\nrps-cpus = \"1\"\n")
+    #expect(w.isEmpty, "netdev sysfs settings are not .link keys (but for the RPS mask): \(w)")
+    kernel.dir.write(
+      "etc/systemd/network/10-eth.link", "[Match]\nOriginalName=eth*\n[Link]\nReceivePacketSteeringCPUMask=0\n")
+    let w2 = try warnings("[[interface]]\nname = \"eth0\"\nrps-cpus = \"1\"\n")
+    #expect(
+      w2 == [
+        "/etc/systemd/network/10-eth.link selects eth0 and sets ReceivePacketSteeringCPUMask; udev applies it whenever eth0 appears (bpstune-interface@eth0.service runs after)"
+      ])
+  }
+}
