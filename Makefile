@@ -116,6 +116,8 @@ uninstall:
 	  $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_bpstune \
 	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/bpstune.fish
 	rm -rf $(DESTDIR)$(PREFIX)/share/bpstune $(DESTDIR)$(PREFIX)/share/doc/bpstune
+	rm -f $(foreach u,bpstune.service bpstune-interface@.service bpstune-drift.service bpstune-drift.timer,\
+	  $(DESTDIR)$(if $(filter /usr,$(PREFIX)),,$(PREFIX))/lib/systemd/system/$(u))
 	-rmdir $(DESTDIR)/etc/bpstune/profiles $(DESTDIR)/etc/bpstune 2>/dev/null
 
 clean:
