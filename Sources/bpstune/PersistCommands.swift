@@ -205,7 +205,8 @@ struct PersistCommand: ParsableCommand {
       let (part, absent) = Persistence.present(enabled.profile, on: host)
       try PersistCommand.apply(part, enabled.record, trigger: "boot", global: global, lockTimeout: lockTimeout)
       for name in absent {
-        print("\(name) is not present yet; bpstune-interface@\(name).service tunes it when it appears")
+        let interface = name.split(separator: " ").first.map(String.init) ?? name
+        print("\(name): bpstune-interface@\(interface).service tunes it once it is there and up")
       }
     }
   }
@@ -217,6 +218,9 @@ struct PersistCommand: ParsableCommand {
     @Argument(help: "The interface that appeared, was re-created or renamed.") var name: String
     @OptionGroup var global: GlobalOptions
     @Option(help: "Seconds to wait for another bpstune run to finish.") var lockTimeout = 120
+    @Option(
+      help: "Seconds to wait for the interface to be brought up (its queue IRQs and NAPIs exist only then).")
+    var waitUp = 120
 
     func run() throws {
       try global.require([.root], for: "persist interface")
@@ -228,9 +232,25 @@ struct PersistCommand: ParsableCommand {
         print("\(name): not named by the enabled profile \(enabled.record.profile); nothing to do")
         return
       }
-      guard global.host().interfaces.contains(name) else {
+      let host = global.host()
+      guard host.interfaces.contains(name) else {
         print("\(name): gone again; nothing to do")
         return
+      }
+      // A new NIC is down until the network configuration brings it up; its queue IRQs,
+      // NAPIs and their kthreads appear only then.
+      if !host.isUp(name) {
+        print("\(name): waiting up to \(waitUp) s for it to be brought up")
+        guard Persistence.waitUntilUp(name, on: host, seconds: waitUp) else {
+          guard host.interfaces.contains(name) else {
+            print("\(name): gone again; nothing to do")
+            return
+          }
+          print("\(name): still down after \(waitUp) s; applying what it takes while down")
+          return try PersistCommand.apply(
+            part, enabled.record, trigger: "interface \(name)", global: global, lockTimeout: lockTimeout)
+        }
+        host.forget()
       }
       try PersistCommand.apply(
         part, enabled.record, trigger: "interface \(name)", global: global, lockTimeout: lockTimeout)
@@ -264,7 +284,7 @@ struct PersistCommand: ParsableCommand {
       } catch {
         throw BPSTuneError.enabled(path: metrics, message: "cannot write the metrics: \(error)")
       }
-      for name in absent { print("\(name): not present; its settings are checked when it appears") }
+      for name in absent { print("\(name): not checked; bpstune-interface@.service tunes it once it is there and up") }
       let drift = plan.changes
       for entry in drift {
         let s = entry.target.semantics

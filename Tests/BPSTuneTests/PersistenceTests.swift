@@ -70,11 +70,15 @@ import Testing
     #expect(Persistence.only(p, interface: "lo") == nil)
   }
 
-  @Test func theBootUnitLeavesAbsentInterfacesToTheirUnit() throws {
+  @Test func theBootUnitLeavesAbsentAndDownInterfacesToTheirUnit() throws {
     kernel.addInterface("ens3")
+    kernel.set("/sys/class/net/ens3/flags", "0x1003")
+    kernel.addInterface("ens4")
+    kernel.set("/sys/class/net/ens4/flags", "0x1002")
     let p = try profile(Self.text)
-    let (part, absent) = Persistence.present(p, on: KernelHost(root: kernel.root))
-    #expect(absent == ["eth0"] && part.interfaces.map(\.name) == ["ens*"])
+    let (part, deferred) = Persistence.present(p, on: KernelHost(root: kernel.root))
+    #expect(deferred == ["eth0 (absent)", "ens4 (down)"])
+    #expect(part.interfaces.map(\.name) == ["ens3"] && part.interfaces[0].settings.map(\.key) == ["gro-flush-timeout"])
     #expect(part.sections == p.sections)
   }
 

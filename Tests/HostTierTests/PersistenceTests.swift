@@ -119,6 +119,7 @@ struct PersistenceTests {
     try ns.exec(["ip", "link", "del", ns.a])
     try ns.exec(["ip", "link", "add", ns.a, "type", "veth", "peer", "name", ns.b])
     try ns.exec(["ip", "link", "add", "vZ1", "type", "veth", "peer", "name", "vY1"])
+    for name in [ns.a, ns.b, "vZ1", "vY1"] { try ns.exec(["ip", "link", "set", name, "up"]) }
     #expect(ns.cat("/sys/class/net/\(ns.a)/napi_defer_hard_irqs") == "0")
     let count = snapshotCount()
     let again = bpstune(ns, ["persist", "interface", ns.a])
@@ -145,6 +146,33 @@ struct PersistenceTests {
     #expect(ns.cat("/sys/class/net/vZ1/napi_defer_hard_irqs") == "0")
     #expect(ns.cat("/sys/class/net/\(ns.a)/napi_defer_hard_irqs") == "0")
     #expect(ns.cat("/proc/sys/net/core/somaxconn") == "4096")
+  }
+
+  @Test func anInterfacesUnitWaitsUntilTheInterfaceIsUp() throws {
+    let ns = try NetworkNamespace()
+    let p = profile(ns)
+    #expect(bpstune(ns, ["enable", p, "--metrics-dir", metrics]).status == 0)
+    try ns.exec(["ip", "link", "add", "vZ2", "type", "veth", "peer", "name", "vY2"])
+    // Down: the boot unit leaves it to its own unit, which waits for it to be brought up.
+    let boot = bpstune(ns, ["persist", "boot"])
+    #expect(boot.status == 0 && boot.stdout.contains("vZ2 (down): bpstune-interface@vZ2.service"), "\(boot)")
+    #expect(ns.cat("/sys/class/net/vZ2/napi_defer_hard_irqs") == "0")
+    let later = Process()
+    later.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    later.arguments = ["ip", "netns", "exec", ns.name, "sh", "-c", "sleep 2; ip link set vZ2 up"]
+    try later.run()
+    defer { later.waitUntilExit() }
+    let waited = bpstune(ns, ["persist", "interface", "vZ2", "--wait-up", "20"])
+    #expect(waited.status == 0 && waited.stdout.contains("waiting up to 20 s"), "\(waited)")
+    #expect(waited.stdout.contains("interface vZ2: applied"), "\(waited)")
+    #expect(ns.cat("/sys/class/net/vZ2/flags") == "0x1003" && ns.cat("/sys/class/net/vZ2/napi_defer_hard_irqs") == "2")
+    // One that stays down gets what it takes while down, after the wait.
+    try ns.exec(["ip", "link", "add", "vZ3", "type", "veth", "peer", "name", "vY3"])
+    let down = bpstune(ns, ["persist", "interface", "vZ3", "--wait-up", "1"])
+    #expect(down.status == 0 && down.stdout.contains("still down after 1 s"), "\(down)")
+    #expect(ns.cat("/sys/class/net/vZ3/napi_defer_hard_irqs") == "2")
+    #expect(bpstune(ns, ["disable"]).status == 0)
+    #expect(ns.cat("/sys/class/net/vZ2/napi_defer_hard_irqs") == "0")
   }
 
   @Test func theDriftCheckWritesMetricsAndNamesEachSetting() throws {

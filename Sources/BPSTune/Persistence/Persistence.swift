@@ -52,15 +52,52 @@ public struct Persistence: Sendable {
     return part
   }
 
-  /// The part of `profile` the boot unit applies now: everything but [[interface]] blocks
-  /// naming an interface that does not exist yet (udev may still be loading its driver;
-  /// bpstune-interface@IF.service tunes it when it appears). Returns the absent names.
+  /// The part of `profile` the boot unit applies now: everything but the [[interface]] blocks
+  /// of interfaces that do not exist yet (udev may still be loading the driver) or are down
+  /// (a NIC has its queue IRQs, NAPIs and their kthreads only once it is up, which the
+  /// network configuration does after network-pre.target). bpstune-interface@IF.service
+  /// tunes each of those when it appears and is up. Glob blocks become one block per
+  /// interface they match that is up. Returns the deferred names, each with "absent" or "down".
   public static func present(_ profile: Profile, on host: KernelHost) -> (profile: Profile, absent: [String]) {
-    let names = Set(host.interfaces)
+    let names = host.interfaces
     var part = profile
-    part.interfaces = profile.interfaces.filter { $0.isGlob || names.contains($0.name) }
-    let absent = profile.interfaces.filter { !$0.isGlob && !names.contains($0.name) }.map(\.name)
-    return (part, absent)
+    var deferred: [String] = []
+    part.interfaces = []
+    for block in profile.interfaces {
+      let matched = block.isGlob ? names.filter { Syscalls.globMatches(block.name, $0) } : [block.name]
+      for name in matched {
+        guard names.contains(name) else {
+          deferred.append("\(name) (absent)")
+          continue
+        }
+        guard host.isUp(name) else {
+          deferred.append("\(name) (down)")
+          continue
+        }
+        var b = block
+        b.name = name
+        part.interfaces.append(b)
+      }
+    }
+    var seen: Set<String> = []
+    return (part, deferred.filter { seen.insert($0).inserted })
+  }
+
+  /// Waits until `interface` is administratively up (IFF_UP in /sys/class/net/IF/flags, read
+  /// afresh every 200 ms), for at most `seconds`. Returns whether it is up; false also when
+  /// it disappeared.
+  public static func waitUntilUp(_ interface: String, on host: KernelHost, seconds: Int) -> Bool {
+    var waited = 0
+    while true {
+      if let text = try? host.readFresh("/sys/class/net/\(interface)/flags"),
+        let flags = UInt32(text.dropFirst(2), radix: 16), flags & 1 != 0
+      {
+        return true
+      }
+      if waited >= seconds * 1000 || !host.exists("/sys/class/net/\(interface)") { return false }
+      Syscalls.sleep(milliseconds: 200)
+      waited += 200
+    }
   }
 
   // MARK: udev

@@ -4,7 +4,7 @@ public struct StatusReport {
   public var record: EnabledRecord
   public var recordPath: String
   public var plan: Plan
-  /// Interfaces the profile names that are not present.
+  /// Interfaces the profile names that are absent or down, each with why ("eth1 (down)").
   public var absent: [String]
   /// This boot's applies by enable and the units; nil when the snapshots cannot be read.
   public var applies: [Snapshot]?
@@ -128,7 +128,7 @@ public struct StatusReport {
         lines.append("  \(entry.id)" + s.change(from: entry.current ?? "", to: entry.target.desired))
       }
     }
-    for name in absent { lines.append("absent:   \(name) (tuned when it appears)") }
+    for name in absent { lines.append("waiting:  \(name), tuned once it is there and up") }
     lines.append(Self.unitLine(units))
     lines.append(
       "checks:   metrics in \(record.metricsDirectory)/\(Persistence.metricsFile); "

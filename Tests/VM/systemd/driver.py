@@ -1,0 +1,287 @@
+#!/usr/bin/env python3
+"""The systemd guest scenario of the VM tier (issue: persistence), driven from the host.
+
+QEMU boots a Debian bookworm root (systemd as PID 1, udev, the bpstune .deb installed) from a
+virtio disk, with an igb NIC and a PCIe root port for a second one. A test agent in the guest
+answers commands on the second serial port; QEMU's monitor hot-adds the NIC. Every value is
+read in the guest with independent tools (Tests/VM/systemd/vmcheck: cat, ethtool, chrt,
+taskset, napi-dump), never with bpstune. Prints "ok   NAME [s]" or "FAIL NAME: why" per step.
+
+usage: driver.py WORK VMLINUZ INITRD DISK
+"""
+import base64
+import os
+import socket
+import subprocess
+import sys
+import time
+
+WORK, VMLINUZ, INITRD, DISK = sys.argv[1:5]
+CPUS = os.environ.get("BPSTUNE_VM_CPUS", "4")
+PROFILE = "napi-threaded -i 'en*' --set irq-cpus=1 --set poll-cpu=2 --set housekeeping-cpus=0-3 --skip-unsupported"
+results = []
+
+
+class Guest:
+    def __init__(self):
+        self.agent_path = WORK + "/agent.sock"
+        self.monitor_path = WORK + "/monitor.sock"
+        self.console = WORK + "/console.log"
+        self.log = open(WORK + "/qemu.log", "w")
+        self.proc = subprocess.Popen(
+            ["qemu-system-x86_64", "-machine", "q35", "-accel", "tcg", "-cpu", "max", "-m", "1536", "-smp", CPUS,
+             "-display", "none", "-kernel", VMLINUZ, "-initrd", INITRD,
+             "-append", "root=/dev/vda rw console=ttyS0 panic=-1 quiet loglevel=3",
+             "-drive", f"file={DISK},if=virtio,format=raw",
+             "-netdev", "user,id=n0", "-device", "igb,netdev=n0,id=nic1",
+             "-device", "pcie-root-port,id=rp1,chassis=1,slot=1",
+             "-serial", f"file:{self.console}",
+             "-chardev", f"socket,id=agent,path={self.agent_path},server=on,wait=off", "-serial", "chardev:agent",
+             "-monitor", f"unix:{self.monitor_path},server,nowait"],
+            stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT)
+        self.sock = None
+        self.buffer = b""
+        deadline = time.time() + 30
+        while self.sock is None:
+            try:
+                s = socket.socket(socket.AF_UNIX)
+                s.connect(self.agent_path)
+                self.sock = s
+            except OSError:
+                if time.time() > deadline or self.proc.poll() is not None:
+                    raise RuntimeError("QEMU did not start: " + open(WORK + "/qemu.log").read()[-500:])
+                time.sleep(0.2)
+
+    def line(self, timeout):
+        deadline = time.time() + timeout
+        while b"\n" not in self.buffer:
+            remaining = deadline - time.time()
+            if remaining <= 0 or self.proc.poll() is not None:
+                raise TimeoutError(f"no answer from the guest agent within {timeout} s")
+            self.sock.settimeout(remaining)
+            try:
+                chunk = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            if not chunk:
+                raise TimeoutError("the agent's socket closed")
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        return line.decode(errors="replace").strip("\r\x00 ")
+
+    def ready(self, timeout=300):
+        """Waits for the agent's READY line; returns the guest's boot id."""
+        deadline = time.time() + timeout
+        while True:
+            line = self.line(max(1, deadline - time.time()))
+            if line.startswith("READY "):
+                return line.split()[1]
+
+    def run(self, script, timeout=180):
+        self.sock.sendall(b"CMD " + base64.b64encode(script.encode()) + b"\n")
+        while True:
+            line = self.line(timeout)
+            if line.startswith("RESULT "):
+                parts = line.split(" ", 2)
+                out = base64.b64decode(parts[2]).decode(errors="replace") if len(parts) > 2 else ""
+                return int(parts[1]), out
+
+    def ok(self, script, timeout=180):
+        status, out = self.run(script, timeout)
+        if status != 0:
+            raise AssertionError(f"`{script}` exited {status}: {out.strip()[-600:]}")
+        return out
+
+    def monitor(self, command):
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(self.monitor_path)
+        s.settimeout(10)
+        data = b""
+        while b"(qemu)" not in data:
+            data += s.recv(4096)
+        s.sendall(command.encode() + b"\n")
+        data = b""
+        time.sleep(1)
+        try:
+            while True:
+                chunk = s.recv(4096)
+                if not chunk or b"(qemu)" in chunk:
+                    data += chunk
+                    break
+                data += chunk
+        except socket.timeout:
+            pass
+        s.close()
+        return data.decode(errors="replace")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def step(name, function):
+    t0 = time.time()
+    try:
+        function()
+        print(f"ok   systemd: {name} [{time.time() - t0:.0f} s]", flush=True)
+        results.append(True)
+    except Exception as e:  # a failed step is reported and the scenario goes on where it can
+        print(f"FAIL systemd: {name}: {str(e).strip()}", flush=True)
+        results.append(False)
+        return False
+    return True
+
+
+def wait_until(guest, script, seconds, what):
+    """Polls `script` in the guest until it exits 0, for up to `seconds` (from now)."""
+    deadline = time.time() + seconds
+    while True:
+        status, out = guest.run(script)
+        if status == 0:
+            return time.time() - (deadline - seconds)
+        if time.time() > deadline:
+            raise AssertionError(f"{what} not within {seconds} s: {out.strip()[-600:]}")
+        time.sleep(0.5)
+
+
+def all_tuned(guest):
+    return "for i in $(vmcheck ifaces); do vmcheck tuned $i || exit 1; done; [ -n \"$(vmcheck ifaces)\" ]"
+
+
+def main():
+    guest = Guest()
+    state = {}
+    try:
+        def boot():
+            state["boot"] = guest.ready()
+            wait_until(guest, "[ -n \"$(vmcheck ifaces)\" ]", 60, "the igb interface")
+            ifaces = guest.ok("vmcheck ifaces").split()
+            if len(ifaces) != 1:
+                raise AssertionError(f"expected one igb interface, found {ifaces}")
+            state["if1"] = ifaces[0]
+            state["baseline"] = guest.ok(f"vmcheck state {ifaces[0]}")
+            state["global"] = guest.ok("vmcheck global")
+            guest.ok("systemctl is-system-running --wait || true; test \"$(cat /proc/1/comm)\" = systemd")
+        if not step("boot with systemd as PID 1 from the disk image", boot):
+            return
+
+        def enable():
+            out = guest.ok(f"bpstune enable {PROFILE} --no-color")
+            if "enabled napi-threaded: applied" not in out:
+                raise AssertionError(out)
+            guest.ok(all_tuned(guest))
+            guest.ok("systemctl is-enabled bpstune.service && systemctl is-enabled bpstune-drift.timer && "
+                     "systemctl is-active bpstune-drift.timer && test -s /etc/bpstune/enabled.toml && "
+                     "grep -q 'KERNEL==\"en\\*\"' /etc/udev/rules.d/80-bpstune.rules")
+        step("a. enable napi-threaded: applied, units enabled, record and rule written", enable)
+
+        def reboot():
+            guest.sock.sendall(b"CMD " + base64.b64encode(b"systemctl reboot") + b"\n")
+            boot = guest.ready()
+            if boot == state["boot"]:
+                raise AssertionError("the boot id did not change")
+            state["boot"] = boot
+            guest.ok(all_tuned(guest))
+            # The unit ran, said what it applied, and was done before network-pre.target.
+            out = guest.ok("journalctl -b -u bpstune.service -o cat --no-pager")
+            if "boot: applied napi-threaded" not in out:
+                raise AssertionError("journal of bpstune.service: " + out)
+            order = guest.ok(
+                "a=$(systemctl show -P ActiveEnterTimestampMonotonic bpstune.service); "
+                "b=$(systemctl show -P ActiveEnterTimestampMonotonic network-pre.target); echo $a $b; "
+                "test \"$a\" -gt 0 && test \"$b\" -gt 0 && test \"$a\" -le \"$b\"")
+            state["order"] = order.strip()
+            guest.ok("journalctl -b -o short-monotonic --no-pager | grep -E 'bpstune.service|Network \\(Pre\\)' | tail -5")
+        step("b. reboot: applied again at boot, before network-pre.target", reboot)
+
+        def hot_add():
+            before = set(guest.ok("vmcheck ifaces").split())
+            guest.monitor("netdev_add user,id=n9")
+            t0 = time.time()
+            answer = guest.monitor("device_add igb,netdev=n9,id=nic2,bus=rp1")
+            if "Error" in answer:
+                raise AssertionError("device_add: " + answer)
+            wait_until(guest, "[ $(vmcheck ifaces | wc -l) -eq 2 ]", 60, "the hot-added igb")
+            new = set(guest.ok("vmcheck ifaces").split()) - before
+            state["if2"] = new.pop()
+            taken = wait_until(guest, f"vmcheck tuned {state['if2']}", max(1, 10 - (time.time() - t0)),
+                               f"hot-added {state['if2']} tuned")
+            state["hot-add"] = f"{time.time() - t0:.1f} s"
+            guest.ok(f"journalctl -b -u bpstune-interface@{state['if2']}.service -o cat --no-pager | grep -q applied")
+            del taken
+        step("c. a hot-added second igb is tuned within 10 s", hot_add)
+
+        def reload():
+            t0 = time.time()
+            guest.ok("modprobe -r igb && modprobe igb")
+            wait_until(guest, "[ $(vmcheck ifaces | wc -l) -eq 2 ] && " + all_tuned(guest), 10, "both igb re-created and tuned")
+            state["reload"] = f"{time.time() - t0:.1f} s"
+        step("d. modprobe -r igb && modprobe igb: every igb re-created and tuned within 10 s", reload)
+
+        def drift():
+            i = state["if1"]
+            guest.ok("mkdir -p /etc/systemd/system/bpstune-drift.timer.d && printf '[Timer]\\nOnBootSec=5s\\n"
+                     "OnUnitActiveSec=10s\\nAccuracySec=1s\\n' > /etc/systemd/system/bpstune-drift.timer.d/test.conf && "
+                     "systemctl daemon-reload && systemctl restart bpstune-drift.timer")
+            since = guest.ok("date +%s").strip()
+            guest.ok(f"echo 0 > /sys/class/net/{i}/napi_defer_hard_irqs")
+            wait_until(
+                guest,
+                f"grep -q 'setting=\"{i} napi-defer-hard-irqs\",interface=\"{i}\"}} 0' "
+                "/var/lib/prometheus/node-exporter/bpstune.prom && "
+                f"journalctl -u bpstune-drift.service --since @{since} -o cat --no-pager | "
+                f"grep -q 'drift: {i} napi-defer-hard-irqs is 0'", 60, "the timer's drift report")
+            # It reports; it does not re-apply.
+            guest.ok(f"test $(cat /sys/class/net/{i}/napi_defer_hard_irqs) = 0")
+            guest.ok("ls /var/lib/prometheus/node-exporter | grep -vx bpstune.prom | (! grep .)")
+        step("e. a value changed behind bpstune's back: the timer reports it in the .prom file and the journal", drift)
+
+        def sysctl_d():
+            guest.ok("echo 'net.core.busy_poll = 30' > /etc/sysctl.d/90-test.conf")
+            status, out = guest.run("bpstune status --no-color")
+            if status != 1 or "/etc/sysctl.d/90-test.conf:1 sets net.core.busy_poll = 30" not in out:
+                raise AssertionError(f"status exited {status}: {out}")
+            out = guest.ok(f"bpstune enable {PROFILE} --no-color 2>&1")
+            if "/etc/sysctl.d/90-test.conf:1 sets net.core.busy_poll = 30" not in out:
+                raise AssertionError("enable: " + out)
+            guest.ok("rm /etc/sysctl.d/90-test.conf")
+        step("f. a /etc/sysctl.d file setting busy_poll differently: enable and status warn, naming it", sysctl_d)
+
+        def disable():
+            out = guest.ok("bpstune disable --no-color")
+            if "rolled back" not in out:
+                raise AssertionError(out)
+            for i in guest.ok("vmcheck ifaces").split():
+                now = guest.ok(f"vmcheck state {i}")
+                if now != state["baseline"]:
+                    raise AssertionError(f"{i} after disable:\n{now}\nboot default:\n{state['baseline']}")
+            if guest.ok("vmcheck global") != state["global"]:
+                raise AssertionError("global values after disable differ from the boot defaults")
+            guest.ok("! systemctl is-enabled bpstune.service && ! systemctl is-enabled bpstune-drift.timer && "
+                     "! systemctl is-active bpstune-drift.timer && test ! -e /etc/bpstune/enabled.toml && "
+                     "test ! -e /etc/udev/rules.d/80-bpstune.rules")
+            guest.sock.sendall(b"CMD " + base64.b64encode(b"systemctl reboot") + b"\n")
+            guest.ready()
+            i = guest.ok("vmcheck ifaces").split()
+            for name in i:
+                now = guest.ok(f"vmcheck state {name}")
+                if now != state["baseline"]:
+                    raise AssertionError(f"{name} after the second reboot:\n{now}\nboot default:\n{state['baseline']}")
+            if guest.ok("vmcheck global") != state["global"]:
+                raise AssertionError("global values after the second reboot differ from the boot defaults")
+            guest.ok("! journalctl -b -u bpstune.service -o cat --no-pager | grep -q applied")
+        step("g. disable: every value back to its boot default, units disabled; another reboot keeps them", disable)
+        print(f"systemd: bpstune.service/network-pre.target active at {state.get('order', '?')} µs; "
+              f"hot-added igb tuned after {state.get('hot-add', '?')}; igb reload tuned after {state.get('reload', '?')}",
+              flush=True)
+    finally:
+        guest.stop()
+
+
+try:
+    main()
+except Exception as e:
+    print(f"FAIL systemd: {e}", flush=True)
+    results.append(False)
+sys.exit(0 if results and all(results) else 1)
