@@ -2,7 +2,9 @@
 #   make            build (debug)
 #   make test       unit tests + host-tier tests (root: network namespaces with veth pairs)
 #   make test-vm    VM tier: Debian kernels 6.1, 6.12 and the newest sid kernel under QEMU with an
-#                   emulated igb NIC (Tests/VM/vm-test; downloads cached in /var/cache/bpstune-vm)
+#                   emulated igb NIC (Tests/VM/vm-test; downloads cached in /var/cache/bpstune-vm),
+#                   and on the sid kernel a guest with systemd as PID 1 and the .deb installed
+#                   (Tests/VM/systemd-guest: enable, reboots, NIC hot-add, driver reload, disable)
 #   make fuzz       libFuzzer on the profile loader and the snapshot reader, FUZZ_SECONDS each
 #                   (part of make test), starting from Tests/Corpus and profiles/
 #   make lint       swift format lint with the checked-in .swift-format
@@ -69,7 +71,7 @@ fuzz: deps
 	done
 
 # The VM tier fetches QEMU and the kernels itself, with apt through its own source lists.
-test-vm: deps
+test-vm: deb-deps
 	Tests/VM/vm-test
 
 clean-netns:
