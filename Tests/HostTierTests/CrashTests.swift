@@ -115,10 +115,16 @@ struct CrashTests {
   /// The newest snapshot of an operation ("apply", "rollback") in `snapshots list`: its id
   /// and state.
   func newest(_ ns: NetworkNamespace, _ operation: String) -> (id: String, state: String) {
-    let rows = ns.bpstune(["snapshots", "list"], stateDir: state).stdout.split(separator: "\n")
-      .map { $0.split(separator: " ").map(String.init) }.filter { $0.first?.hasSuffix("-\(operation)") ?? false }
-    guard let row = rows.max(by: { $0[0] < $1[0] }), row.count >= 4 else { return ("", "none") }
-    return (row[0], row[row.count - 2])
+    let json = ns.bpstune(["snapshots", "list", "--format", "json"], stateDir: state).stdout
+    let list = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any]
+    let rows = ((list?["snapshots"] as? [[String: Any]]) ?? []).compactMap { row -> (String, String)? in
+      guard let id = row["id"] as? String, let state = row["state"] as? String, id.hasSuffix("-\(operation)") else {
+        return nil
+      }
+      return (id, state)
+    }
+    guard let row = rows.max(by: { $0.0 < $1.0 }) else { return ("", "none") }
+    return row
   }
 
   /// What a kill left: no new snapshot of the operation, or the new one's state.
