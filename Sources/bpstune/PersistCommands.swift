@@ -117,12 +117,15 @@ struct DisableCommand: ParsableCommand {
           "disable: apply \(byHand.id) (\(byHand.profile ?? "?"), made by hand after the enabled profile's) is still in effect; "
             + "roll it back first (bpstune rollback) or keep the values with --keep-settings; nothing was changed")
       }
+      // The listing read once, extended with each rollback made (plan looks there for an
+      // unfinished rollback of the snapshot it restores).
+      var current = history
       var newer: [Snapshot] = []
       for snapshot in ours.reversed() {
-        let current = try global.store.all().compactMap(\.snapshot)
         let plan = EnabledProfile.relax(restorer.plan(snapshot, history: current), knownBefore: newer)
         newer.append(snapshot)
         let made = try restorer.restore(plan, force: false)
+        current.append(made)
         Output.warnIfUnrecorded(made)
         rolledBack.append(snapshot.id)
       }

@@ -77,14 +77,12 @@ public struct Overwriters {
     guard let text = try? host.read("/run/tuned/tuned.pid"), let pid = Int(text.trimmingWhitespace),
       (try? host.read("/proc/\(pid)/comm")) == "tuned"
     else { return [] }
-    do {
-      let active = lines(of: "/etc/tuned/active_profile").first.map { $0.trimmingWhitespace } ?? ""
-      return [
-        "tuned (pid \(pid)) is running"
-          + (active.isEmpty ? "" : " with profile \(active) (/etc/tuned/active_profile)")
-          + "; it re-applies its profile at start and on udev events and can overwrite these settings"
-      ]
-    }
+    let active = lines(of: "/etc/tuned/active_profile").first.map { $0.trimmingWhitespace } ?? ""
+    return [
+      "tuned (pid \(pid)) is running"
+        + (active.isEmpty ? "" : " with profile \(active) (/etc/tuned/active_profile)")
+        + "; it re-applies its profile at start and on udev events and can overwrite these settings"
+    ]
   }
 
   // MARK: .link files

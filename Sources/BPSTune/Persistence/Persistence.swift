@@ -89,11 +89,7 @@ public struct Persistence: Sendable {
   public static func waitUntilUp(_ interface: String, on host: KernelHost, seconds: Int) -> Bool {
     var waited = 0
     while true {
-      if let text = try? host.readFresh("/sys/class/net/\(interface)/flags"),
-        let flags = UInt32(text.dropFirst(2), radix: 16), flags & 1 != 0
-      {
-        return true
-      }
+      if host.isUp(interface, fresh: true) { return true }
       if waited >= seconds * 1000 || !host.exists("/sys/class/net/\(interface)") { return false }
       Syscalls.sleep(milliseconds: 200)
       waited += 200

@@ -138,8 +138,10 @@ public final class KernelHost {
   }
 
   /// Whether the interface is administratively up (IFF_UP in /sys/class/net/IF/flags).
-  public func isUp(_ interface: String) -> Bool {
-    guard let text = try? read("/sys/class/net/\(interface)/flags"), let flags = UInt32(text.dropFirst(2), radix: 16)
+  /// `fresh`: read the file again rather than the run's cached value (waiting for a change).
+  public func isUp(_ interface: String, fresh: Bool = false) -> Bool {
+    let path = "/sys/class/net/\(interface)/flags"
+    guard let text = try? (fresh ? readFresh(path) : read(path)), let flags = UInt32(text.dropFirst(2), radix: 16)
     else { return false }
     return flags & 1 != 0
   }
