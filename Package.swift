@@ -16,6 +16,8 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
     .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    // The latency probe's percentiles (HdrHistogram); no Foundation.
+    .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
   ],
   targets: [
     // The thin command-line front end: parse arguments, call the library, map results to exit codes.
@@ -33,6 +35,7 @@ let package = Package(
       dependencies: [
         .product(name: "SystemPackage", package: "swift-system"),
         .product(name: "TOMLKit", package: "TOMLKit"),
+        .product(name: "Histogram", package: "hdrhistogram-swift"),
         "CLinux",
         "CNetlink",
       ],

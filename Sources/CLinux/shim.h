@@ -28,3 +28,49 @@ static inline int bpstune_capget_effective(unsigned long long *effective) {
   *effective = (unsigned long long)data[0].effective | ((unsigned long long)data[1].effective << 32);
   return 0;
 }
+
+// The latency probe's sockets: busy-poll socket options (asm-generic/socket.h), epoll, and
+// epoll's busy-poll parameters. struct epoll_params and EPIOCSPARAMS are uapi from Linux 6.9
+// (include/uapi/linux/eventpoll.h), which bookworm's headers lack and which cannot be included
+// beside glibc's sys/epoll.h (both define struct epoll_event), so the 6.9 layout is repeated
+// here under a name of bpstune's own.
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/prctl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <ifaddrs.h>
+#include <netdb.h>
+#include <stdint.h>
+struct bpstune_epoll_params {
+  uint32_t busy_poll_usecs;
+  uint16_t busy_poll_budget;
+  uint8_t prefer_busy_poll;
+  uint8_t pad;
+};
+#define BPSTUNE_EPIOCSPARAMS _IOW(0x8A, 0x01, struct bpstune_epoll_params)
+
+// ioctl(EPIOCSPARAMS) on an epoll descriptor (Linux 6.9+; ENOTTY before). 0, or -1 with errno.
+static inline int bpstune_epoll_set_params(int epfd, unsigned usecs, unsigned budget, int prefer) {
+  struct bpstune_epoll_params params = {usecs, (uint16_t)budget, (uint8_t)(prefer ? 1 : 0), 0};
+  return ioctl(epfd, BPSTUNE_EPIOCSPARAMS, &params);
+}
+
+// epoll_ctl(EPOLL_CTL_ADD) of `fd` for EPOLLIN; struct epoll_event is packed on x86-64, so it
+// is filled in C. 0, or -1 with errno.
+static inline int bpstune_epoll_add(int epfd, int fd) {
+  struct epoll_event event = {EPOLLIN, {.fd = fd}};
+  return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &event);
+}
+
+// epoll_wait(2) for one event: 1 when the descriptor is readable, 0 on timeout, -1 with errno.
+static inline int bpstune_epoll_wait_one(int epfd, int timeout_ms) {
+  struct epoll_event event;
+  return epoll_wait(epfd, &event, 1, timeout_ms);
+}
+
+// prctl(PR_SET_TIMERSLACK) of the calling thread (prctl is variadic, which Swift cannot call).
+static inline int bpstune_set_timer_slack(unsigned long nanoseconds) {
+  return prctl(PR_SET_TIMERSLACK, nanoseconds, 0, 0, 0);
+}

@@ -27,6 +27,9 @@ public enum BPSTuneError: Error, Equatable, Sendable, CustomStringConvertible {
   /// The record of the enabled profile (/etc/bpstune/enabled.toml) cannot be read, written or
   /// used (exit 2).
   case enabled(path: String, message: String)
+  /// The latency probe cannot measure: a peer that does not answer, an address in use, a rate
+  /// this host cannot sustain; `what` names the peer, address or option (exit 2).
+  case probe(what: String, message: String)
   /// A write failed; every change made was undone (exit 3).
   case failedAndUndone(setting: String, message: String, undone: Int)
   /// A write failed and undoing was incomplete; `left` names each setting left changed (exit 4).
@@ -104,6 +107,7 @@ public enum BPSTuneError: Error, Equatable, Sendable, CustomStringConvertible {
     case .conflicts(let names):
       "changed by someone else since the snapshot, not overwritten without --force: \(names.joined(separator: "; ")); nothing was changed"
     case .hostRead(let setting, let message): "\(setting): \(message)"
+    case .probe(let what, let message): "probe \(what): \(message)"
     case .failedAndUndone(let setting, let message, let undone):
       "\(setting): \(message); undid \(undone) change(s), the host is as before"
     case .failedPartially(let setting, let message, let left):

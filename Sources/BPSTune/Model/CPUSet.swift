@@ -122,6 +122,19 @@ public struct CPUSet: Hashable, Sendable, CustomStringConvertible {
   public func subtracting(_ other: CPUSet) -> CPUSet { CPUSet(cpus.subtracting(other.cpus)) }
 }
 
+/// In JSON, the list form: "1,3-5".
+extension CPUSet: Codable {
+  public init(from decoder: any Decoder) throws {
+    let text = try decoder.singleValueContainer().decode(String.self)
+    self = try CPUSet(list: text)
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.singleValueContainer()
+    try container.encode(listString)
+  }
+}
+
 public enum CPUSetError: Error, Equatable, Sendable, CustomStringConvertible {
   case malformed(String, String)
 

@@ -325,6 +325,11 @@ extension Syscalls {
   public static func writeStandardError(_ text: String) {
     _ = try? FileDescriptor.standardError.writeAll(Array(text.utf8))
   }
+
+  /// write(2) to standard output, unbuffered: a line another program waits for ("listening").
+  public static func writeStandardOutput(_ text: String) {
+    _ = try? FileDescriptor.standardOutput.writeAll(Array(text.utf8))
+  }
 }
 
 extension Syscalls {

@@ -1,0 +1,418 @@
+import CLinux
+import Synchronization
+import SystemPackage
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// An IPv4 or IPv6 socket address with its port: "10.0.0.2:7878", "[fd00::2]:7878",
+/// "host.example:7878" (getaddrinfo(3), first answer).
+public struct SocketAddress: Sendable, CustomStringConvertible {
+  var storage: sockaddr_storage
+  var length: socklen_t
+
+  /// Parses `text`; an empty or "*" host means every address (for bind). Throws a one-line
+  /// reason naming the text.
+  public init(parsing text: String) throws(BPSTuneError) {
+    var host: String
+    var port: Substring
+    if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
+      host = String(text[text.index(after: text.startIndex)..<close])
+      let rest = text[text.index(after: close)...]
+      guard rest.hasPrefix(":") else { throw .usage("\(text): expected [ADDRESS]:PORT") }
+      port = rest.dropFirst()
+    } else {
+      guard let colon = text.lastIndex(of: ":") else { throw .usage("\(text): expected ADDRESS:PORT") }
+      host = String(text[..<colon])
+      port = text[text.index(after: colon)...]
+      if host.contains(":") { throw .usage("\(text): write an IPv6 address as [ADDRESS]:PORT") }
+    }
+    guard let number = UInt16(port) else { throw .usage("\(text): port must be 0 to 65535") }
+    if host.isEmpty || host == "*" { host = "0.0.0.0" }
+    var hints = addrinfo()
+    hints.ai_flags = AI_NUMERICSERV
+    hints.ai_socktype = Int32(SOCK_DGRAM.rawValue)
+    var result: UnsafeMutablePointer<addrinfo>?
+    let status = getaddrinfo(host, String(number), &hints, &result)
+    guard status == 0, let first = result, let address = first.pointee.ai_addr else {
+      let reason = status == 0 ? "no address" : String(cString: gai_strerror(status))
+      throw .usage("\(text): \(reason)")
+    }
+    defer { freeaddrinfo(result) }
+    storage = sockaddr_storage()
+    length = first.pointee.ai_addrlen
+    withUnsafeMutableBytes(of: &storage) {
+      $0.copyMemory(from: UnsafeRawBufferPointer(start: address, count: Int(length)))
+    }
+  }
+
+  init(storage: sockaddr_storage, length: socklen_t) {
+    self.storage = storage
+    self.length = length
+  }
+
+  /// No address yet: what recvfrom fills in.
+  static var unset: SocketAddress { SocketAddress(storage: sockaddr_storage(), length: 0) }
+
+  var family: Int32 { Int32(storage.ss_family) }
+
+  /// The numeric host (getnameinfo(3)).
+  public var host: String {
+    var buffer = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+    var copy = storage
+    let status = withUnsafePointer(to: &copy) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        getnameinfo($0, length, &buffer, socklen_t(buffer.count), nil, 0, NI_NUMERICHOST)
+      }
+    }
+    guard status == 0 else { return "?" }
+    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+  }
+
+  public var port: Int {
+    withUnsafeBytes(of: storage) { raw in
+      // sin_port and sin6_port both follow the 2-byte family, in network byte order.
+      Int(raw[2]) << 8 | Int(raw[3])
+    }
+  }
+
+  public var description: String { family == AF_INET6 ? "[\(host)]:\(port)" : "\(host):\(port)" }
+
+  func withSockaddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
+    var copy = storage
+    return withUnsafePointer(to: &copy) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, length) } }
+  }
+
+  /// The interface holding this (local) address (getifaddrs(3)); nil for a wildcard address or
+  /// one no interface of this network namespace has.
+  public var interfaceName: String? {
+    var list: UnsafeMutablePointer<ifaddrs>?
+    guard getifaddrs(&list) == 0 else { return nil }
+    defer { freeifaddrs(list) }
+    let mine = host
+    var cursor = list
+    while let entry = cursor {
+      defer { cursor = entry.pointee.ifa_next }
+      guard let address = entry.pointee.ifa_addr, Int32(address.pointee.sa_family) == family else { continue }
+      let size = family == AF_INET6 ? MemoryLayout<sockaddr_in6>.size : MemoryLayout<sockaddr_in>.size
+      var other = sockaddr_storage()
+      withUnsafeMutableBytes(of: &other) { $0.copyMemory(from: UnsafeRawBufferPointer(start: address, count: size)) }
+      if SocketAddress(storage: other, length: socklen_t(size)).host == mine {
+        return String(cString: entry.pointee.ifa_name)
+      }
+    }
+    return nil
+  }
+}
+
+/// A UDP or TCP socket of the latency probe. Every call retries EINTR and throws a
+/// ``SystemError`` naming the call and the address.
+public struct ProbeSocket: Sendable {
+  public enum Kind: String, Sendable, Codable { case udp, tcp }
+
+  public let fd: Int32
+  public let kind: Kind
+
+  init(fd: Int32, kind: Kind) {
+    self.fd = fd
+    self.kind = kind
+  }
+
+  /// socket(2) of the address's family.
+  public static func open(_ kind: Kind, for address: SocketAddress) throws(SystemError) -> ProbeSocket {
+    let type = kind == .udp ? SOCK_DGRAM : SOCK_STREAM
+    let fd = socket(address.family, Int32(type.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    if fd < 0 { throw SystemError("socket", address.description, Errno(rawValue: Glibc.errno)) }
+    return ProbeSocket(fd: fd, kind: kind)
+  }
+
+  public func close() { _ = Glibc.close(fd) }
+
+  /// setsockopt(2) of an int option; `name` says which in errors ("SO_BUSY_POLL").
+  public func set(_ level: Int32, _ option: Int32, _ value: Int32, name: String) throws(SystemError) {
+    var v = value
+    if setsockopt(fd, level, option, &v, socklen_t(MemoryLayout<Int32>.size)) < 0 {
+      throw SystemError("setsockopt \(name)", "\(value)", Errno(rawValue: Glibc.errno))
+    }
+  }
+
+  /// getsockopt(2) of an int option.
+  public func get(_ level: Int32, _ option: Int32, name: String) throws(SystemError) -> Int32 {
+    var v: Int32 = 0
+    var size = socklen_t(MemoryLayout<Int32>.size)
+    if getsockopt(fd, level, option, &v, &size) < 0 {
+      throw SystemError("getsockopt \(name)", "socket", Errno(rawValue: Glibc.errno))
+    }
+    return v
+  }
+
+  /// SO_BUSY_POLL (µs the socket's receive busy-polls its NAPI; above net.core.busy_read needs
+  /// CAP_NET_ADMIN), SO_PREFER_BUSY_POLL and SO_BUSY_POLL_BUDGET (Linux 5.11+;
+  /// a budget above net.core.busy_poll's default needs CAP_NET_ADMIN), from asm-generic/socket.h.
+  public func setBusyPoll(microseconds: Int?, prefer: Bool, budget: Int?) throws(SystemError) {
+    if let microseconds { try set(SOL_SOCKET, SO_BUSY_POLL, Int32(microseconds), name: "SO_BUSY_POLL") }
+    if prefer { try set(SOL_SOCKET, SO_PREFER_BUSY_POLL, 1, name: "SO_PREFER_BUSY_POLL") }
+    if let budget { try set(SOL_SOCKET, SO_BUSY_POLL_BUDGET, Int32(budget), name: "SO_BUSY_POLL_BUDGET") }
+  }
+
+  /// SO_INCOMING_NAPI_ID: the NAPI instance the last received packet came through; 0 when none
+  /// (a veth without GRO, loopback).
+  public func incomingNAPIID() -> Int {
+    Int(UInt32(bitPattern: (try? get(SOL_SOCKET, SO_INCOMING_NAPI_ID, name: "SO_INCOMING_NAPI_ID")) ?? 0))
+  }
+
+  /// TCP_NODELAY: a request is sent at once, not held back by Nagle's algorithm.
+  public func setNoDelay() throws(SystemError) {
+    try set(Int32(IPPROTO_TCP), TCP_NODELAY, 1, name: "TCP_NODELAY")
+  }
+
+  /// fcntl(O_NONBLOCK).
+  public func setNonBlocking() throws(SystemError) {
+    let flags = fcntl(fd, F_GETFL)
+    if flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 {
+      throw SystemError("fcntl O_NONBLOCK", "socket", Errno(rawValue: Glibc.errno))
+    }
+  }
+
+  /// SO_RCVTIMEO: a blocking receive returns EAGAIN after this long.
+  public func setReceiveTimeout(milliseconds: Int) throws(SystemError) {
+    var tv = timeval(tv_sec: milliseconds / 1000, tv_usec: (milliseconds % 1000) * 1000)
+    if setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size)) < 0 {
+      throw SystemError("setsockopt SO_RCVTIMEO", "\(milliseconds) ms", Errno(rawValue: Glibc.errno))
+    }
+  }
+
+  /// SO_SNDTIMEO: a send, and a TCP connect(2), give up with EAGAIN / EINPROGRESS after this long.
+  public func setSendTimeout(milliseconds: Int) throws(SystemError) {
+    var tv = timeval(tv_sec: milliseconds / 1000, tv_usec: (milliseconds % 1000) * 1000)
+    if setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size)) < 0 {
+      throw SystemError("setsockopt SO_SNDTIMEO", "\(milliseconds) ms", Errno(rawValue: Glibc.errno))
+    }
+  }
+
+  /// bind(2), with SO_REUSEADDR for a TCP listener (a restarted server binds at once).
+  public func bind(_ address: SocketAddress) throws(SystemError) {
+    if kind == .tcp { try set(SOL_SOCKET, SO_REUSEADDR, 1, name: "SO_REUSEADDR") }
+    let r = address.withSockaddr { Glibc.bind(fd, $0, $1) }
+    if r < 0 { throw SystemError("bind", address.description, Errno(rawValue: Glibc.errno)) }
+  }
+
+  /// listen(2).
+  public func listen() throws(SystemError) {
+    if Glibc.listen(fd, 64) < 0 { throw SystemError("listen", "socket", Errno(rawValue: Glibc.errno)) }
+  }
+
+  /// accept(2), then FD_CLOEXEC; nil on EAGAIN (a listener with a receive timeout).
+  public func accept() throws(SystemError) -> ProbeSocket? {
+    while true {
+      let r = Glibc.accept(fd, nil, nil)
+      if r >= 0 {
+        _ = fcntl(r, F_SETFD, FD_CLOEXEC)
+        return ProbeSocket(fd: r, kind: .tcp)
+      }
+      let e = Errno(rawValue: Glibc.errno)
+      if e == .interrupted { continue }
+      if e == .resourceTemporarilyUnavailable { return nil }
+      throw SystemError("accept", "socket", e)
+    }
+  }
+
+  /// connect(2); a UDP socket connected to its peer receives only the peer's datagrams and
+  /// learns of an ICMP port unreachable as ECONNREFUSED.
+  public func connect(_ address: SocketAddress) throws(SystemError) {
+    while true {
+      let r = address.withSockaddr { Glibc.connect(fd, $0, $1) }
+      if r == 0 { return }
+      let e = Errno(rawValue: Glibc.errno)
+      if e != .interrupted { throw SystemError("connect", address.description, e) }
+    }
+  }
+
+  /// getsockname(2).
+  public func localAddress() -> SocketAddress? {
+    var storage = sockaddr_storage()
+    var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+    let r = withUnsafeMutablePointer(to: &storage) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+    }
+    return r == 0 ? SocketAddress(storage: storage, length: length) : nil
+  }
+
+  /// What a receive returned.
+  public enum Received: Equatable, Sendable {
+    case bytes(Int)
+    /// EAGAIN: nothing yet (non-blocking) or the receive timeout passed (blocking).
+    case nothing
+    /// The TCP peer closed the connection.
+    case closed
+  }
+
+  /// send(2) of the whole buffer (MSG_NOSIGNAL: a closed TCP peer is EPIPE, not SIGPIPE).
+  public func send(_ bytes: UnsafeRawBufferPointer, to peer: SocketAddress? = nil) throws(SystemError) {
+    var offset = 0
+    while offset < bytes.count {
+      let r: Int
+      if let peer {
+        r = peer.withSockaddr {
+          sendto(fd, bytes.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL), $0, $1)
+        }
+      } else {
+        r = Glibc.send(fd, bytes.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
+      }
+      if r >= 0 {
+        offset += r
+        continue
+      }
+      let e = Errno(rawValue: Glibc.errno)
+      if e == .interrupted { continue }
+      if e == .resourceTemporarilyUnavailable && kind == .tcp { continue }
+      throw SystemError("send", peer?.description ?? "peer", e)
+    }
+  }
+
+  /// recv(2) into `buffer`: a datagram, or for TCP what has arrived. `from` receives the
+  /// sender's address (recvfrom) for an unconnected UDP socket.
+  public func receive(into buffer: UnsafeMutableRawBufferPointer, from: UnsafeMutablePointer<SocketAddress>? = nil)
+    throws(SystemError) -> Received
+  {
+    while true {
+      let r: Int
+      if let from {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        r = withUnsafeMutablePointer(to: &storage) {
+          $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            recvfrom(fd, buffer.baseAddress, buffer.count, 0, $0, &length)
+          }
+        }
+        if r >= 0 { from.pointee = SocketAddress(storage: storage, length: length) }
+      } else {
+        r = recv(fd, buffer.baseAddress, buffer.count, 0)
+      }
+      if r > 0 || (r == 0 && kind == .udp) { return .bytes(r) }
+      if r == 0 { return .closed }
+      let e = Errno(rawValue: Glibc.errno)
+      if e == .interrupted { continue }
+      if e == .resourceTemporarilyUnavailable { return .nothing }
+      throw SystemError("recv", "socket", e)
+    }
+  }
+}
+
+/// An epoll instance watching one socket, as an event-driven server waits for it; with
+/// EPIOCSPARAMS its epoll_wait busy-polls the socket's NAPI (fs/eventpoll.c, Linux 6.9+).
+public struct EpollWaiter: Sendable {
+  public let fd: Int32
+
+  /// epoll_create1(2) and EPOLL_CTL_ADD of `socket`.
+  public init(watching socket: ProbeSocket) throws(SystemError) {
+    fd = epoll_create1(Int32(EPOLL_CLOEXEC))
+    if fd < 0 { throw SystemError("epoll_create1", "socket", Errno(rawValue: Glibc.errno)) }
+    if bpstune_epoll_add(fd, socket.fd) < 0 {
+      let e = Errno(rawValue: Glibc.errno)
+      Glibc.close(fd)
+      throw SystemError("epoll_ctl", "socket", e)
+    }
+  }
+
+  /// ioctl(EPIOCSPARAMS): busy-poll µs, budget and prefer for this epoll instance. ENOTTY on
+  /// kernels before 6.9.
+  public func setBusyPoll(microseconds: Int, budget: Int, prefer: Bool) throws(SystemError) {
+    if bpstune_epoll_set_params(fd, UInt32(microseconds), UInt32(budget), prefer ? 1 : 0) < 0 {
+      throw SystemError("ioctl EPIOCSPARAMS", "epoll", Errno(rawValue: Glibc.errno))
+    }
+  }
+
+  /// epoll_wait(2): true when the socket is readable, false after `milliseconds`.
+  public func wait(milliseconds: Int) throws(SystemError) -> Bool {
+    while true {
+      let r = bpstune_epoll_wait_one(fd, Int32(milliseconds))
+      if r >= 0 { return r > 0 }
+      let e = Errno(rawValue: Glibc.errno)
+      if e != .interrupted { throw SystemError("epoll_wait", "epoll", e) }
+    }
+  }
+
+  public func close() { _ = Glibc.close(fd) }
+}
+
+/// A thread of the probe's own (pthread_create(3)): the open loop's sender, a server's
+/// listeners. Joined before the probe reports.
+public final class ProbeThread: @unchecked Sendable {
+  private let thread: pthread_t
+
+  private init(thread: pthread_t) { self.thread = thread }
+
+  private final class Body {
+    let run: @Sendable () -> Void
+    init(_ run: @escaping @Sendable () -> Void) { self.run = run }
+  }
+
+  public static func start(_ run: @escaping @Sendable () -> Void) throws(SystemError) -> ProbeThread {
+    let body = Unmanaged.passRetained(Body(run)).toOpaque()
+    var thread = pthread_t()
+    let r = pthread_create(
+      &thread, nil,
+      { argument in
+        Unmanaged<Body>.fromOpaque(argument!).takeRetainedValue().run()
+        return nil
+      }, body)
+    if r != 0 {
+      Unmanaged<Body>.fromOpaque(body).release()
+      throw SystemError("pthread_create", "probe thread", Errno(rawValue: r))
+    }
+    return ProbeThread(thread: thread)
+  }
+
+  /// pthread_join(3).
+  public func join() { _ = pthread_join(thread, nil) }
+}
+
+/// SIGINT and SIGTERM as a flag the probe's loops poll, so that an interrupted run still
+/// reports what it measured and `probe compare` still rolls back.
+private let interrupted = Atomic<Int32>(0)
+
+extension Syscalls {
+  /// clock_gettime(CLOCK_MONOTONIC) in nanoseconds.
+  @inline(__always)
+  public static func monotonicNanoseconds() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
+  }
+
+  /// clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME) until `deadline` (nanoseconds of
+  /// ``monotonicNanoseconds()``).
+  public static func sleep(untilMonotonic deadline: UInt64) {
+    var ts = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
+    while clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nil) == EINTR {}
+  }
+
+  /// prctl(PR_SET_TIMERSLACK) of the calling thread: its timed sleeps end within this many
+  /// nanoseconds of their deadline instead of the default 50 µs.
+  public static func setTimerSlack(nanoseconds: Int) {
+    _ = bpstune_set_timer_slack(UInt(nanoseconds))
+  }
+
+  /// getrusage(RUSAGE_SELF): user plus system CPU time of every thread, in nanoseconds.
+  public static func processCPUTime() -> UInt64 {
+    var usage = rusage()
+    getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
+    func ns(_ t: timeval) -> UInt64 { UInt64(t.tv_sec) * 1_000_000_000 + UInt64(t.tv_usec) * 1000 }
+    return ns(usage.ru_utime) + ns(usage.ru_stime)
+  }
+
+  /// sigaction(2) of SIGINT and SIGTERM to a handler that sets ``interruptRequested``.
+  public static func catchInterrupts() {
+    for signal in [SIGINT, SIGTERM] {
+      var action = sigaction()
+      action.__sigaction_handler.sa_handler = { _ in interrupted.store(1, ordering: .relaxed) }
+      sigemptyset(&action.sa_mask)
+      sigaction(signal, &action, nil)
+    }
+  }
+
+  /// Whether SIGINT or SIGTERM arrived since ``catchInterrupts()``.
+  public static var interruptRequested: Bool { interrupted.load(ordering: .relaxed) != 0 }
+}

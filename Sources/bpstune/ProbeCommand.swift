@@ -1,0 +1,194 @@
+import ArgumentParser
+import BPSTune
+
+struct ProbeCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "probe",
+    abstract: "Measure round-trip latency on a real path, and prove how packets were received.",
+    discussion: """
+      Run `bpstune probe server` on the peer host and `bpstune probe client PEER:PORT` here.
+      `bpstune probe compare` applies each profile in turn, measures, and rolls it back.
+      """,
+    subcommands: [ProbeServerCommand.self, ProbeClientCommand.self, ProbeCompareCommand.self])
+}
+
+/// The default port of the probe server.
+let probeDefaultPort = 7878
+
+/// Receive mode, busy polling and thread placement: the same options on both ends.
+struct ProbeSocketOptions: ParsableArguments {
+  @Option(
+    name: .customLong("receive"),
+    help: "How to wait for a packet: blocking recv, spin (non-blocking recv in a loop), or epoll.")
+  var receiveMode: ReceiveMode = .blocking
+
+  @Option(
+    name: .customLong("busy-poll"),
+    help: ArgumentHelp(
+      "Busy-poll the socket's NAPI this long (SO_BUSY_POLL; in epoll mode the epoll instance's EPIOCSPARAMS).",
+      valueName: "USECS"))
+  var busyPoll: Int?
+
+  @Flag(help: "SO_PREFER_BUSY_POLL (or epoll's prefer_busy_poll).")
+  var preferBusyPoll = false
+
+  @Option(help: ArgumentHelp("SO_BUSY_POLL_BUDGET (or epoll's busy_poll_budget).", valueName: "N"))
+  var busyPollBudget: Int?
+
+  @Option(help: ArgumentHelp("Pin the probe's threads to these CPUs (sched_setaffinity).", valueName: "CPUS"))
+  var cpu: String?
+
+  @Option(help: ArgumentHelp("Run the probe's threads SCHED_FIFO at this priority.", valueName: "PRIORITY"))
+  var fifo: Int?
+
+  func settings() throws -> ProbeSocketSettings {
+    var s = ProbeSocketSettings()
+    s.receiveMode = receiveMode
+    s.busyPoll = busyPoll
+    s.preferBusyPoll = preferBusyPoll
+    s.busyPollBudget = busyPollBudget
+    if let cpu {
+      do {
+        s.cpus = try CPUSet(list: cpu)
+      } catch {
+        throw ValidationError("--cpu \(cpu): \(error)")
+      }
+    }
+    s.fifo = fifo
+    try s.validate()
+    return s
+  }
+}
+
+extension ReceiveMode: ExpressibleByArgument {}
+extension ProbeSocket.Kind: ExpressibleByArgument {}
+
+struct ProbeServerCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "server",
+    abstract: "Echo probe requests over UDP and TCP on one port until interrupted.")
+
+  @Option(help: ArgumentHelp("Address and port to listen on (port 0: any free port).", valueName: "ADDR:PORT"))
+  var bind = "0.0.0.0:\(probeDefaultPort)"
+
+  @Option(help: ArgumentHelp("Stop after this many seconds.", valueName: "SECONDS"))
+  var duration: Double?
+
+  @OptionGroup var socket: ProbeSocketOptions
+
+  func run() throws {
+    var settings = ProbeServer.Settings(bind: try SocketAddress(parsing: bind))
+    settings.socket = try socket.settings()
+    settings.duration = duration
+    Syscalls.catchInterrupts()
+    let counts = try ProbeServer(settings: settings).run { bound in
+      Syscalls.writeStandardOutput(
+        "listening on \(bound) (udp, tcp), \(ProbeSocketText.describe(settings.socket))\n")
+    }
+    Syscalls.writeStandardOutput(
+      "echoed \(counts.udp) udp and \(counts.tcp) tcp request(s) on \(counts.connections) connection(s)\n")
+  }
+}
+
+/// The workload options of client and compare.
+struct ProbeWorkloadOptions: ParsableArguments {
+  @Option(name: .customLong("protocol"), help: "udp or tcp.")
+  var transport: ProbeSocket.Kind = .udp
+
+  @Option(help: ArgumentHelp("Message size in bytes (32 or more).", valueName: "BYTES"))
+  var size = 64
+
+  @Option(help: ArgumentHelp("Seconds to measure.", valueName: "SECONDS"))
+  var duration = 5.0
+
+  @Option(help: ArgumentHelp("Measure this many round trips instead of a duration.", valueName: "N"))
+  var count: Int?
+
+  @Option(help: ArgumentHelp("Seconds of the same workload before measuring, discarded.", valueName: "SECONDS"))
+  var warmup = 0.5
+
+  @Option(help: ArgumentHelp("A request without a reply this long counts as lost.", valueName: "MS"))
+  var timeout = 1000
+
+  @Option(
+    name: .customShort("i"),
+    help: ArgumentHelp(
+      "Interface whose queue IRQs are counted (default: the one holding the local address).", valueName: "IF"),
+    completion: .custom { _, _, _ in Completion.interfaces() })
+  var interface: String?
+}
+
+struct ProbeClientCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "client",
+    abstract: "Measure request/response round trips against a probe server.",
+    discussion: """
+      Without --rate: a closed loop (one request at a time). With --rate: an open loop; a thread
+      sends on schedule and each round trip counts from when its request was due. --delay spends
+      that many µs of busy work after each reply, as an application would.
+      """)
+
+  @Argument(help: ArgumentHelp("The probe server.", valueName: "ADDR:PORT"))
+  var peer: String
+
+  @Option(help: ArgumentHelp("Requests per second (open loop).", valueName: "PKTS_PER_S"))
+  var rate: Int?
+
+  @Option(help: ArgumentHelp("µs of application work after each reply.", valueName: "USECS"))
+  var delay = 0
+
+  @OptionGroup var workload: ProbeWorkloadOptions
+  @OptionGroup var socket: ProbeSocketOptions
+
+  @Option(help: "Output format.")
+  var format: OutputFormat = .text
+
+  func run() throws {
+    var settings = ProbeClient.Settings(peer: try SocketAddress(parsing: peer))
+    settings.rate = rate
+    settings.delay = delay
+    workload.apply(to: &settings)
+    settings.socket = try socket.settings()
+    try settings.validate()
+    Syscalls.catchInterrupts()
+    let result = try ProbeClient(settings: settings).run()
+    print(format == .json ? ProbeReport.json(result) : ProbeReport.text(result))
+    if let error = result.rateError { throw error }
+  }
+}
+
+extension ProbeWorkloadOptions {
+  func apply(to settings: inout ProbeClient.Settings) {
+    settings.transport = transport
+    settings.size = size
+    settings.duration = duration
+    settings.count = count
+    settings.warmup = warmup
+    settings.timeout = timeout
+    settings.interface = interface
+  }
+}
+
+enum ProbeSocketText {
+  static func describe(_ s: ProbeSocketSettings) -> String {
+    var parts = ["receive \(s.receiveMode.rawValue)"]
+    parts.append(s.busyPoll.map { "busy-poll \($0) µs" } ?? "no busy-poll option")
+    if s.preferBusyPoll { parts.append("prefer-busy-poll") }
+    if let b = s.busyPollBudget { parts.append("budget \(b)") }
+    if let c = s.cpus { parts.append("cpu \(c)") }
+    if let f = s.fifo { parts.append("fifo \(f)") }
+    return parts.joined(separator: ", ")
+  }
+}
+
+struct ProbeCompareCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "compare", abstract: "Apply each profile in turn, measure each workload, roll back; one table.")
+
+  @Argument(help: "Profiles to compare (names or paths).")
+  var profiles: [String]
+
+  func run() throws {
+    throw BPSTuneError.usage("probe compare: not yet")
+  }
+}
