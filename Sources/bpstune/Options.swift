@@ -80,6 +80,11 @@ struct ProfileOptions: ParsableArguments {
   }
 
   func overrides() throws -> [String: String] {
+    try Self.overrides(assignments)
+  }
+
+  /// --set NAME=VALUE assignments as a dictionary; each malformed one named.
+  static func overrides(_ assignments: [String]) throws -> [String: String] {
     var result: [String: String] = [:]
     for assignment in assignments {
       guard let eq = assignment.firstIndex(of: "="), eq != assignment.startIndex else {

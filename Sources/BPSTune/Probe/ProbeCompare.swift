@@ -1,0 +1,150 @@
+/// `bpstune probe compare`: for each profile, apply it through the apply path (snapshot first),
+/// let it settle, measure every workload against the peer, and roll it back through the
+/// rollback path; the host ends as it began. A kill -9 in between leaves an apply that
+/// `bpstune rollback` undoes like any other.
+public struct ProbeCompare {
+  /// A request rate (nil: closed loop) and an application delay, "RATE:DELAY" on the command
+  /// line ("0:0" or "closed:0" for a closed loop).
+  public struct Workload: Sendable, Equatable, CustomStringConvertible {
+    public var rate: Int?
+    public var delay: Int
+
+    public init(rate: Int?, delay: Int) {
+      self.rate = rate
+      self.delay = delay
+    }
+
+    public init(parsing text: String) throws(BPSTuneError) {
+      let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+      guard parts.count == 2, let delay = Int(parts[1]), delay >= 0 else {
+        throw .usage("--workload \(text): expected RATE:DELAY (requests per second or 0 for a closed loop, µs)")
+      }
+      if parts[0] == "closed" || parts[0] == "0" {
+        rate = nil
+      } else if let r = Int(parts[0]), r > 0 {
+        rate = r
+      } else {
+        throw .usage("--workload \(text): RATE must be a positive number of requests per second, or 0 / closed")
+      }
+      self.delay = delay
+    }
+
+    /// The defaults: a closed loop, and 10 kpkt/s with 30 µs of application work (the series'
+    /// 32 kpkt/s + 30 µs scaled to what an emulated or virtual path sustains).
+    public static let defaults = [Workload(rate: nil, delay: 0), Workload(rate: 10_000, delay: 30)]
+
+    public var description: String {
+      (rate.map { "\($0 >= 1000 && $0 % 1000 == 0 ? "\($0 / 1000)k" : "\($0)") pkt/s" } ?? "closed loop")
+        + " + \(delay) µs delay"
+    }
+  }
+
+  /// One profile's measurements, one per workload.
+  public struct Column: Sendable {
+    public var profile: String
+    /// The apply's snapshot; nil when the host already matched the profile.
+    public var snapshot: String?
+    public var changes: Int
+    public var results: [ProbeResult]
+  }
+
+  public var executor: Executor
+  public var client: ProbeClient.Settings
+  public var workloads: [Workload]
+  /// Seconds between the apply and the first measurement.
+  public var settle: Double
+  public var skipUnsupported: Bool
+  /// Progress lines ("applying hft", "measuring ...").
+  public var log: (String) -> Void = { _ in }
+
+  public init(
+    executor: Executor, client: ProbeClient.Settings, workloads: [Workload], settle: Double, skipUnsupported: Bool
+  ) {
+    self.executor = executor
+    self.client = client
+    self.workloads = workloads
+    self.settle = settle
+    self.skipUnsupported = skipUnsupported
+  }
+
+  /// Plans every profile first (a profile this host cannot take fails before any change), then
+  /// applies, measures and rolls back each in turn. The caller holds the state lock.
+  public func run(_ profiles: [Profile]) throws(BPSTuneError) -> [Column] {
+    let planner = Planner(knobs: executor.knobs)
+    for profile in profiles {
+      let plan = try planner.plan(profile, on: executor.host)
+      if !plan.unsupported.isEmpty && !skipUnsupported {
+        throw .unsupportedSettings(plan.unsupported.map { "\(profile.name): \($0.id): \($0.reason ?? "unsupported")" })
+      }
+    }
+    for workload in workloads {
+      var settings = client
+      settings.rate = workload.rate
+      settings.delay = workload.delay
+      try settings.validate()
+    }
+    var columns: [Column] = []
+    for profile in profiles {
+      log("applying \(profile.name)")
+      let outcome = try Applier(executor: executor).apply(profile, skipUnsupported: skipUnsupported)
+      executor.host.forget()
+      var results: [ProbeResult] = []
+      var failure: BPSTuneError?
+      if settle > 0 { Syscalls.sleep(milliseconds: Int(settle * 1000)) }
+      for workload in workloads {
+        if Syscalls.interruptRequested {
+          failure = .probe(what: "compare", message: "interrupted")
+          break
+        }
+        var settings = client
+        settings.rate = workload.rate
+        settings.delay = workload.delay
+        log("measuring \(profile.name): \(workload)")
+        do {
+          let result = try ProbeClient(settings: settings, host: executor.host).run()
+          if result.interrupted {
+            failure = .probe(what: "compare", message: "interrupted")
+            break
+          }
+          if let error = result.rateError {
+            failure = error
+            break
+          }
+          results.append(result)
+        } catch {
+          failure = error
+          break
+        }
+      }
+      if let snapshot = outcome.snapshot {
+        log("rolling back \(profile.name) (snapshot \(snapshot.id))")
+        try rollBack(snapshot, after: failure)
+      }
+      if let failure {
+        // Measured nothing usable; the apply is undone: exit 3, as for a failed apply.
+        guard let snapshot = outcome.snapshot else { throw failure }
+        throw .failedAndUndone(
+          setting: "probe compare \(profile.name)", message: failure.description, undone: snapshot.entries.count)
+      }
+      columns.append(
+        Column(
+          profile: profile.name, snapshot: outcome.snapshot?.id, changes: outcome.snapshot?.entries.count ?? 0,
+          results: results))
+    }
+    return columns
+  }
+
+  /// Restores what the apply changed, with rollback's checks (its error keeps rollback's exit
+  /// code; the measurement's failure, if any, is logged first).
+  private func rollBack(_ snapshot: Snapshot, after failure: BPSTuneError?) throws(BPSTuneError) {
+    executor.host.forget()
+    let restorer = Restorer(executor: executor)
+    do {
+      _ = try restorer.restore(restorer.plan(snapshot), force: false)
+      executor.host.forget()
+    } catch {
+      if let failure { log("measuring failed: \(failure.description)") }
+      throw error
+    }
+  }
+}
