@@ -65,6 +65,19 @@ public final class FakeKernel: @unchecked Sendable {
   }
 }
 
+/// Runs `body` (a process spawn) with no signal blocked in the calling thread. The test
+/// runner's threads block signals, posix_spawn passes the mask on through exec, and a program
+/// started with SIGTERM or SIGALRM blocked never hears them (sockperf's -t timer, a probe
+/// server's SIGTERM): users' shells start programs with none blocked.
+public func withSignalsUnblocked<T>(_ body: () throws -> T) rethrows -> T {
+  var none = sigset_t()
+  var saved = sigset_t()
+  sigemptyset(&none)
+  pthread_sigmask(SIG_SETMASK, &none, &saved)
+  defer { pthread_sigmask(SIG_SETMASK, &saved, nil) }
+  return try body()
+}
+
 /// A finished subprocess.
 public struct Finished: Sendable, CustomStringConvertible {
   public var status: Int32
@@ -92,7 +105,9 @@ public enum Run {
     process.standardOutput = out
     process.standardError = err
     process.standardInput = FileHandle.nullDevice
-    do { try process.run() } catch { return Finished(status: 127, stdout: "", stderr: "\(error)") }
+    do { try withSignalsUnblocked { try process.run() } } catch {
+      return Finished(status: 127, stdout: "", stderr: "\(error)")
+    }
     // Read both pipes while the process runs, so a full pipe cannot block it.
     let group = DispatchGroup()
     nonisolated(unsafe) var outData = Data()
@@ -174,4 +189,56 @@ public final class TemporaryMount: @unchecked Sendable {
   }
 
   deinit { Run.command(["umount", "-l", directory.path]) }
+}
+
+/// A program running in the background (a probe server, a compare to be killed), its output
+/// in files; SIGKILLed and reaped when the value goes away, also when the test fails.
+public final class Background: @unchecked Sendable {
+  let process = Process()
+  let files = TemporaryDirectory("bpstune-bg")
+
+  public init(_ arguments: [String]) throws {
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    env["NO_COLOR"] = "1"
+    process.environment = env
+    FileManager.default.createFile(atPath: files.path + "/out", contents: nil)
+    FileManager.default.createFile(atPath: files.path + "/err", contents: nil)
+    process.standardOutput = FileHandle(forWritingAtPath: files.path + "/out")
+    process.standardError = FileHandle(forWritingAtPath: files.path + "/err")
+    process.standardInput = FileHandle.nullDevice
+    try withSignalsUnblocked { try process.run() }
+  }
+
+  public var pid: Int32 { process.processIdentifier }
+  public var stdout: String { files.read("out") ?? "" }
+  public var stderr: String { files.read("err") ?? "" }
+  public var isRunning: Bool { process.isRunning }
+
+  /// Polls every 50 ms until `condition` holds or `seconds` pass; whether it held.
+  @discardableResult
+  public func wait(seconds: Double, until condition: () -> Bool) -> Bool {
+    let end = Date().addingTimeInterval(seconds)
+    while Date() < end {
+      if condition() { return true }
+      usleep(50_000)
+    }
+    return condition()
+  }
+
+  /// Sends `signal` (SIGTERM by default) and waits for the exit.
+  @discardableResult
+  public func stop(_ signal: Int32 = SIGTERM) -> Finished {
+    if process.isRunning { kill(process.processIdentifier, signal) }
+    process.waitUntilExit()
+    return Finished(status: process.terminationStatus, stdout: stdout, stderr: stderr)
+  }
+
+  deinit {
+    if process.isRunning {
+      kill(process.processIdentifier, SIGKILL)
+      process.waitUntilExit()
+    }
+  }
 }

@@ -11,7 +11,8 @@ public final class NetworkNamespace: @unchecked Sendable {
   nonisolated(unsafe) private static var counter = 0
   private static let lock = NSLock()
 
-  public init(gro: Bool = false, queues: Int = 1) throws {
+  /// `bare`: the namespace only, without the veth pair (``NamespacePair`` adds its own).
+  public init(gro: Bool = false, queues: Int = 1, bare: Bool = false) throws {
     let n: Int = NetworkNamespace.lock.withLock {
       NetworkNamespace.counter += 1
       return NetworkNamespace.counter
@@ -20,6 +21,7 @@ public final class NetworkNamespace: @unchecked Sendable {
     a = "vA\(n)"
     b = "vB\(n)"
     try Self.check(Run.command(["ip", "netns", "add", name]))
+    if bare { return }
     do {
       try exec([
         "ip", "link", "add", a, "numtxqueues", "\(queues)", "numrxqueues", "\(queues)", "type", "veth", "peer", "name",
@@ -68,5 +70,41 @@ public final class NetworkNamespace: @unchecked Sendable {
 
   deinit {
     Run.command(["ip", "netns", "del", name])
+  }
+}
+
+/// Two network namespaces joined by a veth pair, for what crosses a network: the latency
+/// probe's client in `client` (on `clientIF`, 10.X.Y.1) and its peer in `server` (10.X.Y.2).
+/// GRO is on at both ends and TSO off, so that each side receives through its veth's NAPI
+/// (without that a veth skips its NAPI and nothing can be busy-polled). Removed when the value
+/// goes away, also on failure.
+public final class NamespacePair: @unchecked Sendable {
+  public let client: NetworkNamespace
+  public let server: NetworkNamespace
+  public let clientIF: String
+  public let serverIF: String
+  public let clientAddress: String
+  public let serverAddress: String
+
+  public init() throws {
+    client = try NetworkNamespace(bare: true)
+    server = try NetworkNamespace(bare: true)
+    let n = Int(client.name.split(separator: "-").last!)! % 250
+    let p = Int(getpid()) % 250
+    clientIF = "pc\(n)"
+    serverIF = "ps\(n)"
+    clientAddress = "10.\(p + 1).\(n).1"
+    serverAddress = "10.\(p + 1).\(n).2"
+    try NetworkNamespace.check(
+      Run.command([
+        "ip", "link", "add", clientIF, "netns", client.name, "type", "veth", "peer", "name", serverIF, "netns",
+        server.name,
+      ]))
+    for (ns, interface, address) in [(client, clientIF, clientAddress), (server, serverIF, serverAddress)] {
+      try ns.exec(["ip", "addr", "add", address + "/24", "dev", interface])
+      try ns.exec(["ip", "link", "set", "lo", "up"])
+      try ns.exec(["ip", "link", "set", interface, "up"])
+      try ns.exec(["ethtool", "-K", interface, "gro", "on", "tso", "off"])
+    }
   }
 }

@@ -238,9 +238,10 @@ public struct ProbeClient {
     }
     sender.join()
     if let error = outcome.error ?? failure { throw error }
+    // The schedule starts 1 ms ahead; an interrupt may come before it.
+    let now = Syscalls.monotonicNanoseconds()
     return Phase(
-      sent: outcome.sent, received: received, elapsed: Syscalls.monotonicNanoseconds() - start,
-      interrupted: interrupted)
+      sent: outcome.sent, received: received, elapsed: now > start ? now - start : 0, interrupted: interrupted)
   }
 
   /// Receives until a reply of this run arrives (`expect`: of this sequence number, for the

@@ -41,6 +41,7 @@ public struct ProbeCompare {
 
   /// One profile's measurements, one per workload.
   public struct Column: Sendable {
+    /// The profile as a column title: its name, or a path's file name without ".profile".
     public var profile: String
     /// The apply's snapshot; nil when the host already matched the profile.
     public var snapshot: String?
@@ -128,10 +129,16 @@ public struct ProbeCompare {
       }
       columns.append(
         Column(
-          profile: profile.name, snapshot: outcome.snapshot?.id, changes: outcome.snapshot?.entries.count ?? 0,
+          profile: Self.title(profile.name), snapshot: outcome.snapshot?.id,
+          changes: outcome.snapshot?.entries.count ?? 0,
           results: results))
     }
     return columns
+  }
+
+  static func title(_ name: String) -> String {
+    let file = name.split(separator: "/").last.map(String.init) ?? name
+    return file.hasSuffix(".profile") ? String(file.dropLast(8)) : file
   }
 
   /// Restores what the apply changed, with rollback's checks (its error keeps rollback's exit

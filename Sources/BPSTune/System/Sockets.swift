@@ -403,14 +403,21 @@ extension Syscalls {
     return ns(usage.ru_utime) + ns(usage.ru_stime)
   }
 
-  /// sigaction(2) of SIGINT and SIGTERM to a handler that sets ``interruptRequested``.
+  /// sigaction(2) of SIGINT and SIGTERM to a handler that sets ``interruptRequested``, and
+  /// pthread_sigmask(SIG_UNBLOCK) of both: a parent that blocks them (a thread pool's) passes
+  /// its mask on through exec, and the probe would never hear them. Call before starting the
+  /// probe's threads, which inherit the mask.
   public static func catchInterrupts() {
+    var set = sigset_t()
+    sigemptyset(&set)
     for signal in [SIGINT, SIGTERM] {
       var action = sigaction()
       action.__sigaction_handler.sa_handler = { _ in interrupted.store(1, ordering: .relaxed) }
       sigemptyset(&action.sa_mask)
       sigaction(signal, &action, nil)
+      sigaddset(&set, signal)
     }
+    pthread_sigmask(SIG_UNBLOCK, &set, nil)
   }
 
   /// Whether SIGINT or SIGTERM arrived since ``catchInterrupts()``.

@@ -1,0 +1,302 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The latency probe on a real path: a veth pair across two network namespaces, the server in
+/// one and the client in the other. Busy polling is proved with counters the tests read
+/// themselves (/proc/net/netstat with cat, NAPI ids with napi-dump), the latency against
+/// Debian's sockperf on the same path, thread placement with chrt and taskset, and compare's
+/// restore with cat.
+@Suite(.enabled(if: geteuid() == 0, "the host tier needs root for network namespaces"), .serialized)
+struct ProbeTests {
+  let work = TemporaryDirectory("bpstune-probe")
+  var state: String { work.path + "/state" }
+
+  /// TcpExt BusyPollRxPackets of a namespace, read with cat and parsed here.
+  func busyPollRx(_ ns: NetworkNamespace) -> Int {
+    let lines = ns.cat("/proc/net/netstat").split(separator: "\n").filter { $0.hasPrefix("TcpExt:") }
+    guard lines.count == 2 else { return -1 }
+    let names = lines[0].split(separator: " ")
+    let values = lines[1].split(separator: " ")
+    guard let i = names.firstIndex(of: "BusyPollRxPackets") else { return -1 }
+    return Int(values[i]) ?? -1
+  }
+
+  /// Starts `bpstune probe server` in the pair's server namespace and waits for its line.
+  func startServer(_ pair: NamespacePair, port: Int = 7878, _ extra: [String] = []) throws -> Background {
+    let server = try Background(
+      [
+        "ip", "netns", "exec", pair.server.name, Run.bpstune, "probe", "server", "--bind",
+        "\(pair.serverAddress):\(port)",
+      ]
+        + extra)
+    let up = server.wait(seconds: 10) { server.stdout.contains("listening on") }
+    try #require(up, "server did not start: \(server.stdout) \(server.stderr)")
+    return server
+  }
+
+  func client(_ pair: NamespacePair, _ arguments: [String], port: Int = 7878) -> Finished {
+    pair.client.run([Run.bpstune, "probe", "client", "\(pair.serverAddress):\(port)"] + arguments)
+  }
+
+  func json(_ f: Finished) -> [String: Any] {
+    (try? JSONSerialization.jsonObject(with: Data(f.stdout.utf8))) as? [String: Any] ?? [:]
+  }
+
+  @Test func busyPollingEngagesWithTheSocketOptionAndNotWithout() throws {
+    let pair = try NamespacePair()
+    let server = try startServer(pair)
+    // Without busy polling: no packet is busy-polled, in bpstune's report or in the namespace's own counter.
+    var before = busyPollRx(pair.client)
+    let plain = client(pair, ["--count", "2000", "--warmup", "0.2", "--format", "json"])
+    #expect(plain.status == 0, "\(plain)")
+    #expect(busyPollRx(pair.client) - before == 0)
+    let plainDoc = json(plain)
+    let plainProof = plainDoc["proof"] as? [String: Any]
+    #expect(plainProof?["busy_poll_rx_packets"] as? Int == 0)
+    #expect((plainDoc["messages"] as? [String: Int])?["received"] == 2000)
+
+    // With SO_BUSY_POLL 50 µs: both counters rise.
+    before = busyPollRx(pair.client)
+    let busy = client(pair, ["--count", "2000", "--warmup", "0.2", "--busy-poll", "50", "--format", "json"])
+    #expect(busy.status == 0, "\(busy)")
+    let rise = busyPollRx(pair.client) - before
+    #expect(rise > 0, "BusyPollRxPackets did not rise: \(busy)")
+    let proof = json(busy)["proof"] as? [String: Any]
+    let reported = proof?["busy_poll_rx_packets"] as? Int ?? -1
+    #expect(reported > 0 && reported <= rise, "bpstune reported \(reported), the namespace rose by \(rise)")
+    // The NAPI the replies came through is the client veth's, as the tests' own netlink reader lists it.
+    let napiID = proof?["incoming_napi_id"] as? Int ?? 0
+    let napis = pair.client.run([Run.napiDump, pair.clientIF]).stdout
+    #expect(napiID > 0 && napis.contains("napi \(napiID) "), "NAPI id \(napiID) not among \(napis)")
+
+    // epoll with its own busy-poll parameters (EPIOCSPARAMS, 6.9+; this host runs 6.18).
+    before = busyPollRx(pair.client)
+    let epoll = client(pair, ["--count", "1000", "--warmup", "0", "--receive", "epoll", "--busy-poll", "50"])
+    #expect(epoll.status == 0, "\(epoll)")
+    #expect(busyPollRx(pair.client) - before > 0, "epoll busy polling did not engage: \(epoll)")
+    #expect(epoll.stdout.contains("epoll, busy-poll 50 µs"))
+
+    let stopped = server.stop()
+    #expect(stopped.status == 0, "\(stopped)")
+    #expect(stopped.stdout.contains("echoed"), "\(stopped)")
+  }
+
+  @Test func closedLoopMedianAgreesWithSockperfOnTheSamePath() throws {
+    let pair = try NamespacePair()
+    let server = try startServer(pair)
+    let sockperfServer = try Background([
+      "ip", "netns", "exec", pair.server.name, "sockperf", "sr", "-i", pair.serverAddress, "-p", "11111",
+    ])
+    usleep(500_000)
+    // sockperf ping-pong, then bpstune, each 3 s of 64-byte messages, full round trips.
+    let sockperf = pair.client.run([
+      "sockperf", "ping-pong", "-i", pair.serverAddress, "-p", "11111", "--full-rtt", "-t", "3", "-m", "64",
+    ])
+    #expect(sockperf.status == 0, "\(sockperf)")
+    let line = sockperf.stdout.split(separator: "\n").first { $0.contains("percentile 50.000") }
+    let sockperfP50 = line.flatMap { Double($0.split(separator: "=").last!.trimmingCharacters(in: .whitespaces)) }
+    let probe = client(pair, ["--duration", "3", "--size", "64", "--format", "json"])
+    #expect(probe.status == 0, "\(probe)")
+    let probeP50 = (json(probe)["rtt_us"] as? [String: Double])?["p50"]
+    let a = try #require(sockperfP50, "no p50 in sockperf's output: \(sockperf.stdout)")
+    let b = try #require(probeP50, "no p50 in bpstune's output: \(probe.stdout)")
+    let tolerance = max(0.25 * a, 5)
+    #expect(abs(a - b) <= tolerance, "sockperf p50 \(a) µs, bpstune p50 \(b) µs, tolerance \(tolerance) µs")
+    print("probe-vs-sockperf: sockperf p50 \(a) µs, bpstune p50 \(b) µs (tolerance \(tolerance) µs)")
+    sockperfServer.stop(SIGKILL)
+    server.stop()
+  }
+
+  @Test func openLoopTCPAndPlacementOfTheProbeThreads() throws {
+    let pair = try NamespacePair()
+    let server = try startServer(pair, ["--cpu", "1", "--fifo", "10"])
+    // Every thread of the server: SCHED_FIFO 10 on CPU 1, read with chrt and taskset.
+    let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(server.pid)/task")
+    #expect(tasks.count >= 2, "the server has a UDP thread beside the TCP listener: \(tasks)")
+    for task in tasks {
+      let chrt = Run.command(["chrt", "-p", task]).stdout
+      #expect(chrt.contains("SCHED_FIFO") && chrt.contains("priority: 10"), "task \(task): \(chrt)")
+      let taskset = Run.command(["taskset", "-cp", task]).stdout
+      #expect(taskset.hasSuffix(": 1\n"), "task \(task): \(taskset)")
+    }
+
+    // Open loop at 2000/s with 30 µs of work: every request answered, on schedule.
+    let open = client(
+      pair, ["--rate", "2000", "--delay", "30", "--duration", "1", "--warmup", "0.1", "--format", "json"])
+    #expect(open.status == 0, "\(open)")
+    let doc = json(open)
+    #expect((doc["workload"] as? [String: Any])?["loop"] as? String == "open")
+    #expect((doc["messages"] as? [String: Int])?["sent"] == 2000)
+    #expect((doc["messages"] as? [String: Int])?["received"] == 2000)
+    #expect(doc["rate_sustained"] as? Bool == true)
+
+    // The client's own threads, placed while it runs.
+    let running = try Background(
+      ["ip", "netns", "exec", pair.client.name, Run.bpstune, "probe", "client", "\(pair.serverAddress):7878"]
+        + ["--rate", "1000", "--duration", "3", "--warmup", "0", "--cpu", "0", "--fifo", "5"])
+    let twoThreads = running.wait(seconds: 3) {
+      ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(running.pid)/task")) ?? []).count >= 2
+    }
+    #expect(twoThreads, "the open loop's sender thread did not appear")
+    usleep(300_000)
+    for task in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(running.pid)/task")) ?? [] {
+      let chrt = Run.command(["chrt", "-p", task]).stdout
+      #expect(chrt.contains("SCHED_FIFO") && chrt.contains("priority: 5"), "client task \(task): \(chrt)")
+      #expect(Run.command(["taskset", "-cp", task]).stdout.hasSuffix(": 0\n"))
+    }
+    let finished = running.stop(SIGINT)
+    #expect(finished.status == 0, "an interrupted client still reports: \(finished)")
+    #expect(finished.stdout.contains("interrupted"), "\(finished)")
+
+    // TCP: one connection, every request answered.
+    let tcp = client(pair, ["--protocol", "tcp", "--count", "500", "--warmup", "0", "--format", "json"])
+    #expect(tcp.status == 0, "\(tcp)")
+    #expect((json(tcp)["messages"] as? [String: Int])?["received"] == 500)
+    #expect((json(tcp)["workload"] as? [String: Any])?["protocol"] as? String == "tcp")
+    let stopped = server.stop()
+    #expect(stopped.stdout.contains("500 tcp request(s) on"), "\(stopped)")
+  }
+
+  /// One line on stderr, exit 2, naming the peer or option.
+  func expectOneLineError(
+    _ f: Finished, _ fragment: String, status: Int32 = 2, sourceLocation: SourceLocation = #_sourceLocation
+  ) {
+    #expect(f.status == status, "\(f)", sourceLocation: sourceLocation)
+    let lines = f.stderr.split(separator: "\n")
+    #expect(lines.count == 1 && f.stderr.contains(fragment), "\(f)", sourceLocation: sourceLocation)
+  }
+
+  @Test func peersThatDoNotAnswerPortsInUseAndRatesNotSustainedAreOneLineErrors() throws {
+    let pair = try NamespacePair()
+    // No server on that port: the kernel's port unreachable, at once.
+    expectOneLineError(client(pair, ["--count", "10"], port: 7999), "refused")
+    // An address nobody holds: no reply within the timeout.
+    let silent = pair.client.run([
+      Run.bpstune, "probe", "client", "\(pair.serverAddress.dropLast())9:7878", "--count", "5", "--timeout", "200",
+      "--warmup", "0.3",
+    ])
+    #expect(silent.status == 2 && silent.stderr.split(separator: "\n").count == 1, "\(silent)")
+    #expect(silent.stderr.contains("probe \(pair.serverAddress.dropLast())9:7878:"), "\(silent)")
+
+    let server = try startServer(pair)
+    let second = pair.server.run([
+      Run.bpstune, "probe", "server", "--bind", "\(pair.serverAddress):7878", "--duration", "1",
+    ])
+    expectOneLineError(second, "address in use")
+
+    // A rate no host of two CPUs sustains with 1 ms of work per reply: said, with the achieved rate,
+    // after the report; each round trip counted from its due time, so the queue shows in the latencies.
+    let overload = client(
+      pair, ["--rate", "4000", "--delay", "1000", "--duration", "1", "--warmup", "0", "--format", "json"])
+    expectOneLineError(overload, "did not sustain 4000/s: achieved")
+    let doc = json(overload)
+    #expect(doc["rate_sustained"] as? Bool == false)
+    let p50 = (doc["rtt_us"] as? [String: Double])?["p50"] ?? 0
+    #expect(p50 > 50_000, "an open loop that falls behind must show the queue (p50 \(p50) µs)")
+
+    // Bad options name themselves.
+    expectOneLineError(client(pair, ["--size", "8"]), "--size 8")
+    expectOneLineError(client(pair, ["--busy-poll-budget", "0"]), "--busy-poll-budget 0")
+    expectOneLineError(client(pair, ["--fifo", "100"]), "--fifo 100")
+    expectOneLineError(client(pair, ["--cpu", "x"]), "--cpu x")
+    expectOneLineError(pair.client.run([Run.bpstune, "probe", "client", "nonsense"]), "nonsense")
+    server.stop()
+  }
+
+  func profiles() -> (plain: String, deferred: String) {
+    (
+      work.write(
+        "plain.profile",
+        """
+        [profile]
+        description = "interrupts only"
+        [[interface]]
+        name = "${iface}"
+        napi-defer-hard-irqs = 0
+        gro-flush-timeout = 0
+        """),
+      work.write(
+        "deferred.profile",
+        """
+        [profile]
+        description = "deferred hard IRQs for busy polling"
+        [[interface]]
+        name = "${iface}"
+        napi-defer-hard-irqs = 100
+        gro-flush-timeout = "15us"
+        """)
+    )
+  }
+
+  @Test func compareAppliesMeasuresAndRollsBackEachProfile() throws {
+    let pair = try NamespacePair()
+    let server = try startServer(pair)
+    let (plain, deferred) = profiles()
+    let sys = "/sys/class/net/\(pair.clientIF)/"
+    try pair.client.exec(["sh", "-c", "echo 7 > \(sys)napi_defer_hard_irqs"])
+    let svg = work.path + "/chart.svg"
+    let compare = pair.client.bpstune(
+      [
+        "probe", "compare", plain, deferred, "--peer", "\(pair.serverAddress):7878", "-i", pair.clientIF,
+        "--busy-poll", "50", "--duration", "1", "--warmup", "0.1", "--settle", "0.2", "--workload", "0:0",
+        "--workload", "2000:30", "--plot", svg,
+      ], stateDir: state)
+    #expect(compare.status == 0, "\(compare)")
+    // The series' shape: profiles as columns, workloads as rows, p5/p50/p95/p99.
+    let table = compare.stdout
+    #expect(table.contains("| round trip µs | plain | deferred |"), "\(table)")
+    #expect(table.contains("| closed loop + 0 µs delay |") && table.contains("| 2k pkt/s + 30 µs delay |"), "\(table)")
+    #expect(table.components(separatedBy: "p99: ").count - 1 == 4, "\(table)")
+    #expect(table.contains("busy-poll rx: +"), "\(table)")
+    // Both applies were rolled back: the value the test set by hand is back, read with cat.
+    #expect(pair.client.cat(sys + "napi_defer_hard_irqs") == "7")
+    #expect(pair.client.cat(sys + "gro_flush_timeout") == "0")
+    let chart = try String(contentsOfFile: svg, encoding: .utf8)
+    #expect(chart.hasPrefix("<svg") && chart.components(separatedBy: "<polyline").count - 1 == 4)
+    let listed = pair.client.bpstune(["snapshots", "list"], stateDir: state).stdout
+    #expect(listed.split(separator: "\n").filter { $0.contains("-rollback ") }.count == 2, "\(listed)")
+
+    // A profile this host cannot take fails before any change.
+    let missing = work.write("missing.profile", "[[interface]]\nname = \"nosuch0\"\nnapi-defer-hard-irqs = 1\n")
+    let refused = pair.client.bpstune(
+      ["probe", "compare", deferred, missing, "--peer", "\(pair.serverAddress):7878", "-i", pair.clientIF],
+      stateDir: state)
+    #expect(refused.status == 2 && refused.stderr.split(separator: "\n").count == 1, "\(refused)")
+    #expect(pair.client.cat(sys + "napi_defer_hard_irqs") == "7")
+
+    // A peer that does not answer after the apply: rolled back, exit 3.
+    let noPeer = pair.client.bpstune(
+      [
+        "probe", "compare", deferred, "--peer", "\(pair.serverAddress):7999", "-i", pair.clientIF, "--duration", "1",
+        "--settle", "0", "-q",
+      ], stateDir: state)
+    #expect(noPeer.status == 3, "\(noPeer)")
+    #expect(noPeer.stderr.contains("refused") && noPeer.stderr.contains("the host is as before"), "\(noPeer)")
+    #expect(pair.client.cat(sys + "napi_defer_hard_irqs") == "7")
+    #expect(pair.client.cat(sys + "gro_flush_timeout") == "0")
+    server.stop()
+  }
+
+  @Test func aCompareKilledWithSIGKILLIsUndoneByRollback() throws {
+    let pair = try NamespacePair()
+    let server = try startServer(pair)
+    let (_, deferred) = profiles()
+    let sys = "/sys/class/net/\(pair.clientIF)/"
+    let running = try Background(
+      [
+        "ip", "netns", "exec", pair.client.name, Run.bpstune, "probe", "compare", deferred, "--peer",
+        "\(pair.serverAddress):7878", "-i", pair.clientIF, "--duration", "30", "--state-dir", state,
+      ])
+    let applied = running.wait(seconds: 20) { pair.client.cat(sys + "napi_defer_hard_irqs") == "100" }
+    #expect(applied, "the profile was not applied: \(running.stderr)")
+    usleep(300_000)
+    running.stop(SIGKILL)
+    #expect(pair.client.cat(sys + "napi_defer_hard_irqs") == "100")
+    let rollback = pair.client.bpstune(["rollback"], stateDir: state)
+    #expect(rollback.status == 0, "\(rollback)")
+    #expect(pair.client.cat(sys + "napi_defer_hard_irqs") == "0")
+    #expect(pair.client.cat(sys + "gro_flush_timeout") == "0")
+    server.stop()
+  }
+}
