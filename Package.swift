@@ -52,7 +52,10 @@ let package = Package(
     // Unit tests on temporary /proc and /sys trees; no kernel changes.
     .testTarget(
       name: "BPSTuneTests",
-      dependencies: ["BPSTune", "TestSupport", "CLinux", .product(name: "SystemPackage", package: "swift-system")]),
+      dependencies: [
+        "BPSTune", "TestSupport", "CLinux", .product(name: "SystemPackage", package: "swift-system"),
+        .product(name: "Histogram", package: "hdrhistogram-swift"),
+      ]),
     // libFuzzer targets for the profile loader and the snapshot reader (`make fuzz`); built
     // normally, a replayer of files through the same checks.
     .executableTarget(
