@@ -297,6 +297,19 @@ struct ProbeTests {
     #expect(rollback.status == 0, "\(rollback)")
     #expect(pair.client.cat(sys + "napi_defer_hard_irqs") == "0")
     #expect(pair.client.cat(sys + "gro_flush_timeout") == "0")
+
+    // Ctrl-C (SIGINT) while it measures: rolled back, exit 3.
+    let interrupted = try Background(
+      [
+        "ip", "netns", "exec", pair.client.name, Run.bpstune, "probe", "compare", deferred, "--peer",
+        "\(pair.serverAddress):7878", "-i", pair.clientIF, "--duration", "30", "--state-dir", state,
+      ])
+    #expect(interrupted.wait(seconds: 20) { interrupted.stderr.contains("measuring deferred") })
+    usleep(300_000)
+    let ended = interrupted.stop(SIGINT)
+    #expect(ended.status == 3, "\(ended)")
+    #expect(ended.stderr.contains("interrupted") && ended.stderr.contains("the host is as before"), "\(ended)")
+    #expect(pair.client.cat(sys + "napi_defer_hard_irqs") == "0")
     server.stop()
   }
 }
