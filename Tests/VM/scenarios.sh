@@ -342,9 +342,9 @@ done
 # 4. bpstune probe on a real (emulated) NIC path, where the boot has the probe's pair: two igb
 # NICs on one QEMU hub, the second moved into a network namespace as the peer. probe compare of
 # the three seed-002 configurations at a closed loop and a paced workload with application
-# delay. Asserted: what is deterministic (busy-poll counters move under napi-busy-poll, the
-# busy-poll kthread exists and spins under napi-threaded, queue IRQs per round trip fall under
-# both against interrupts, the host is restored); the latencies are recorded, not asserted.
+# delay. Asserted: what is deterministic here (busy-poll counters move under napi-busy-poll
+# only, the busy-poll kthread exists and spins under napi-threaded, the host is restored);
+# the latencies and queue IRQs per round trip are recorded, not asserted.
 CIF=$(iface_with_mac 52:54:00:b9:00:01)
 PIF=$(iface_with_mac 52:54:00:b9:00:02)
 if [ -n "$CIF" ] && [ -n "$PIF" ]; then
@@ -400,17 +400,20 @@ if [ -n "$CIF" ] && [ -n "$PIF" ]; then
   set -- $(awk -F'|' '/^\| [^|]/ && !/round trip/ { n++ } n == 1 && $3 ~ /\/s, lost/ {
     for (i = 3; i < NF; i++) { v = $i; sub(/^ */, "", v); sub(/\/s.*/, "", v); printf "%s ", v } exit }' /tmp/compare.out)
   rates="$*"
-  # IRQs per round trip (closed loop: rate x 3 s round trips), interrupts against the others.
-  per=$(echo "$irqs" "$rates" | awk '{ for (i = 1; i <= 3; i++) printf "%.3f ", $i / ($(i + 3) * 3 + 1) }')
-  set -- $per
-  awk -v a="$1" -v b="$2" 'BEGIN { exit !(b < a) }' || fail "queue IRQs per round trip did not fall under napi-busy-poll: $per"
-  awk -v a="$1" -v c="$3" 'BEGIN { exit !(c < a) }' || fail "queue IRQs per round trip did not fall under napi-threaded: $per"
+  # Queue IRQs per round trip (closed loop: rate x 3 s round trips), recorded, not asserted:
+  # under QEMU's igb model they stay near 3 per round trip in every configuration (7.2.13:
+  # 2.97 interrupts, 2.88 napi-busy-poll, 3.14 napi-threaded), where a real NIC's deferred and
+  # busy-polled IRQs fall; only a real NIC can show that.
+  per=$(echo "$irqs" "$rates" | awk '{ for (i = 1; i <= 3; i++) printf "%.2f ", $i / ($(i + 3) * 3 + 1) }')
   if [ $busy_poll_kernel = yes ]; then
     [ -n "$spin" ] || fail "no busy-poll kthread seen while napi-threaded measured"
     set -- $spin
     [ "${2:-0}" -ge 20 ] || fail "the busy-poll kthread $1 used only ${2:-0} ticks of 100 in a second"
   fi
   [ -s /tmp/probe.svg ] || fail "no chart"
+  sed 's/^/VMTEST probe-svg /' /tmp/probe.svg   # vm-test keeps it beside the console log
   kill $server
-  finish "probe compare on igb ($CIF, peer $PIF in a namespace): IRQs per round trip $per; kthread ${spin:-none} ticks/s"
+  set -- $(row "busy-poll rx" 1)
+  [ "${3:-x}" = 0 ] || fail "busy-poll rx under napi-threaded is '${3:-}': the kthread polls, not the socket"
+  finish "probe compare on igb ($CIF, peer $PIF in a namespace): queue IRQs per round trip ${per% }; busy-poll kthread ${spin:-none} ticks/s"
 fi
