@@ -67,8 +67,8 @@ import Testing
     }
   }
 
-  @Test func settingsAreCheckedBeforeAnySocketOpens() {
-    var s = ProbeClient.Settings(peer: try! SocketAddress(parsing: "127.0.0.1:1"))
+  @Test func settingsAreCheckedBeforeAnySocketOpens() throws {
+    var s = ProbeClient.Settings(peer: try SocketAddress(parsing: "127.0.0.1:1"))
     s.size = 31
     #expect(thrownText { try s.validate() }?.contains("--size 31") == true)
     s.size = 64
@@ -82,26 +82,26 @@ import Testing
   }
 
   /// A result with given round trips (µs), for the reports.
-  func result(_ values: [Double], busy: UInt64) -> ProbeResult {
+  func result(_ values: [Double], busy: UInt64) throws -> ProbeResult {
     var h = Histogram<UInt64>(highestTrackableValue: ProbeClient.highest)
     for v in values { _ = h.record(UInt64(v * 1000)) }
     return ProbeResult(
-      settings: ProbeClient.Settings(peer: try! SocketAddress(parsing: "10.0.0.2:7878")), local: "10.0.0.1:5",
+      settings: ProbeClient.Settings(peer: try SocketAddress(parsing: "10.0.0.2:7878")), local: "10.0.0.1:5",
       interface: "eth0", sent: UInt64(values.count), received: UInt64(values.count), elapsedNanoseconds: 1_000_000_000,
       histogram: h, cpuNanoseconds: 5000,
       proof: ProofDelta(busyPollRxPackets: busy, netRxSoftirqs: 3, queueIRQs: [44: 9]),
       incomingNAPIID: 8193, interrupted: false)
   }
 
-  @Test func theCompareTableHasTheSeriesShapeAndTheChartOneLinePerProfile() {
+  @Test func theCompareTableHasTheSeriesShapeAndTheChartOneLinePerProfile() throws {
     let workloads = [ProbeCompare.Workload(rate: nil, delay: 0), ProbeCompare.Workload(rate: 32_000, delay: 30)]
     let columns = [
       ProbeCompare.Column(
         profile: "interrupts", snapshot: "a", changes: 2,
-        results: [result(Array(repeating: 20, count: 99) + [100], busy: 0), result([30, 31], busy: 0)]),
+        results: [try result(Array(repeating: 20, count: 99) + [100], busy: 0), try result([30, 31], busy: 0)]),
       ProbeCompare.Column(
         profile: "napi-busy-poll", snapshot: "b", changes: 3,
-        results: [result([12, 13, 14], busy: 100), result([15], busy: 7)]),
+        results: [try result([12, 13, 14], busy: 100), try result([15], busy: 7)]),
     ]
     let table = CompareReport.table(columns, workloads: workloads)
     let lines = table.split(separator: "\n")

@@ -43,6 +43,23 @@ struct ProbeTests {
     (try? JSONSerialization.jsonObject(with: Data(f.stdout.utf8))) as? [String: Any] ?? [:]
   }
 
+  /// Runs the client with busy-poll options until BusyPollRxPackets rises, at most three times:
+  /// a busy-poll pass finds a reply only when it arrives within its window, and with the other
+  /// suites loading both CPUs most round trips take longer. (Without busy polling the counter
+  /// never moves, which the caller checks on every run.) Returns the run, the namespace's rise
+  /// read with cat, and the rise bpstune reported.
+  func busyPolled(_ pair: NamespacePair, _ arguments: [String]) -> (Finished, Int, Int) {
+    var result = (Finished(status: -1, stdout: "", stderr: ""), 0, -1)
+    for _ in 0..<3 where result.2 <= 0 {
+      let before = busyPollRx(pair.client)
+      let f = client(pair, arguments + ["--format", "json"])
+      #expect(f.status == 0, "\(f)")
+      let reported = (json(f)["proof"] as? [String: Any])?["busy_poll_rx_packets"] as? Int ?? -1
+      result = (f, busyPollRx(pair.client) - before, reported)
+    }
+    return result
+  }
+
   @Test func busyPollingEngagesWithTheSocketOptionAndNotWithout() throws {
     let pair = try NamespacePair()
     let server = try startServer(pair)
@@ -57,25 +74,26 @@ struct ProbeTests {
     #expect((plainDoc["messages"] as? [String: Int])?["received"] == 2000)
 
     // With SO_BUSY_POLL 50 µs: both counters rise.
-    before = busyPollRx(pair.client)
-    let busy = client(pair, ["--count", "2000", "--warmup", "0.2", "--busy-poll", "50", "--format", "json"])
-    #expect(busy.status == 0, "\(busy)")
-    let rise = busyPollRx(pair.client) - before
+    let (busy, rise, reported) = busyPolled(pair, ["--count", "3000", "--warmup", "0.2", "--busy-poll", "50"])
     #expect(rise > 0, "BusyPollRxPackets did not rise: \(busy)")
-    let proof = json(busy)["proof"] as? [String: Any]
-    let reported = proof?["busy_poll_rx_packets"] as? Int ?? -1
     #expect(reported > 0 && reported <= rise, "bpstune reported \(reported), the namespace rose by \(rise)")
+    let proof = json(busy)["proof"] as? [String: Any]
     // The NAPI the replies came through is the client veth's, as the tests' own netlink reader lists it.
     let napiID = proof?["incoming_napi_id"] as? Int ?? 0
     let napis = pair.client.run([Run.napiDump, pair.clientIF]).stdout
     #expect(napiID > 0 && napis.contains("napi \(napiID) "), "NAPI id \(napiID) not among \(napis)")
 
     // epoll with its own busy-poll parameters (EPIOCSPARAMS, 6.9+; this host runs 6.18).
-    before = busyPollRx(pair.client)
-    let epoll = client(pair, ["--count", "1000", "--warmup", "0", "--receive", "epoll", "--busy-poll", "50"])
-    #expect(epoll.status == 0, "\(epoll)")
-    #expect(busyPollRx(pair.client) - before > 0, "epoll busy polling did not engage: \(epoll)")
-    #expect(epoll.stdout.contains("epoll, busy-poll 50 µs"))
+    let (epoll, epollRise, epollReported) = busyPolled(
+      pair, ["--count", "2000", "--warmup", "0", "--receive", "epoll", "--busy-poll", "50"])
+    #expect(epollRise > 0 && epollReported > 0, "epoll busy polling did not engage: \(epoll)")
+    #expect((json(epoll)["socket"] as? [String: Any])?["receive_mode"] as? String == "epoll")
+
+    // spin: a non-blocking receive in a loop (one busy-poll pass per call).
+    let spin = client(pair, ["--count", "500", "--warmup", "0", "--receive", "spin", "--format", "json"])
+    #expect(spin.status == 0, "\(spin)")
+    #expect((json(spin)["socket"] as? [String: Any])?["receive_mode"] as? String == "spin")
+    #expect((json(spin)["messages"] as? [String: Int])?["received"] == 500)
 
     let stopped = server.stop()
     #expect(stopped.status == 0, "\(stopped)")
@@ -89,21 +107,29 @@ struct ProbeTests {
       "ip", "netns", "exec", pair.server.name, "sockperf", "sr", "-i", pair.serverAddress, "-p", "11111",
     ])
     usleep(500_000)
-    // sockperf ping-pong, then bpstune, each 3 s of 64-byte messages, full round trips.
-    let sockperf = pair.client.run([
-      "sockperf", "ping-pong", "-i", pair.serverAddress, "-p", "11111", "--full-rtt", "-t", "3", "-m", "64",
-    ])
-    #expect(sockperf.status == 0, "\(sockperf)")
-    let line = sockperf.stdout.split(separator: "\n").first { $0.contains("percentile 50.000") }
-    let sockperfP50 = line.flatMap { Double($0.split(separator: "=").last!.trimmingCharacters(in: .whitespaces)) }
-    let probe = client(pair, ["--duration", "3", "--size", "64", "--format", "json"])
-    #expect(probe.status == 0, "\(probe)")
-    let probeP50 = (json(probe)["rtt_us"] as? [String: Double])?["p50"]
-    let a = try #require(sockperfP50, "no p50 in sockperf's output: \(sockperf.stdout)")
-    let b = try #require(probeP50, "no p50 in bpstune's output: \(probe.stdout)")
-    let tolerance = max(0.25 * a, 5)
-    #expect(abs(a - b) <= tolerance, "sockperf p50 \(a) µs, bpstune p50 \(b) µs, tolerance \(tolerance) µs")
-    print("probe-vs-sockperf: sockperf p50 \(a) µs, bpstune p50 \(b) µs (tolerance \(tolerance) µs)")
+    // sockperf ping-pong, then bpstune, each 3 s of 64-byte messages, full round trips. The
+    // other suites load both CPUs unevenly over time, so a pair that disagrees is measured once
+    // more; the figures of every pair are printed.
+    var agreed = false
+    var pairs: [String] = []
+    for _ in 0..<2 where !agreed {
+      let sockperf = pair.client.run([
+        "sockperf", "ping-pong", "-i", pair.serverAddress, "-p", "11111", "--full-rtt", "-t", "3", "-m", "64",
+      ])
+      #expect(sockperf.status == 0, "\(sockperf)")
+      let line = sockperf.stdout.split(separator: "\n").first { $0.contains("percentile 50.000") }
+      let sockperfP50 = line.flatMap { Double($0.split(separator: "=").last!.trimmingCharacters(in: .whitespaces)) }
+      let probe = client(pair, ["--duration", "3", "--size", "64", "--format", "json"])
+      #expect(probe.status == 0, "\(probe)")
+      let probeP50 = (json(probe)["rtt_us"] as? [String: Double])?["p50"]
+      let a = try #require(sockperfP50, "no p50 in sockperf's output: \(sockperf.stdout)")
+      let b = try #require(probeP50, "no p50 in bpstune's output: \(probe.stdout)")
+      let tolerance = max(0.25 * a, 5)
+      agreed = abs(a - b) <= tolerance
+      pairs.append("sockperf p50 \(a) µs, bpstune p50 \(b) µs (tolerance \(tolerance) µs)")
+    }
+    print("probe-vs-sockperf: " + pairs.joined(separator: "; "))
+    #expect(agreed, "\(pairs)")
     sockperfServer.stop(SIGKILL)
     server.stop()
   }
@@ -204,29 +230,23 @@ struct ProbeTests {
     server.stop()
   }
 
+  /// A profile setting the client veth's hard-IRQ deferral and GRO flush timeout.
+  func vethProfile(_ name: String, defer deferral: Int, flush: String) -> String {
+    work.write(
+      "\(name).profile",
+      """
+      [profile]
+      description = "veth: napi-defer-hard-irqs \(deferral), gro-flush-timeout \(flush)"
+      [[interface]]
+      name = "${iface}"
+      napi-defer-hard-irqs = \(deferral)
+      gro-flush-timeout = \(flush)
+      """)
+  }
+
+  /// Interrupts only, and deferred hard IRQs for busy polling.
   func profiles() -> (plain: String, deferred: String) {
-    (
-      work.write(
-        "plain.profile",
-        """
-        [profile]
-        description = "interrupts only"
-        [[interface]]
-        name = "${iface}"
-        napi-defer-hard-irqs = 0
-        gro-flush-timeout = 0
-        """),
-      work.write(
-        "deferred.profile",
-        """
-        [profile]
-        description = "deferred hard IRQs for busy polling"
-        [[interface]]
-        name = "${iface}"
-        napi-defer-hard-irqs = 100
-        gro-flush-timeout = "15us"
-        """)
-    )
+    (vethProfile("plain", defer: 0, flush: "0"), vethProfile("deferred", defer: 100, flush: "\"15us\""))
   }
 
   @Test func compareAppliesMeasuresAndRollsBackEachProfile() throws {

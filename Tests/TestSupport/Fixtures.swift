@@ -84,6 +84,12 @@ public struct Finished: Sendable, CustomStringConvertible {
   public var stdout: String
   public var stderr: String
 
+  public init(status: Int32, stdout: String, stderr: String) {
+    self.status = status
+    self.stdout = stdout
+    self.stderr = stderr
+  }
+
   public var description: String { "exit \(status)\nstdout:\n\(stdout)\nstderr:\n\(stderr)" }
 }
 

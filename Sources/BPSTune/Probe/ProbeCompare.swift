@@ -86,7 +86,7 @@ public struct ProbeCompare {
     }
     var columns: [Column] = []
     for profile in profiles {
-      log("applying \(profile.name)")
+      log("applying \(Self.title(profile.name))")
       let outcome = try Applier(executor: executor).apply(profile, skipUnsupported: skipUnsupported)
       executor.host.forget()
       var results: [ProbeResult] = []
@@ -100,7 +100,7 @@ public struct ProbeCompare {
         var settings = client
         settings.rate = workload.rate
         settings.delay = workload.delay
-        log("measuring \(profile.name): \(workload)")
+        log("measuring \(Self.title(profile.name)): \(workload)")
         do {
           let result = try ProbeClient(settings: settings, host: executor.host).run()
           if result.interrupted {
@@ -118,7 +118,7 @@ public struct ProbeCompare {
         }
       }
       if let snapshot = outcome.snapshot {
-        log("rolling back \(profile.name) (snapshot \(snapshot.id))")
+        log("rolling back \(Self.title(profile.name)) (snapshot \(snapshot.id))")
         try rollBack(snapshot, after: failure)
       }
       if let failure {
