@@ -236,7 +236,7 @@ struct ProbeTests {
       "\(name).profile",
       """
       [profile]
-      description = "veth: napi-defer-hard-irqs \(deferral), gro-flush-timeout \(flush)"
+      description = "veth: hard-IRQ deferral \(deferral)"
       [[interface]]
       name = "${iface}"
       napi-defer-hard-irqs = \(deferral)
