@@ -251,6 +251,7 @@ public struct ProbeSocket: Sendable {
   /// send(2) of the whole buffer (MSG_NOSIGNAL: a closed TCP peer is EPIPE, not SIGPIPE).
   public func send(_ bytes: UnsafeRawBufferPointer, to peer: SocketAddress? = nil) throws(SystemError) {
     var offset = 0
+    var retryUntil: UInt64 = 0
     while offset < bytes.count {
       let r: Int
       if let peer {
@@ -266,7 +267,13 @@ public struct ProbeSocket: Sendable {
       }
       let e = Errno(rawValue: Glibc.errno)
       if e == .interrupted { continue }
-      if e == .resourceTemporarilyUnavailable && kind == .tcp { continue }
+      // A non-blocking socket (spin and epoll modes) with a full send buffer: try again for up
+      // to a second. On a blocking one, EAGAIN is SO_SNDTIMEO passing: the peer stopped reading.
+      if e == .resourceTemporarilyUnavailable && fcntl(fd, F_GETFL) & O_NONBLOCK != 0 {
+        let now = Syscalls.monotonicNanoseconds()
+        if retryUntil == 0 { retryUntil = now + 1_000_000_000 }
+        if now < retryUntil && !Syscalls.interruptRequested { continue }
+      }
       throw SystemError("send", peer?.description ?? "peer", e)
     }
   }
