@@ -83,7 +83,7 @@ struct ProbeServerCommand: ParsableCommand {
     Syscalls.catchInterrupts()
     let counts = try ProbeServer(settings: settings).run { bound in
       Syscalls.writeStandardOutput(
-        "listening on \(bound) (udp, tcp), \(ProbeSocketText.describe(settings.socket))\n")
+        "listening on \(bound) (udp, tcp), \(settings.socket.summary)\n")
     }
     Syscalls.writeStandardOutput(
       "echoed \(counts.udp) udp and \(counts.tcp) tcp request(s) on \(counts.connections) connection(s)\n")
@@ -166,18 +166,6 @@ extension ProbeWorkloadOptions {
     settings.warmup = warmup
     settings.timeout = timeout
     settings.interface = interface
-  }
-}
-
-enum ProbeSocketText {
-  static func describe(_ s: ProbeSocketSettings) -> String {
-    var parts = ["receive \(s.receiveMode.rawValue)"]
-    parts.append(s.busyPoll.map { "busy-poll \($0) µs" } ?? "no busy-poll option")
-    if s.preferBusyPoll { parts.append("prefer-busy-poll") }
-    if let b = s.busyPollBudget { parts.append("budget \(b)") }
-    if let c = s.cpus { parts.append("cpu \(c)") }
-    if let f = s.fifo { parts.append("fifo \(f)") }
-    return parts.joined(separator: ", ")
   }
 }
 

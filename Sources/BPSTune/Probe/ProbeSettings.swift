@@ -39,6 +39,16 @@ public struct ProbeSocketSettings: Sendable, Codable, Equatable {
     case fifo
   }
 
+  /// One line for reports: "blocking, busy-poll 50 µs, prefer, budget 64, cpu 1, fifo 50".
+  public var summary: String {
+    var parts = [receiveMode.rawValue, busyPoll.map { "busy-poll \($0) µs" } ?? "no busy-poll option"]
+    if preferBusyPoll { parts.append("prefer") }
+    if let busyPollBudget { parts.append("budget \(busyPollBudget)") }
+    if let cpus { parts.append("cpu \(cpus)") }
+    if let fifo { parts.append("fifo \(fifo)") }
+    return parts.joined(separator: ", ")
+  }
+
   /// The checks the command line cannot express; each names its option.
   public func validate() throws(BPSTuneError) {
     if let busyPoll, busyPoll < 0 || busyPoll > Int(Int32.max) {

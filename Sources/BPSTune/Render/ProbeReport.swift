@@ -7,7 +7,7 @@ public enum ProbeReport {
     let delay = s.delay > 0 ? ", \(s.delay) µs delay" : ""
     lines.append(
       "probe \(s.transport.rawValue) \(loop)\(delay) to \(s.peer) from \(r.local ?? "?")"
-        + (r.interface.map { " (\($0))" } ?? "") + ", \(s.size) B, " + ProbeText.socket(s.socket))
+        + (r.interface.map { " (\($0))" } ?? "") + ", \(s.size) B, " + s.socket.summary)
     lines.append(
       "  round trip µs  "
         + ProbeResult.percentiles.map { "\($0.label) \(ProbeText.us(r.microseconds(atPercentile: $0.value)))" }
@@ -109,16 +109,6 @@ enum ProbeText {
     let ms = Int((Double(nanoseconds) / 1e6).rounded())
     let rest = String(ms % 1000)
     return "\(ms / 1000)." + String(repeating: "0", count: 3 - rest.count) + rest
-  }
-
-  static func socket(_ s: ProbeSocketSettings) -> String {
-    var parts = [s.receiveMode.rawValue]
-    if let b = s.busyPoll { parts.append("busy-poll \(b) µs") } else { parts.append("no busy-poll option") }
-    if s.preferBusyPoll { parts.append("prefer") }
-    if let budget = s.busyPollBudget { parts.append("budget \(budget)") }
-    if let cpus = s.cpus { parts.append("cpu \(cpus)") }
-    if let fifo = s.fifo { parts.append("fifo \(fifo)") }
-    return parts.joined(separator: ", ")
   }
 
   static func proof(_ r: ProbeResult) -> String {
