@@ -101,12 +101,13 @@ public struct ProbeClient {
       if phase.received == 0 { throw Self.noReply(peer, timeout: settings.timeout, interrupted: phase.interrupted) }
       run &+= 1
     }
-    let before = ProofCounters.read(on: host, interface: interface)
+    let irqs = ProofCounters.queueIRQNumbers(of: interface, on: host)
+    let before = ProofCounters.read(on: host, irqs: irqs)
     let cpuBefore = Syscalls.processCPUTime()
     var histogram = Histogram<UInt64>(highestTrackableValue: Self.highest)
     let phase = try measure(receiver, settings, run: run, histogram: &histogram)
     let cpu = Syscalls.processCPUTime() - cpuBefore
-    let after = ProofCounters.read(on: host, interface: interface)
+    let after = ProofCounters.read(on: host, irqs: irqs)
     if phase.received == 0 { throw Self.noReply(peer, timeout: settings.timeout, interrupted: phase.interrupted) }
     return ProbeResult(
       settings: settings, local: local?.description, interface: interface, sent: phase.sent,

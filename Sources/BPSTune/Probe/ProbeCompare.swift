@@ -78,12 +78,7 @@ public struct ProbeCompare {
         throw .unsupportedSettings(plan.unsupported.map { "\(profile.name): \($0.id): \($0.reason ?? "unsupported")" })
       }
     }
-    for workload in workloads {
-      var settings = client
-      settings.rate = workload.rate
-      settings.delay = workload.delay
-      try settings.validate()
-    }
+    for workload in workloads { try settings(for: workload).validate() }
     var columns: [Column] = []
     for profile in profiles {
       log("applying \(Self.title(profile.name))")
@@ -97,12 +92,9 @@ public struct ProbeCompare {
           failure = .probe(what: "compare", message: "interrupted")
           break
         }
-        var settings = client
-        settings.rate = workload.rate
-        settings.delay = workload.delay
         log("measuring \(Self.title(profile.name)): \(workload)")
         do {
-          let result = try ProbeClient(settings: settings, host: executor.host).run()
+          let result = try ProbeClient(settings: settings(for: workload), host: executor.host).run()
           if result.interrupted {
             failure = .probe(what: "compare", message: "interrupted")
             break
@@ -134,6 +126,14 @@ public struct ProbeCompare {
           results: results))
     }
     return columns
+  }
+
+  /// The client's settings with the workload's rate and delay.
+  func settings(for workload: Workload) -> ProbeClient.Settings {
+    var settings = client
+    settings.rate = workload.rate
+    settings.delay = workload.delay
+    return settings
   }
 
   static func title(_ name: String) -> String {

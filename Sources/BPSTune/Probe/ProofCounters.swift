@@ -12,21 +12,23 @@ public struct ProofCounters: Sendable, Equatable {
   /// Interrupt counts by IRQ number, for the interface's queue IRQs.
   public var queueIRQs: [Int: UInt64]
 
-  /// Reads the counters now; a file that cannot be read leaves its counter nil.
-  public static func read(on host: KernelHost, interface: String?) -> ProofCounters {
+  /// The IRQ numbers of an interface's queue interrupts (empty for none, or no interface).
+  /// Discovered once per run: counting them is then one read of /proc/interrupts.
+  public static func queueIRQNumbers(of interface: String?, on host: KernelHost) -> Set<Int> {
+    guard let interface, case .success(let queues) = QueueIRQs.discover(interface, on: host) else { return [] }
+    return Set(queues.map(\.number))
+  }
+
+  /// Reads the counters now, counting the IRQs `irqs`; a file that cannot be read leaves its
+  /// counter nil.
+  public static func read(on host: KernelHost, irqs: Set<Int>) -> ProofCounters {
     let netstat = try? host.readFresh("/proc/net/netstat")
     let softirqs = try? host.readFresh("/proc/softirqs")
-    var irqs: [Int: UInt64] = [:]
-    if let interface, case .success(let queues) = QueueIRQs.discover(interface, on: host),
-      let text = try? host.readFresh("/proc/interrupts")
-    {
-      let wanted = Set(queues.map(\.number))
-      irqs = interruptCounts(text).filter { wanted.contains($0.key) }
-    }
+    let interrupts = irqs.isEmpty ? nil : try? host.readFresh("/proc/interrupts")
     return ProofCounters(
       busyPollRxPackets: netstat.flatMap { Self.netstat($0, group: "TcpExt", name: "BusyPollRxPackets") },
       netRxSoftirqs: softirqs.flatMap { Self.softirqs($0, name: "NET_RX") },
-      queueIRQs: irqs)
+      queueIRQs: interrupts.map { interruptCounts($0).filter { irqs.contains($0.key) } } ?? [:])
   }
 
   /// A counter of /proc/net/netstat, whose groups are a line of names then a line of values.
