@@ -70,6 +70,13 @@ struct ApplyCommand: ParsableCommand {
     } else {
       print("nothing to change")
     }
+    let reboot = outcome.plan.rebootNeeded
+    if !reboot.isEmpty {
+      print(
+        "not applied: \(reboot.count) boot parameter(s) need a reboot; add to the kernel command line: "
+          + reboot.map { $0.target.desired.isEmpty ? "(remove \($0.current ?? ""))" : $0.target.desired }
+          .joined(separator: " ") + " (bpstune cmdline \(profileOptions.profile) prints a GRUB drop-in)")
+    }
   }
 }
 
@@ -90,7 +97,7 @@ struct DiffCommand: ParsableCommand {
     print(
       format == .json
         ? PlanReport.json(plan, command: "diff") : PlanReport.text(plan, style: global.style, quiet: global.quiet))
-    if !plan.changes.isEmpty { throw ExitCode(1) }
+    if plan.differs { throw ExitCode(1) }
   }
 }
 
@@ -122,6 +129,6 @@ struct VerifyCommand: ParsableCommand {
     } else {
       print(report)
     }
-    if !plan.changes.isEmpty { throw ExitCode(1) }
+    if plan.differs { throw ExitCode(1) }
   }
 }

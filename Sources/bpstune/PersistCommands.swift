@@ -180,7 +180,7 @@ struct StatusCommand: ParsableCommand {
       record: enabled.record, recordPath: persistence.recordPath, plan: plan, absent: absent, applies: applies,
       units: persistence.unitStates())
     print(format == .json ? report.json() : report.text(style: global.style))
-    if !plan.changes.isEmpty { throw ExitCode(1) }
+    if plan.differs { throw ExitCode(1) }
   }
 }
 
@@ -288,6 +288,11 @@ struct PersistCommand: ParsableCommand {
         throw BPSTuneError.enabled(path: metrics, message: "cannot write the metrics: \(error)")
       }
       for name in absent { print("\(name): not checked; bpstune-interface@.service tunes it once it is there and up") }
+      for entry in plan.rebootNeeded {
+        print(
+          "needs reboot: boot parameter \(entry.id) is \(entry.target.semantics.display(entry.current ?? "")), "
+            + "profile \(enabled.record.profile) wants \(entry.target.semantics.display(entry.target.desired))")
+      }
       let drift = plan.changes
       for entry in drift {
         let s = entry.target.semantics

@@ -19,34 +19,38 @@ public struct SysfsKnob: Knob {
 
   public func rejection(of id: SettingID) -> String? {
     guard id.kind == kind, id.interface == nil, id.queue == nil else { return "not a sysfs setting" }
-    return Self.pathRejection(id.key)
+    return Self.pathRejection(id.key, allowGlob: false)
   }
 
-  static func pathRejection(_ path: String) -> String? {
+  /// Why `path` cannot name files below /sys. Profile keys may be globs; a setting's identity
+  /// (in plans and snapshots) is always one concrete file.
+  static func pathRejection(_ path: String, allowGlob: Bool = true) -> String? {
     if path.hasPrefix("/") { return "\"\(path)\" must be relative to /sys, not absolute" }
     let parts = path.split(separator: "/", omittingEmptySubsequences: false)
     if path.isEmpty || parts.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) {
       return "\"\(path)\" is not a path inside /sys (empty, . or .. component)"
     }
-    if path.contains(where: { $0.isWhitespace || $0 == "\0" || $0 == "*" || $0 == "?" || $0 == "[" }) {
-      return "\"\(path)\" has white space, NUL or glob characters"
+    if path.contains(where: { $0.isWhitespace || $0 == "\0" }) {
+      return "\"\(path)\" has white space or NUL"
     }
+    if !allowGlob && KernelHost.isGlob(path) { return "\"\(path)\" has glob characters" }
     return nil
   }
 
   public func check(_ setting: ProfileSetting) throws(BPSTuneError) {
-    _ = try kernelValue(setting, host: nil)
+    if let why = Self.pathRejection(setting.key) { throw setting.origin.error(why) }
+    _ = try kernelValue(setting, path: setting.key, host: nil)
   }
 
-  func kernelValue(_ setting: ProfileSetting, host: KernelHost?) throws(BPSTuneError) -> (
+  /// The value to write to the file at `path` (the setting's key, or one file its glob matched).
+  func kernelValue(_ setting: ProfileSetting, path: String, host: KernelHost?) throws(BPSTuneError) -> (
     String, ValueSemantics, String?
   ) {
-    if let why = Self.pathRejection(setting.key) { throw setting.origin.error(why) }
-    if setting.key == Self.smtControl {
+    if path == Self.smtControl || setting.key == Self.smtControl {
       if case .bool(let b) = setting.value { return (b ? "on" : "off", .text, nil) }
       return (try ValueReader.choice(setting, ["on", "off", "forceoff"]), .text, nil)
     }
-    if Self.isWorkqueueMask(setting.key) {
+    if Self.isWorkqueueMask(path) {
       let spec = try ValueReader.cpus(setting, allowLocal: false)
       guard let host else { return ("", .cpuMask, nil) }
       let wanted = spec.resolve(on: host, interface: nil)
@@ -71,26 +75,39 @@ public struct SysfsKnob: Knob {
   }
 
   public func targets(for request: PlanRequest) throws(BPSTuneError) -> [Target] {
+    let settings = request.profile.sections["sysfs"] ?? []
+    // Glob matches first: a file the profile also names on its own takes that value.
+    let ordered = settings.filter { KernelHost.isGlob($0.key) } + settings.filter { !KernelHost.isGlob($0.key) }
     var out: [Target] = []
-    let host = request.host
-    for setting in request.profile.sections["sysfs"] ?? [] {
-      let (value, semantics, note) = try kernelValue(setting, host: host)
-      let path = "/sys/" + setting.key
-      var target = Target(
-        id: SettingID(kind: kind, key: setting.key), desired: value, semantics: semantics, phase: .system,
-        origin: setting.origin.description, note: note)
-      if !host.exists(path) {
-        target.unsupported = "no such file \(path) on this host"
-      } else if !host.staysInside(path, tree: "/sys") {
-        throw .invalidPlan(setting: setting.origin.description, message: "\(path) resolves to a file outside /sys")
-      } else if setting.key == Self.smtControl, let now = try? host.read(path),
-        ["notsupported", "notimplemented"].contains(now)
-      {
-        target.unsupported = "SMT control is \(now) on this machine"
-      }
-      out.append(target)
+    for setting in ordered {
+      let paths = KernelHost.isGlob(setting.key) ? request.host.expand(setting.key, below: "/sys") : [setting.key]
+      for path in paths { out.append(try target(setting, path: path, host: request.host)) }
     }
     return out
+  }
+
+  /// One file's target: `path` is the setting's key or a file its glob matched.
+  func target(_ setting: ProfileSetting, path: String, host: KernelHost) throws(BPSTuneError) -> Target {
+    let (value, semantics, note) = try kernelValue(setting, path: path, host: host)
+    let full = "/sys/" + path
+    var target = Target(
+      id: SettingID(kind: kind, key: path), desired: value, semantics: semantics, phase: .system,
+      origin: setting.origin.description, note: note)
+    if !host.exists(full) {
+      target.unsupported = "no such file \(full) on this host"
+    } else if !host.staysInside(full, tree: "/sys") {
+      throw .invalidPlan(setting: setting.origin.description, message: "\(full) resolves to a file outside /sys")
+    } else if path == Self.smtControl, let now = try? host.read(full), ["notsupported", "notimplemented"].contains(now)
+    {
+      target.unsupported = "SMT control is \(now) on this machine"
+    }
+    return target
+  }
+
+  public func warnings(for request: PlanRequest, entries: [PlanEntry]) -> [String] {
+    (request.profile.sections["sysfs"] ?? []).filter {
+      KernelHost.isGlob($0.key) && request.host.expand($0.key, below: "/sys").isEmpty
+    }.map { "\($0.origin): \"\($0.key)\" matches no file below /sys" }
   }
 
   public func read(_ id: SettingID, on host: KernelHost) throws -> String {

@@ -74,6 +74,9 @@ public struct Target: Sendable {
   /// threaded change starts a new NAPI kthread): the setting is then written even where the
   /// host has its value now. `note` says why.
   public var rewrite = false
+  /// A boot parameter: the running kernel has it or not, and only a reboot changes that. A
+  /// difference is planned as ``PlanStatus/reboot``, never written.
+  public var needsReboot = false
 
   public init(
     id: SettingID, desired: String, semantics: ValueSemantics, phase: Phase, origin: String,

@@ -12,6 +12,10 @@ public enum ValueSemantics: String, Codable, Sendable, CaseIterable {
   /// A ``FieldMap`` ("rx=1 tx=1"): a value satisfies another when every field of the other
   /// has the same meaning in it, so a device's whole structure satisfies the fields a profile names.
   case fields
+  /// A kernel command-line parameter as /proc/cmdline has it: "" when absent, "nosmt" for a
+  /// bare flag, "isolcpus=2-3" with a value. CPU lists compare by meaning ("2,3" is "2-3"),
+  /// also after flags ("isolcpus=domain,2-3").
+  case bootParameter = "boot-parameter"
 
   /// Whether the kernel's value `a` and the value `b` mean the same thing. For ``fields`` the
   /// comparison is one way: every field of `b` must be in `a` with the same meaning.
@@ -31,6 +35,8 @@ public enum ValueSemantics: String, Codable, Sendable, CaseIterable {
     case .cpuList:
       if let x = try? CPUSet(list: a), let y = try? CPUSet(list: b) { return x == y }
       return ValueSemantics.text.equal(a, b)
+    case .bootParameter:
+      return BootParameter(a) == BootParameter(b)
     }
   }
 
@@ -46,7 +52,50 @@ public enum ValueSemantics: String, Codable, Sendable, CaseIterable {
     case .cpuList:
       if let set = try? CPUSet(list: raw) { return set.description }
       return raw.foldingWhitespace
+    case .bootParameter:
+      return raw.isEmpty ? "absent" : raw
     }
+  }
+}
+
+/// One kernel command-line parameter, compared by meaning: names with "-" and "_" alike (the
+/// kernel's parameq), and a trailing CPU list by the CPUs it names.
+struct BootParameter: Equatable {
+  var name: String
+  /// nil for a bare flag ("nosmt").
+  var value: String?
+  /// The value's CPU list when it ends in one ("domain,managed_irq,2-3" -> flags and 2-3).
+  var flags: [String] = []
+  var cpus: CPUSet?
+
+  /// nil for "" (absent).
+  init?(_ text: String) {
+    guard !text.isEmpty else { return nil }
+    guard let eq = text.firstIndex(of: "=") else {
+      name = BootParameter.canonical(text)
+      return
+    }
+    name = BootParameter.canonical(String(text[..<eq]))
+    let v = String(text[text.index(after: eq)...])
+    value = v
+    var parts = v.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+    var list: [String] = []
+    while let last = parts.last, let first = last.first, first.isASCII && first.isNumber {
+      list.insert(last, at: 0)
+      parts.removeLast()
+    }
+    if !list.isEmpty, let set = try? CPUSet(list: list.joined(separator: ",")) {
+      cpus = set
+      flags = parts.sorted()
+    }
+  }
+
+  static func canonical(_ name: String) -> String { name.replacing("-", with: "_") }
+
+  static func == (a: BootParameter, b: BootParameter) -> Bool {
+    guard a.name == b.name else { return false }
+    if let x = a.cpus, let y = b.cpus { return x == y && a.flags == b.flags }
+    return a.value == b.value
   }
 }
 

@@ -8,6 +8,11 @@ public struct Plan: Sendable {
   public var changes: [PlanEntry] { entries.filter { $0.status == .change } }
   public var unsupported: [PlanEntry] { entries.filter { $0.status == .unsupported } }
   public var satisfied: [PlanEntry] { entries.filter { $0.status == .ok } }
+  /// Boot parameters the running kernel lacks: only a reboot with them changes that.
+  public var rebootNeeded: [PlanEntry] { entries.filter { $0.status == .reboot } }
+  /// Whether the host differs from the profile (diff and verify exit 1): a change to make, or
+  /// a boot parameter the kernel was booted without.
+  public var differs: Bool { entries.contains { $0.status == .change || $0.status == .reboot } }
 }
 
 public enum PlanStatus: String, Codable, Sendable {
@@ -17,6 +22,9 @@ public enum PlanStatus: String, Codable, Sendable {
   case ok
   /// This host cannot take the setting; `reason` says why.
   case unsupported
+  /// A boot parameter the running kernel differs in: apply cannot change it, a reboot with the
+  /// parameter on the kernel command line does.
+  case reboot = "needs-reboot"
 }
 
 public struct PlanEntry: Sendable {
@@ -82,7 +90,8 @@ public struct Planner {
       do {
         let current = try knob.read(target.id, on: host)
         let same = target.semantics.equal(current, target.desired) && !target.rewrite
-        entries.append(PlanEntry(target: target, current: current, status: same ? .ok : .change))
+        let status: PlanStatus = same ? .ok : target.needsReboot ? .reboot : .change
+        entries.append(PlanEntry(target: target, current: current, status: status))
       } catch let e as SystemError {
         entries.append(
           PlanEntry(target: target, current: nil, status: .unsupported, reason: "cannot read: \(e.reason)"))

@@ -35,7 +35,7 @@ public struct InterfaceSpec: Sendable, Equatable {
   public var origin: Origin
   public var settings: [ProfileSetting]
 
-  public var isGlob: Bool { name.contains { "*?[".contains($0) } }
+  public var isGlob: Bool { KernelHost.isGlob(name) }
 }
 
 /// A loaded profile: includes merged, variables expanded, every key checked.

@@ -13,6 +13,9 @@ public enum PlanReport {
           return style.ok("= ") + name + s.display(entry.target.desired) + note(entry, style)
         case .unsupported:
           return style.bad("! ") + name + style.bad("unsupported: \(entry.reason ?? "")")
+        case .reboot:
+          return style.change("^ ") + name + style.change(s.change(from: entry.current ?? "", to: entry.target.desired))
+            + style.dim("  (needs reboot: see bpstune cmdline)")
         }
       }
       for warning in plan.warnings { lines.append(style.change("warning: ") + warning) }
@@ -26,7 +29,9 @@ public enum PlanReport {
   }
 
   public static func summary(_ plan: Plan) -> String {
-    "\(plan.profile): \(plan.entries.count) settings: \(plan.changes.count) to change, "
+    let reboot = plan.rebootNeeded.count
+    return "\(plan.profile): \(plan.entries.count) settings: \(plan.changes.count) to change, "
+      + (reboot > 0 ? "\(reboot) need(s) a reboot, " : "")
       + "\(plan.satisfied.count) already set, \(plan.unsupported.count) unsupported"
   }
 
@@ -70,6 +75,12 @@ public enum PlanReport {
     var change: Int
     var ok: Int
     var unsupported: Int
+    var needsReboot: Int
+
+    enum CodingKeys: String, CodingKey {
+      case total, change, ok, unsupported
+      case needsReboot = "needs_reboot"
+    }
   }
 
   public static func document(_ plan: Plan, command: String, snapshot: String? = nil, skipped: [String]? = nil)
@@ -89,7 +100,7 @@ public enum PlanReport {
       warnings: plan.warnings,
       summary: Summary(
         total: plan.entries.count, change: plan.changes.count, ok: plan.satisfied.count,
-        unsupported: plan.unsupported.count),
+        unsupported: plan.unsupported.count, needsReboot: plan.rebootNeeded.count),
       snapshot: snapshot, skipped: skipped)
   }
 

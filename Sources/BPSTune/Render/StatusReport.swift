@@ -91,8 +91,8 @@ public struct StatusReport {
         enabled: true, record: recordPath, profile: record.profile, interface: record.interface,
         variables: record.variables, skipUnsupported: record.skipUnsupported, enabledAt: record.enabled,
         metricsDirectory: record.metricsDirectory, reapplyOnDrift: record.reapplyOnDrift, applies: applied,
-        match: plan.changes.isEmpty,
-        drift: plan.changes.map {
+        match: !plan.differs,
+        drift: (plan.changes + plan.rebootNeeded).map {
           Drift(name: $0.id.description, expected: $0.target.desired, actual: $0.current)
         }, absent: absent, units: Self.units(units), warnings: plan.warnings))
   }
@@ -116,7 +116,7 @@ public struct StatusReport {
     } else {
       lines.append("applied:  unknown (the snapshots are root's: run as root)")
     }
-    let drift = plan.changes
+    let drift = plan.changes + plan.rebootNeeded
     if drift.isEmpty {
       lines.append(
         style.ok("drift:    none")
@@ -125,7 +125,9 @@ public struct StatusReport {
       lines.append(style.bad("drift:    \(drift.count) setting(s) differ"))
       for entry in drift {
         let s = entry.target.semantics
-        lines.append("  \(entry.id)" + s.change(from: entry.current ?? "", to: entry.target.desired))
+        lines.append(
+          "  \(entry.id)" + s.change(from: entry.current ?? "", to: entry.target.desired)
+            + (entry.status == .reboot ? " (needs reboot)" : ""))
       }
     }
     for name in absent { lines.append("waiting:  \(name), tuned once it is there and up") }

@@ -42,9 +42,10 @@ public enum VerifyReport {
       let s = e.target.semantics
       return Result(
         name: e.id.description, kind: e.id.kind, interface: e.id.interface, queue: e.id.queue, key: e.id.key,
-        status: e.status == .change ? "drift" : e.status.rawValue, expected: s.display(e.target.desired),
-        actual: e.current.map { s.display($0, as: e.target.desired) }, supported: e.status != .unsupported,
-        reason: e.reason)
+        status: e.status == .change || e.status == .reboot ? "drift" : e.status.rawValue,
+        expected: s.display(e.target.desired), actual: e.current.map { s.display($0, as: e.target.desired) },
+        supported: e.status != .unsupported,
+        reason: e.status == .reboot ? "boot parameter: needs a reboot with it on the kernel command line" : e.reason)
     }
   }
 
@@ -63,6 +64,10 @@ public enum VerifyReport {
             + "expected \(s.display(e.target.desired)), actual \(s.display(e.current ?? "", as: e.target.desired))"
         case .unsupported:
           return style.change("unsup  ") + name + "expected \(s.display(e.target.desired)); \(e.reason ?? "")"
+        case .reboot:
+          return style.bad("DRIFT  ") + name
+            + "expected \(s.display(e.target.desired)), actual \(s.display(e.current ?? ""))"
+            + style.dim("  (needs reboot: the kernel was booted without it)")
         }
       }
       lines.append(

@@ -104,6 +104,47 @@ public final class KernelHost {
     return real == top || real.hasPrefix(top + "/")
   }
 
+  /// The files below `tree` ("/sys") that `pattern`, a path relative to it whose components may
+  /// be fnmatch(3) globs ("devices/virtual/workqueue/*/cpumask"), names: relative paths in
+  /// natural order (cpu2 before cpu10). A component without glob characters is taken as it is.
+  public func expand(_ pattern: String, below tree: String) -> [String] {
+    var prefixes = [""]
+    for component in pattern.split(separator: "/").map(String.init) {
+      if Self.isGlob(component) {
+        prefixes = prefixes.flatMap { prefix in
+          list(tree + "/" + prefix).filter { Syscalls.globMatches(component, $0) }.map { prefix + $0 + "/" }
+        }
+      } else {
+        prefixes = prefixes.map { $0 + component + "/" }
+      }
+    }
+    return prefixes.map { String($0.dropLast()) }.filter { exists(tree + "/" + $0) }.sorted(by: Self.naturalOrder)
+  }
+
+  /// Whether a name has fnmatch(3) glob characters.
+  public static func isGlob(_ text: String) -> Bool { text.contains { "*?[".contains($0) } }
+
+  /// "cpu2" < "cpu10": runs of digits compare as numbers.
+  public static func naturalOrder(_ a: String, _ b: String) -> Bool {
+    var x = Substring(a)
+    var y = Substring(b)
+    while let p = x.first, let q = y.first {
+      if p.isASCII && p.isNumber && q.isASCII && q.isNumber {
+        let m = x.prefix { $0.isASCII && $0.isNumber }
+        let n = y.prefix { $0.isASCII && $0.isNumber }
+        if m.count != n.count { return m.count < n.count }
+        if m != n { return m < n }
+        x = x.dropFirst(m.count)
+        y = y.dropFirst(n.count)
+      } else {
+        if p != q { return p < q }
+        x = x.dropFirst()
+        y = y.dropFirst()
+      }
+    }
+    return x.count < y.count
+  }
+
   /// /proc/sys/kernel/random/boot_id: a new random id at every boot.
   public var bootID: String? { try? read("/proc/sys/kernel/random/boot_id") }
 

@@ -1,0 +1,99 @@
+/// `bpstune cmdline PROFILE`: the boot parameters of a profile's [cmdline] against the ones the
+/// running kernel was booted with (/proc/cmdline), what to add, change or remove, and a GRUB
+/// drop-in that adds them. bpstune never writes the bootloader: that is the admin's step.
+public struct CmdlineReport: Sendable {
+  public struct Parameter: Sendable, Encodable {
+    public var name: String
+    /// As /proc/cmdline has it; "" when absent.
+    public var current: String
+    /// As the profile wants it; "" when it must be absent.
+    public var desired: String
+    public var origin: String
+  }
+
+  public var profile: String
+  public var parameters: [Parameter]
+  /// Every parameter, not only those the running kernel lacks (for building images).
+  public var all: Bool
+
+  public init(profile: Profile, host: KernelHost, all: Bool) throws(BPSTuneError) {
+    let knob = CmdlineKnob()
+    let request = PlanRequest(profile: profile, host: host, interfaces: [])
+    var parameters: [Parameter] = []
+    for target in try knob.targets(for: request) {
+      let current: String
+      do {
+        current = try knob.read(target.id, on: host)
+      } catch {
+        throw .invalidPlan(setting: target.origin, message: "cannot read \(CmdlineKnob.cmdline): \(error)")
+      }
+      parameters.append(
+        Parameter(name: target.id.key, current: current, desired: target.desired, origin: target.origin))
+    }
+    self.profile = profile.name
+    self.parameters = parameters
+    self.all = all
+  }
+
+  static func same(_ p: Parameter) -> Bool { ValueSemantics.bootParameter.equal(p.current, p.desired) }
+
+  /// Parameters to put on the command line: missing or different here (all of them with `all`).
+  public var add: [Parameter] { parameters.filter { !$0.desired.isEmpty && (all || !Self.same($0)) } }
+  /// Parameters the profile wants absent that the kernel was booted with.
+  public var remove: [Parameter] { parameters.filter { $0.desired.isEmpty && !$0.current.isEmpty } }
+
+  /// /etc/default/grub.d/bpstune.cfg: appended after the existing parameters, so that the
+  /// profile's value comes last (most parameters take the last one given).
+  public var grub: String {
+    let words = add.map(\.desired).joined(separator: " ")
+    return """
+      # /etc/default/grub.d/bpstune.cfg -- boot parameters of bpstune profile \(profile)
+      # Install: copy here, run update-grub, reboot; then `bpstune verify \(profile)` checks them.
+      GRUB_CMDLINE_LINUX_DEFAULT="$GRUB_CMDLINE_LINUX_DEFAULT \(words)"
+      """
+  }
+
+  public func text() -> String {
+    if parameters.isEmpty { return "\(profile): no [cmdline] boot parameters" }
+    var lines: [String] = []
+    let add = self.add
+    if add.isEmpty && remove.isEmpty {
+      lines.append("\(profile): the running kernel has every boot parameter of the profile; nothing to add")
+    }
+    if !add.isEmpty {
+      lines.append("add to the kernel command line, then reboot:")
+      lines.append("  " + add.map(\.desired).joined(separator: " "))
+      for p in add where !p.current.isEmpty && !Self.same(p) {
+        lines.append(
+          "  \(p.name): the kernel has \(p.current); remove that from the bootloader configuration, "
+            + "as some parameters (isolcpus, nohz_full) keep the first one given")
+      }
+    }
+    if !remove.isEmpty {
+      lines.append("remove from the kernel command line, then reboot:")
+      lines.append("  " + remove.map(\.current).joined(separator: " "))
+    }
+    if !add.isEmpty {
+      lines.append("")
+      lines.append(grub)
+    }
+    return lines.joined(separator: "\n")
+  }
+
+  struct Document: Encodable {
+    var schema = 1
+    var command = "cmdline"
+    var profile: String
+    var parameters: [Parameter]
+    var add: [String]
+    var remove: [String]
+    var grub: String?
+  }
+
+  public func json() -> String {
+    ReportJSON.encode(
+      Document(
+        profile: profile, parameters: parameters, add: add.map(\.desired), remove: remove.map(\.current),
+        grub: add.isEmpty ? nil : grub))
+  }
+}
