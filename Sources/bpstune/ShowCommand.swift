@@ -24,7 +24,9 @@ struct ShowCommand: ParsableCommand {
     } else {
       names = host.interfaces.filter { $0 != "lo" }
     }
-    let settings = KnobRegistry.standard.flatMap { $0.show(on: host, interfaces: names) }
+    let settings =
+      HostChecks.show(on: host, interfaces: names)
+      + KnobRegistry.standard.flatMap { $0.show(on: host, interfaces: names) }
     print(StateReport.show(settings, json: format == .json, style: global.style))
   }
 }

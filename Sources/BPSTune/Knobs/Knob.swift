@@ -66,7 +66,7 @@ public struct PlanRequest {
 public enum KnobRegistry {
   public static let standard: [any Knob] = [
     SysctlKnob(), SysfsKnob(), DriverKnob(), ChannelsKnob(), RingKnob(), CoalesceKnob(), FeaturesKnob(),
-    NetdevSysfsKnob(), IRQKnob(), NAPIKnob(), KthreadKnob(), CmdlineKnob(),
+    NetdevSysfsKnob(), IRQKnob(), NAPIKnob(), KthreadKnob(), CPUKnob(), CmdlineKnob(),
   ]
 
   public static func knob(forKind kind: String, in knobs: [any Knob] = standard) -> (any Knob)? {

@@ -100,6 +100,7 @@ public struct Planner {
       }
     }
     for knob in knobs { warnings += knob.warnings(for: request, entries: entries) }
+    warnings += HostChecks.warnings(for: request, entries: entries)
     warnings += Overwriters(host: host).warnings(for: entries)
     if entries.contains(where: { $0.status == .change && $0.target.phase == .structure })
       && entries.contains(where: { $0.target.phase > .structure })
