@@ -9,7 +9,7 @@
 #   echo 0 > /proc/sys/net/core/rps_sock_flow_entries
 #   echo 0 > /sys/class/net/eth0/queues/rx-0/rps_cpus
 #   echo -1 > /proc/sys/kernel/sched_rt_runtime_us
-#   echo 1,2,3,4,5,6 > /sys/devices/virtual/workqueue/*/cpumask
+#   for i in /sys/devices/virtual/workqueue/*/cpumask; do echo 1,2,3,4,5,6 > $i; done
 #   ethtool -L eth0 rx 1 tx 1
 #   ethtool -G eth0 rx 1024
 #   ethtool -C eth0 adaptive-rx off adaptive-tx off rx-usecs 0 tx-usecs 0
@@ -36,7 +36,12 @@ kernel.sched_rt_runtime_us = -1   # no RT throttling: a SCHED_FIFO poller may ow
 
 [sysfs]
 "devices/system/cpu/smt/control" = "off"
-"devices/virtual/workqueue/cpumask" = "${housekeeping-cpus}"
+# The series' `for i in /sys/devices/virtual/workqueue/*/cpumask`: every workqueue with a
+# sysfs directory (writeback, blkcg_punt_bio, ...), each its own setting. It does not match
+# the global devices/virtual/workqueue/cpumask, and the series does not write that file, so
+# neither does this profile. The script echoes the list "1,2,3,4,5,6" into a file that takes
+# a hex mask; bpstune writes the mask of CPUs 1-6 (7e), which is what the series means.
+"devices/virtual/workqueue/*/cpumask" = "${housekeeping-cpus}"
 
 [[interface]]
 name = "${iface}"

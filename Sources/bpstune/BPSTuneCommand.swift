@@ -33,6 +33,7 @@ struct BPSTuneCommand: ParsableCommand {
   static func main() {
     do {
       var command = try parseAsRoot()
+      if let why = Syscalls.unsupportedSystem(Syscalls.systemName()) { throw BPSTuneError.usage(why) }
       try command.run()
     } catch let error as BPSTuneError {
       Output.error(error.description)

@@ -14,7 +14,7 @@ public struct SysfsKnob: Knob {
   static func isWorkqueueMask(_ path: String) -> Bool {
     path == workqueueMask
       || (path.hasPrefix("devices/virtual/workqueue/") && path.hasSuffix("/cpumask")
-        && path.split(separator: "/").count == 4)
+        && path.split(separator: "/").count == 5)
   }
 
   public func rejection(of id: SettingID) -> String? {

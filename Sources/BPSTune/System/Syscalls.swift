@@ -259,6 +259,22 @@ public enum Syscalls {
   }
 
   /// uname(2) release and node name.
+  /// uname(2)'s sysname: "Linux" here; "FreeBSD" under FreeBSD's Linux binary compatibility
+  /// only when it is configured to say so.
+  public static func systemName() -> String {
+    var u = utsname()
+    guard Glibc.uname(&u) == 0 else { return "unknown" }
+    return withUnsafeBytes(of: u.sysname) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+  }
+
+  /// Why bpstune cannot run on a system of this name, or nil on Linux: every interface it
+  /// drives (/proc/sys, sysfs, ethtool ioctls, netdev netlink) is Linux's.
+  public static func unsupportedSystem(_ name: String) -> String? {
+    name == "Linux"
+      ? nil
+      : "bpstune supports Linux only; this system is \(name) (FreeBSD's polling knobs are in bpstune.profile(5))"
+  }
+
   public static func uname() -> (release: String, node: String) {
     var u = utsname()
     guard Glibc.uname(&u) == 0 else { return ("unknown", "unknown") }
