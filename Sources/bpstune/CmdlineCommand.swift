@@ -32,8 +32,6 @@ struct CmdlineCommand: ParsableCommand {
     case .json: print(report.json())
     case .grub: print(report.grub)
     }
-    if !report.parameters.allSatisfy({ ValueSemantics.bootParameter.equal($0.current, $0.desired) }) {
-      throw ExitCode(1)
-    }
+    if report.needsReboot { throw ExitCode(1) }
   }
 }

@@ -114,7 +114,7 @@ public struct CPUKnob: Knob {
       let name = try governor(setting)
       out += collapse(
         cpus.map { cpu in
-          var t = target(cpu, "governor", name, .text, setting)
+          var t = target(cpu, "governor", name, setting)
           let dir = "\(Self.cpuRoot)/cpu\(cpu)/cpufreq"
           if !host.exists(dir + "/scaling_governor") {
             t.unsupported =
@@ -133,7 +133,7 @@ public struct CPUKnob: Knob {
       let value = try idleLatency(setting)
       out += collapse(
         cpus.map { cpu in
-          var t = target(cpu, "idle-latency", value, .text, setting)
+          var t = target(cpu, "idle-latency", value, setting)
           t.note = value == "0" ? "µs; 0 allows only polling idle (n/a in the kernel file)" : "µs"
           if !host.exists(Self.latencyFile(cpu)) {
             t.unsupported = "no per-CPU PM QoS here (\(Self.latencyFile(cpu)) absent: kernel without CONFIG_PM)"
@@ -145,9 +145,9 @@ public struct CPUKnob: Knob {
       for name in try idleStates(setting) {
         out += collapse(
           cpus.map { cpu in
-            var t = target(cpu, "idle-state \(name)", "disabled", .text, setting)
-            if Self.stateDirectory(cpu, named: name, on: host) == nil {
-              let states = Self.stateNames(cpu, on: host)
+            var t = target(cpu, "idle-state \(name)", "disabled", setting)
+            let states = Self.states(cpu, on: host).map(\.name)
+            if !states.contains(name) {
               t.unsupported =
                 states.isEmpty
                 ? "no cpuidle states here (\(Self.cpuRoot)/cpu\(cpu)/cpuidle absent: no cpuidle driver)"
@@ -170,13 +170,9 @@ public struct CPUKnob: Knob {
     return out
   }
 
-  private func target(
-    _ cpu: Int, _ key: String, _ value: String, _ semantics: ValueSemantics, _ setting: ProfileSetting
-  )
-    -> Target
-  {
+  private func target(_ cpu: Int, _ key: String, _ value: String, _ setting: ProfileSetting) -> Target {
     Target(
-      id: SettingID(kind: kind, key: "cpu\(cpu) \(key)"), desired: value, semantics: semantics, phase: .system,
+      id: SettingID(kind: kind, key: "cpu\(cpu) \(key)"), desired: value, semantics: .text, phase: .system,
       origin: setting.origin.description)
   }
 
@@ -204,14 +200,8 @@ public struct CPUKnob: Knob {
 
   /// Every online CPU that is not the first of its core's thread_siblings_list.
   static func siblingsGoingOffline(on host: KernelHost) -> CPUSet {
-    var gone = Set<Int>()
-    for cpu in host.onlineCPUs.sorted {
-      guard let text = try? host.read("\(cpuRoot)/cpu\(cpu)/topology/thread_siblings_list"),
-        let siblings = try? CPUSet(list: text), let first = siblings.sorted.first
-      else { continue }
-      if cpu != first { gone.insert(cpu) }
-    }
-    return CPUSet(gone)
+    CPUSet(
+      host.onlineCPUs.sorted.filter { cpu in host.threadSiblings(of: cpu).sorted.first.map { $0 != cpu } ?? false })
   }
 
   // MARK: Kernel files
@@ -222,16 +212,12 @@ public struct CPUKnob: Knob {
     (try? host.read("\(cpuRoot)/cpuidle/current_driver")) ?? "none"
   }
 
-  static func stateNames(_ cpu: Int, on host: KernelHost) -> [String] {
-    host.list("\(cpuRoot)/cpu\(cpu)/cpuidle").filter { $0.hasPrefix("state") }.sorted(by: KernelHost.naturalOrder)
-      .compactMap { try? host.read("\(cpuRoot)/cpu\(cpu)/cpuidle/\($0)/name") }
-  }
-
-  /// cpuN/cpuidle/stateK whose name is `name`.
-  static func stateDirectory(_ cpu: Int, named name: String, on host: KernelHost) -> String? {
+  /// cpuN's cpuidle states in order: each stateK directory with its name (cpuidle/stateK/name).
+  static func states(_ cpu: Int, on host: KernelHost) -> [(directory: String, name: String)] {
     let base = "\(cpuRoot)/cpu\(cpu)/cpuidle"
-    return host.list(base).filter { $0.hasPrefix("state") }.sorted(by: KernelHost.naturalOrder)
-      .first { (try? host.read("\(base)/\($0)/name")) == name }.map { "\(base)/\($0)" }
+    return host.list(base).filter { $0.hasPrefix("state") }.sorted(by: KernelHost.naturalOrder).compactMap { state in
+      (try? host.read("\(base)/\(state)/name")).map { ("\(base)/\(state)", $0) }
+    }
   }
 
   /// The boost file and whether it is inverted (intel_pstate's no_turbo).
@@ -262,19 +248,19 @@ public struct CPUKnob: Knob {
     return "\"\(id.key)\" is not cpuN followed by a [cpu] key"
   }
 
-  private func file(_ id: SettingID, on host: KernelHost) throws -> (path: String, name: String, cpu: Int) {
+  private func file(_ id: SettingID, on host: KernelHost) throws -> (path: String, name: String) {
     guard let (cpu, name) = Self.parse(id.key) else {
       throw BPSTuneError.invalidPlan(setting: id.description, message: "not a per-CPU setting")
     }
     switch name {
-    case "governor": return ("\(Self.cpuRoot)/cpu\(cpu)/cpufreq/scaling_governor", name, cpu)
-    case "idle-latency": return (Self.latencyFile(cpu), name, cpu)
+    case "governor": return ("\(Self.cpuRoot)/cpu\(cpu)/cpufreq/scaling_governor", name)
+    case "idle-latency": return (Self.latencyFile(cpu), name)
     default:
       let state = String(name.dropFirst("idle-state ".count))
-      guard let dir = Self.stateDirectory(cpu, named: state, on: host) else {
+      guard let found = Self.states(cpu, on: host).first(where: { $0.name == state }) else {
         throw SystemError("open", "\(Self.cpuRoot)/cpu\(cpu)/cpuidle (state \(state))", .noSuchFileOrDirectory)
       }
-      return (dir + "/disable", name, cpu)
+      return (found.directory + "/disable", name)
     }
   }
 
@@ -287,7 +273,7 @@ public struct CPUKnob: Knob {
       }
       return (try host.read(path) == "1") != inverted ? "on" : "off"
     }
-    let (path, name, _) = try file(id, on: host)
+    let (path, name) = try file(id, on: host)
     let raw = try host.read(path)
     switch name {
     case "governor": return raw
@@ -304,7 +290,7 @@ public struct CPUKnob: Knob {
       try host.write(path, (value == "on") != inverted ? "1" : "0")
       return
     }
-    let (path, name, _) = try file(id, on: host)
+    let (path, name) = try file(id, on: host)
     switch name {
     case "governor": try host.write(path, value)
     case "idle-latency": try host.write(path, value == "none" ? "0" : value == "0" ? "n/a" : value)
@@ -324,18 +310,14 @@ public struct CPUKnob: Knob {
             id: id, value: value, semantics: .text,
             unavailable: value == nil ? (key == "governor" ? "no cpufreq" : "no PM QoS") : nil))
       }
-      let states = Self.stateNames(cpu, on: host)
-      let disabled = states.filter {
-        (try? read(SettingID(kind: kind, key: "cpu\(cpu) idle-state \($0)"), on: host)) == "disabled"
+      let states = Self.states(cpu, on: host).map { state in
+        (try? host.read(state.directory + "/disable")) == "1" ? "\(state.name) (disabled)" : state.name
       }
       out.append(
         ShownSetting(
           id: SettingID(kind: kind, key: "cpu\(cpu) idle-states"),
-          value: states.isEmpty
-            ? nil
-            : states.map { disabled.contains($0) ? "\($0) (disabled)" : $0 }.joined(
-              separator: ", "),
-          semantics: .text, unavailable: states.isEmpty ? "no cpuidle" : nil))
+          value: states.isEmpty ? nil : states.joined(separator: ", "), semantics: .text,
+          unavailable: states.isEmpty ? "no cpuidle" : nil))
     }
     let boost = SettingID(kind: kind, key: "boost")
     let value = try? read(boost, on: host)

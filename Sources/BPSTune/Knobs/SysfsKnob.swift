@@ -46,7 +46,7 @@ public struct SysfsKnob: Knob {
   func kernelValue(_ setting: ProfileSetting, path: String, host: KernelHost?) throws(BPSTuneError) -> (
     String, ValueSemantics, String?
   ) {
-    if path == Self.smtControl || setting.key == Self.smtControl {
+    if path == Self.smtControl {
       if case .bool(let b) = setting.value { return (b ? "on" : "off", .text, nil) }
       return (try ValueReader.choice(setting, ["on", "off", "forceoff"]), .text, nil)
     }
@@ -104,9 +104,11 @@ public struct SysfsKnob: Knob {
     return target
   }
 
+  /// A glob that matched no file has no entry of its own in the plan.
   public func warnings(for request: PlanRequest, entries: [PlanEntry]) -> [String] {
-    (request.profile.sections["sysfs"] ?? []).filter {
-      KernelHost.isGlob($0.key) && request.host.expand($0.key, below: "/sys").isEmpty
+    let planned = Set(entries.filter { $0.id.kind == kind }.map(\.target.origin))
+    return (request.profile.sections["sysfs"] ?? []).filter {
+      KernelHost.isGlob($0.key) && !planned.contains($0.origin.description)
     }.map { "\($0.origin): \"\($0.key)\" matches no file below /sys" }
   }
 

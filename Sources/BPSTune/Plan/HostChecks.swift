@@ -4,7 +4,7 @@
 /// without hyperthreading), and whether isolcpus= and nohz_full= cover a busy-poll kthread's CPU
 /// (the threaded busy-poll series isolates it).
 public enum HostChecks {
-  static let cpuRoot = "/sys/devices/system/cpu"
+  static let cpuRoot = CPUKnob.cpuRoot
 
   /// /sys/class/net/IF/device/numa_node; nil when the device has none or says -1.
   public static func numaNode(of interface: String, on host: KernelHost) -> Int? {
@@ -38,15 +38,7 @@ public enum HostChecks {
 
   /// The SMT siblings of `cpus` (topology/thread_siblings_list), without `cpus` themselves.
   public static func siblings(of cpus: CPUSet, on host: KernelHost) -> CPUSet {
-    var out = CPUSet.empty
-    for cpu in cpus.sorted {
-      if let text = try? host.read("\(cpuRoot)/cpu\(cpu)/topology/thread_siblings_list"),
-        let set = try? CPUSet(list: text)
-      {
-        out = out.union(set)
-      }
-    }
-    return out.subtracting(cpus)
+    cpus.sorted.reduce(CPUSet.empty) { $0.union(host.threadSiblings(of: $1)) }.subtracting(cpus)
   }
 
   /// What `bpstune show` lists under "host".
@@ -75,6 +67,7 @@ public enum HostChecks {
     var out: [String] = []
     let app = request.profile.variables["app-cpus"].flatMap { try? CPUSet(list: $0) }
     let planned = entries.filter { $0.status != .unsupported }
+    let nohz = nohzFull(on: host)
     // NUMA: the queue IRQs and the application on the NIC's node.
     for name in Set(request.interfaces.flatMap(\.names)).sorted() {
       guard let node = numaNode(of: name, on: host) else { continue }
@@ -104,11 +97,11 @@ public enum HostChecks {
       else { continue }
       let name = "\(entry.id.interface ?? "") \(entry.id.queue ?? "") busy-poll kthread"
       let notIsolated = cpus.subtracting(host.isolatedCPUs)
-      let ticking = cpus.subtracting(nohzFull(on: host))
+      let ticking = cpus.subtracting(nohz)
       if !notIsolated.isEmpty || !ticking.isEmpty {
         let what = [
           notIsolated.isEmpty ? nil : "isolcpus= (isolated: \(host.isolatedCPUs.description))",
-          ticking.isEmpty ? nil : "nohz_full= (\(nohzFull(on: host).description))",
+          ticking.isEmpty ? nil : "nohz_full= (\(nohz.description))",
         ].compactMap { $0 }
         out.append(
           "\(name)'s CPU \(cpus.listString) is not in \(what.joined(separator: " or ")): other tasks or the tick "

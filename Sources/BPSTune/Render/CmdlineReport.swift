@@ -37,6 +37,9 @@ public struct CmdlineReport: Sendable {
 
   static func same(_ p: Parameter) -> Bool { ValueSemantics.bootParameter.equal(p.current, p.desired) }
 
+  /// Whether the running kernel lacks a parameter of the profile or has one it must not.
+  public var needsReboot: Bool { !parameters.allSatisfy(Self.same) }
+
   /// Parameters to put on the command line: missing or different here (all of them with `all`).
   public var add: [Parameter] { parameters.filter { !$0.desired.isEmpty && (all || !Self.same($0)) } }
   /// Parameters the profile wants absent that the kernel was booted with.

@@ -162,6 +162,12 @@ public final class KernelHost {
   /// /sys/devices/system/cpu/isolated (isolcpus=); empty when absent.
   public var isolatedCPUs: CPUSet { cpuSet("/sys/devices/system/cpu/isolated") ?? .empty }
 
+  /// The CPUs sharing `cpu`'s core, itself included (topology/thread_siblings_list); empty
+  /// when the file is absent.
+  public func threadSiblings(of cpu: Int) -> CPUSet {
+    cpuSet("/sys/devices/system/cpu/cpu\(cpu)/topology/thread_siblings_list") ?? .empty
+  }
+
   // MARK: Interfaces
 
   /// Names in /sys/class/net.
