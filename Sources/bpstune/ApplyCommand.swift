@@ -1,7 +1,7 @@
 import ArgumentParser
 import BPSTune
 
-struct ApplyCommand: ParsableCommand {
+struct ApplyCommand: ParsableCommand, ReportsErrorsAsJSON {
   static let configuration = CommandConfiguration(
     commandName: "apply",
     abstract: "Apply a profile: snapshot every value it touches, write, read back; undo on failure.")
@@ -24,6 +24,8 @@ struct ApplyCommand: ParsableCommand {
   @Option(help: "Output format.")
   var format: OutputFormat = .text
 
+  var jsonCommandName: String? { format == .json ? (dryRun ? "apply --dry-run" : "apply") : nil }
+
   func validate() throws {
     if keepSnapshots < 1 { throw ValidationError("--keep-snapshots must be 1 or more") }
   }
@@ -34,11 +36,14 @@ struct ApplyCommand: ParsableCommand {
     let host = global.host()
     if dryRun {
       let plan = try Planner().plan(profile, on: host)
-      print(
-        format == .json
-          ? PlanReport.json(plan, command: "apply --dry-run")
-          : PlanReport.text(plan, style: global.style, quiet: global.quiet))
-      if !plan.unsupported.isEmpty && !skipUnsupported {
+      let refused = !plan.unsupported.isEmpty && !skipUnsupported
+      // One JSON document per run: a refused plan's is the error, which lists the settings.
+      if format == .text {
+        print(PlanReport.text(plan, style: global.style, quiet: global.quiet))
+      } else if !refused {
+        print(PlanReport.json(plan, command: "apply --dry-run"))
+      }
+      if refused {
         throw BPSTuneError.unsupportedSettings(plan.unsupported.map { "\($0.id): \($0.reason ?? "")" })
       }
       return
@@ -80,7 +85,7 @@ struct ApplyCommand: ParsableCommand {
   }
 }
 
-struct DiffCommand: ParsableCommand {
+struct DiffCommand: ParsableCommand, ReportsErrorsAsJSON {
   static let configuration = CommandConfiguration(
     commandName: "diff",
     abstract: "Show what apply would change: current -> desired per setting. Exit 1 when the host differs.")
@@ -90,6 +95,8 @@ struct DiffCommand: ParsableCommand {
 
   @Option(help: "Output format.")
   var format: OutputFormat = .text
+
+  var jsonCommandName: String? { format == .json ? "diff" : nil }
 
   func run() throws {
     let profile = try profileOptions.load()
@@ -101,7 +108,7 @@ struct DiffCommand: ParsableCommand {
   }
 }
 
-struct VerifyCommand: ParsableCommand {
+struct VerifyCommand: ParsableCommand, ReportsErrorsAsJSON {
   static let configuration = CommandConfiguration(
     commandName: "verify",
     abstract: "Check the host against a profile, per setting (expected, actual, supported). Exit 1 on drift.")
@@ -114,6 +121,8 @@ struct VerifyCommand: ParsableCommand {
 
   @Option(help: "Write the report to this file (atomically) instead of standard output.")
   var output: String?
+
+  var jsonCommandName: String? { format == .json ? "verify" : nil }
 
   func run() throws {
     let profile = try profileOptions.load()

@@ -31,11 +31,17 @@ struct BPSTuneCommand: ParsableCommand {
 
   /// Parses, runs, and maps every outcome to the documented exit code with a one-line message.
   static func main() {
+    var parsed: ParsableCommand?
     do {
       var command = try parseAsRoot()
+      parsed = command
       if let why = Syscalls.unsupportedSystem(Syscalls.systemName()) { throw BPSTuneError.usage(why) }
       try command.run()
     } catch let error as BPSTuneError {
+      // JSON readers get the error as a document on standard output too.
+      if let name = (parsed as? ReportsErrorsAsJSON)?.jsonCommandName {
+        print(StateReport.error(error, command: name))
+      }
       Output.error(error.description)
       Glibc.exit(error.exitCode)
     } catch let code as ExitCode {
@@ -50,6 +56,12 @@ struct BPSTuneCommand: ParsableCommand {
       Glibc.exit(2)
     }
   }
+}
+
+/// A command that, run with `--format json`, prints a failure as an error document on standard
+/// output (as well as the one line on standard error); nil when its output is not JSON.
+protocol ReportsErrorsAsJSON {
+  var jsonCommandName: String? { get }
 }
 
 /// Standard output and standard error.

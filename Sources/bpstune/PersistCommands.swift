@@ -145,7 +145,7 @@ struct DisableCommand: ParsableCommand {
   }
 }
 
-struct StatusCommand: ParsableCommand {
+struct StatusCommand: ParsableCommand, ReportsErrorsAsJSON {
   static let configuration = CommandConfiguration(
     commandName: "status",
     abstract: "What is enabled, with which variables, applied when in this boot, drift now, and the units' state.",
@@ -156,19 +156,14 @@ struct StatusCommand: ParsableCommand {
   @Option(help: "Output format.")
   var format: OutputFormat = .text
 
+  var jsonCommandName: String? { format == .json ? "status" : nil }
+
   func run() throws {
     let persistence = global.persistence
     let host = global.host()
-    let enabled: EnabledProfile
-    do {
-      guard let e = try EnabledProfile.load(persistence) else {
-        print(StatusReport.notEnabled(json: format == .json, units: persistence.unitStates()))
-        throw ExitCode(2)
-      }
-      enabled = e
-    } catch let error as BPSTuneError {
-      if format == .json { print(StateReport.error(error, command: "status")) }
-      throw error
+    guard let enabled = try EnabledProfile.load(persistence) else {
+      print(StatusReport.notEnabled(json: format == .json, units: persistence.unitStates()))
+      throw ExitCode(2)
     }
     let (part, absent) = Persistence.present(enabled.profile, on: host)
     let plan = try Planner().plan(part, on: host)

@@ -1,7 +1,7 @@
 import ArgumentParser
 import BPSTune
 
-struct RollbackCommand: ParsableCommand {
+struct RollbackCommand: ParsableCommand, ReportsErrorsAsJSON {
   static let configuration = CommandConfiguration(
     commandName: "rollback",
     abstract: "Undo the most recent apply not undone yet, or restore a named snapshot.",
@@ -31,17 +31,9 @@ struct RollbackCommand: ParsableCommand {
   @Option(help: "Output format.")
   var format: OutputFormat = .text
 
-  func run() throws {
-    do {
-      try rollback()
-    } catch let error as BPSTuneError where format == .json {
-      // JSON readers get an error object on standard output; the one line still goes to stderr.
-      print(StateReport.error(error, command: "rollback"))
-      throw error
-    }
-  }
+  var jsonCommandName: String? { format == .json ? "rollback" : nil }
 
-  private func rollback() throws {
+  func run() throws {
     // Root first: the snapshots are root's; then what restoring their kinds needs.
     if !dryRun { try global.require([.root], for: "rollback") }
     let host = global.host()

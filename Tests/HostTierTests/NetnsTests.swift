@@ -144,6 +144,17 @@ struct NetnsTests {
     #expect(ns.cat("/sys/class/net/\(ns.a)/napi_defer_hard_irqs") == "0")
     let list = ns.bpstune(["snapshots", "list"], stateDir: state)
     #expect(list.stdout.contains("undone"), "\(list)")
+    // With --format json the failure is one error document on standard output, for programs
+    // (the Ansible module) that map exit codes to results.
+    let json = ns.bpstune(["apply", p, "--format", "json"], stateDir: state)
+    #expect(json.status == 3, "\(json)")
+    let doc = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+    let error = try #require(doc?["error"] as? [String: Any], "\(json)")
+    #expect(doc?["command"] as? String == "apply")
+    #expect(error["exit_code"] as? Int == 3)
+    #expect(error["setting"] as? String == "\(ns.a) threaded")
+    #expect(error["undone"] as? Int == 2)
+    #expect(ns.cat("/proc/sys/net/core/somaxconn") == "4096")
   }
 
   @Test func rollbackRefusesAValueChangedSinceAndForceRestoresIt() throws {

@@ -184,24 +184,44 @@ public enum StateReport {
       var message: String
       var exitCode: Int32
       var path: String?
+      var setting: String?
+      var undone: Int?
+      var leftChanged: [String]?
+      var unsupported: [String]?
+      var conflicts: [String]?
 
       enum CodingKeys: String, CodingKey {
-        case message, path
+        case message, path, setting, undone, unsupported, conflicts
         case exitCode = "exit_code"
+        case leftChanged = "left_changed"
       }
     }
   }
 
-  /// A failed command's JSON: `{"schema":1, "command", "error":{"message", "exit_code", "path"}}`.
+  /// A failed command's JSON: `{"schema":1, "command", "error":{"message", "exit_code", ...}}`,
+  /// with the file (`path`), the setting that failed, and the lists the one line joins
+  /// (`left_changed` for exit 4, `unsupported`, `conflicts`) as arrays for programs.
   public static func error(_ error: BPSTuneError, command: String) -> String {
-    var path: String?
+    var item = ErrorDocument.ErrorItem(message: error.description, exitCode: error.exitCode)
     switch error {
-    case .snapshot(let p, _), .stateDirectory(let p, _), .damagedNewest(let p, _, _, _, _), .locked(let p, _): path = p
-    default: break
+    case .snapshot(let p, _), .stateDirectory(let p, _), .damagedNewest(let p, _, _, _, _), .locked(let p, _),
+      .enabled(let p, _):
+      item.path = p
+    case .profile(let file, let key, _):
+      item.path = file
+      item.setting = key.isEmpty ? nil : key
+    case .invalidPlan(let setting, _), .hostRead(let setting, _): item.setting = setting
+    case .unsupportedSettings(let names): item.unsupported = names
+    case .conflicts(let names): item.conflicts = names
+    case .failedAndUndone(let setting, _, let undone):
+      item.setting = setting
+      item.undone = undone
+    case .failedPartially(let setting, _, let left):
+      item.setting = setting
+      item.leftChanged = left
+    case .usage, .privilege, .probe: break
     }
-    return ReportJSON.encode(
-      ErrorDocument(
-        command: command, error: .init(message: error.description, exitCode: error.exitCode, path: path)))
+    return ReportJSON.encode(ErrorDocument(command: command, error: item))
   }
 
   struct RollbackItem: Encodable {
