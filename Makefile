@@ -10,6 +10,9 @@
 #   make lint       swift format lint with the checked-in .swift-format
 #   make deb        bpstune_VERSION_amd64.deb in .build-deb (contrib/debian/build-deb), checked by lintian
 #   make deb-test   that package installed with apt into a bare Debian root (part of make test)
+#   make ansible-test  the Ansible collection (contrib/ansible): built, ansible-doc, ansible-test
+#                   sanity, and its playbooks against a veth in a network namespace (part of make test;
+#                   ansible-core from PyPI in a virtual environment cached in /var/cache/bpstune-ansible)
 #   make bench      bpstune against the equivalent shell script, side by side (not in make test)
 #   make install    the package's layout under $(PREFIX) (default /usr/local) and $(DESTDIR);
 #                   make uninstall removes it
@@ -22,7 +25,7 @@ PREFIX ?= /usr/local
 APT_PACKAGES := pkg-config libnl-3-dev libnl-genl-3-dev linux-libc-dev iproute2 ethtool strace util-linux gcc libc6-dev sockperf
 MISSING = $(strip $(foreach p,$(APT_PACKAGES),$(if $(shell dpkg-query -W -f='$${Status}' $(p) 2>/dev/null | grep -q 'ok installed' && echo y),,$(p))))
 
-.PHONY: all build deps deb-deps bench test test-vm fuzz lint format deb deb-test install uninstall clean clean-netns
+.PHONY: all build deps deb-deps bench test test-vm fuzz lint format deb deb-test ansible-test install uninstall clean clean-netns
 
 all: build
 
@@ -48,6 +51,7 @@ test: build lint
 	$(SWIFT) test --skip-build; status=$$?; $(MAKE) -s clean-netns; exit $$status
 	$(MAKE) -s fuzz
 	$(MAKE) -s deb-test
+	$(MAKE) -s ansible-test
 
 # libFuzzer (swift build --sanitize fuzzer) on the two readers of untrusted files, for a bounded
 # time each. New inputs go to .build-fuzz/corpus-*; a crash leaves .build-fuzz/crash-* and
@@ -96,6 +100,14 @@ deb: deb-deps
 
 deb-test: deb
 	contrib/debian/test-deb $(DEB)
+
+# The module and role run the packaged binary (the one the .deb holds); python3-venv is for the
+# cached ansible-core, Debian's python3 is the managed host's interpreter.
+# (The package is built when missing; make test has just built it.)
+ansible-test: $(if $(wildcard $(DEB)),deb-deps,deb)
+	@dpkg-query -W -f='$${Status}' python3-venv 2>/dev/null | grep -q 'ok installed' || \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+	contrib/ansible/run-tests .build-deb/release/bpstune $(DEB)
 
 install: deb-deps
 	$(SWIFT) build -c release --static-swift-stdlib -Xlinker --gc-sections --disable-local-rpath --scratch-path .build-deb --product bpstune
