@@ -277,6 +277,20 @@ class BPSTune:
             self.result["report"] = document
         return rc, document, out, err
 
+    def document(self, arguments, accepted=(0,)):
+        """Runs bpstune for its JSON document; another exit code or an error document fails the task."""
+        rc, document, out, err = self.run(arguments)
+        if rc not in accepted or document is None or "error" in document:
+            self.fail_for_exit(rc, document, err)
+        return document
+
+    def changing(self, arguments, dry_run=True):
+        """A command that changes the host: the lock timeout, and --dry-run in check mode."""
+        arguments = arguments + ["--lock-timeout", str(self.params["lock_timeout"])]
+        if dry_run and self.module.check_mode:
+            arguments.append("--dry-run")
+        return arguments
+
     def fail(self, msg, **extra):
         self.cleanup()
         self.result.update(extra)
@@ -412,14 +426,9 @@ class BPSTune:
     def applied(self):
         profile = self.profile_reference()
         arguments = ["apply"] + self.profile_arguments(profile) + ["--format", "json"]
-        arguments += ["--lock-timeout", str(self.params["lock_timeout"])]
         if self.params["skip_unsupported"]:
             arguments.append("--skip-unsupported")
-        if self.module.check_mode:
-            arguments.append("--dry-run")
-        rc, document, out, err = self.run(arguments)
-        if rc != 0 or document is None or "error" in document:
-            self.fail_for_exit(rc, document, err)
+        document = self.document(self.changing(arguments))
         changes = self.take_plan(document, self.params["profile"] or "inline profile")
         if document.get("snapshot"):
             self.result["snapshot"] = document["snapshot"]
@@ -427,9 +436,7 @@ class BPSTune:
 
     def verified(self):
         profile = self.profile_reference()
-        rc, document, out, err = self.run(["verify"] + self.profile_arguments(profile) + ["--format", "json"])
-        if rc not in (0, 1) or document is None or "error" in document:
-            self.fail_for_exit(rc, document, err)
+        document = self.document(["verify"] + self.profile_arguments(profile) + ["--format", "json"], accepted=(0, 1))
         results = document.get("results", [])
         drift = [
             {"name": r["name"], "expected": r.get("expected", ""), "actual": r.get("actual", "")}
@@ -464,14 +471,10 @@ class BPSTune:
         arguments = ["rollback"]
         if self.params["snapshot"]:
             arguments.append(self.params["snapshot"])
-        arguments += ["--format", "json", "--lock-timeout", str(self.params["lock_timeout"])]
+        arguments += ["--format", "json"]
         if self.params["force"]:
             arguments.append("--force")
-        if self.module.check_mode:
-            arguments.append("--dry-run")
-        rc, document, out, err = self.run(arguments)
-        if rc != 0 or document is None or "error" in document:
-            self.fail_for_exit(rc, document, err)
+        document = self.document(self.changing(arguments))
         restored = [
             {"name": s["name"], "before": s.get("current", ""), "after": s.get("restore_to", "")}
             for s in document.get("settings", [])
@@ -523,23 +526,19 @@ class BPSTune:
         status = self.status()
         if self.enabled_as_wanted(status, profile):
             self.result["drift"] = []
-            self.result["changed"] = self.result["changed"]
             return
         # The plan, for the result and the diff; it refuses exactly as enable would.
         arguments = ["apply"] + self.profile_arguments(profile) + ["--dry-run", "--format", "json"]
         if self.params["skip_unsupported"]:
             arguments.append("--skip-unsupported")
-        rc, document, out, err = self.run(arguments)
-        if rc != 0 or document is None or "error" in document:
-            self.fail_for_exit(rc, document, err)
+        document = self.document(arguments)
         self.take_plan(document, self.params["profile"] or profile)
         if status is not None and "error" not in status:
             self.result["drift"] = status.get("drift", [])
         self.result["changed"] = True
         if self.module.check_mode:
             return
-        arguments = ["enable"] + self.profile_arguments(profile)
-        arguments += ["--lock-timeout", str(self.params["lock_timeout"])]
+        arguments = self.changing(["enable"] + self.profile_arguments(profile), dry_run=False)
         if self.params["skip_unsupported"]:
             arguments.append("--skip-unsupported")
         if self.params["metrics_dir"]:
@@ -566,7 +565,7 @@ class BPSTune:
         self.result["changed"] = True
         if self.module.check_mode:
             return
-        arguments = ["disable", "--lock-timeout", str(self.params["lock_timeout"])]
+        arguments = self.changing(["disable"], dry_run=False)
         if self.params["keep_settings"]:
             arguments.append("--keep-settings")
         rc, document, out, err = self.run(arguments)
