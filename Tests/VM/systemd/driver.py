@@ -11,6 +11,7 @@ usage: driver.py WORK VMLINUZ INITRD DISK
 """
 import base64
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -336,8 +337,38 @@ def main():
             if "nothing to roll back in this boot; 1 apply of earlier boots not rolled back" not in out:
                 raise AssertionError("rollback after the reboot: " + out)
         step("g. disable: every value back to its boot default, units disabled; another reboot keeps them", disable)
+
+        def role():
+            # The package purged first: the role installs it as on a new host of the fleet.
+            guest.ok("dpkg --purge bpstune >/dev/null && ! test -e /usr/sbin/bpstune")
+            playbook = ("ANSIBLE_NOCOLOR=1 ANSIBLE_LOCALHOST_WARNING=0 ANSIBLE_INVENTORY_UNPARSED_WARNING=0 "
+                        "$(cat /root/ansible-venv)/bin/ansible-playbook -c local -i localhost, "
+                        "-e ansible_python_interpreter=/usr/bin/python3 /root/site.yml")
+            t0 = time.time()
+            out = guest.ok(playbook, timeout=900)
+            state["role"] = f"{time.time() - t0:.0f} s"
+            # Each task's block of the output: its header, warnings, then its result line.
+            blocks = dict((b.split("]", 1)[0], b) for b in out.split("TASK [")[1:])
+            for task in ("Install the bpstune package", "Enable the profile at boot, on hot-plug and now"):
+                block = blocks.get("bpstune.bpstune.bpstune : " + task, "")
+                if not re.search(r"^changed: \[localhost\]", block, re.M):
+                    raise AssertionError(f"the role's '{task}' did not change the host: {(block or out)[-1500:]}")
+            if not re.search(r"localhost +: ok=\d+ +changed=[1-9]\d* +unreachable=0 +failed=0", out):
+                raise AssertionError("first run: " + out[-1500:])
+            # Checked without bpstune's reader: dpkg, systemctl, and vmcheck's cat/ethtool/chrt.
+            guest.ok("dpkg-query -W -f='${Status}' bpstune | grep -qx 'install ok installed'")
+            guest.ok("systemctl is-enabled bpstune.service && systemctl is-enabled bpstune-drift.timer && "
+                     "systemctl is-active bpstune-drift.timer && test -s /etc/bpstune/enabled.toml")
+            guest.ok(all_tuned(guest))
+            t0 = time.time()
+            again = guest.ok(playbook, timeout=900)
+            state["role again"] = f"{time.time() - t0:.0f} s"
+            if not re.search(r"localhost +: ok=\d+ +changed=0 +unreachable=0 +failed=0", again):
+                raise AssertionError("second run changed something: " + again[-1500:])
+        step("h. the Ansible role installs the .deb with apt, enables and verifies the profile under real systemd; a second run changes nothing", role)
         print(f"systemd: bpstune.service/network-pre.target active at {state.get('order', '?')} µs; "
-              f"hot-added igb tuned after {state.get('hot-add', '?')}; igb reload tuned after {state.get('reload', '?')}",
+              f"hot-added igb tuned after {state.get('hot-add', '?')}; igb reload tuned after {state.get('reload', '?')}; "
+              f"the Ansible role took {state.get('role', '?')}, then {state.get('role again', '?')}",
               flush=True)
     finally:
         guest.stop()
