@@ -411,12 +411,13 @@ probe_pair() { # DRIVER CLIENT-MAC PEER-MAC NET (10.99.NET.0/24) IRQS-FALL (yes:
   # Where the NIC model honours the driver's masking (virtio-net: QEMU suppresses a
   # virtqueue's notifications while the driver polls it), IRQs fall as the series says: IRQ
   # deferral with busy polling takes about half of them away, threaded busy polling more
-  # (7.2.13: 1.96, 1.01, 0.66 per round trip closed loop; 1.55, 0.84, 0.55 paced). QEMU's igb
-  # model raises about 3 per round trip whatever the driver does (3.03, 2.82, 3.20): recorded.
+  # (7.2.13, three runs: 1.96-1.98, 1.01, 0.66-0.83 per round trip closed loop; 1.55-1.73,
+  # 0.84-0.92, 0.46-0.55 paced). QEMU's igb model raises about 3 per round trip whatever the
+  # driver does (3.00, 3.03, 2.87): recorded.
   if [ "$falls" = yes ]; then
     for w in "$per" "$paced"; do
-      echo "$w" | awk '{ exit !($1 > 0 && $2 <= 0.75 * $1 && $3 <= 0.5 * $1) }' ||
-        fail "queue IRQs per round trip $w (interrupts, napi-busy-poll, napi-threaded) do not fall to 0.75x and 0.5x"
+      echo "$w" | awk '{ exit !($1 > 0 && $2 <= 0.75 * $1 && $3 <= 0.6 * $1) }' ||
+        fail "queue IRQs per round trip $w (interrupts, napi-busy-poll, napi-threaded) do not fall to 0.75x and 0.6x"
     done
   fi
   if [ $busy_poll_kernel = yes ]; then
