@@ -150,9 +150,16 @@ public final class KernelHost {
 
   // MARK: CPUs
 
+  /// Parsed CPU lists by path, with the text they were parsed from: the planner asks for
+  /// possibleCPUs once per queue file, and the text comes from the read cache anyway.
+  private var parsedCPUSets: [String: (text: String, cpus: CPUSet?)] = [:]
+
   private func cpuSet(_ kernelPath: String) -> CPUSet? {
     guard let text = try? read(kernelPath) else { return nil }
-    return try? CPUSet(list: text)
+    if let parsed = parsedCPUSets[kernelPath], parsed.text == text { return parsed.cpus }
+    let cpus = try? CPUSet(list: text)
+    parsedCPUSets[kernelPath] = (text, cpus)
+    return cpus
   }
 
   /// /sys/devices/system/cpu/online.
