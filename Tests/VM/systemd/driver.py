@@ -218,7 +218,10 @@ def main():
             state["boot"] = boot
             wait_until(guest, all_tuned(guest), 90, "every igb tuned after the reboot")
             i = state["if1"]
-            guest.ok(f"journalctl -b -u bpstune-interface@{i}.service -o cat --no-pager | grep 'interface {i}: applied'")
+            # The values are there as soon as the unit wrote them; its summary line follows once it
+            # has read them back (one CI run checked the journal in between and found nothing).
+            wait_until(guest, f"journalctl -b -u bpstune-interface@{i}.service -o cat --no-pager | "
+                       f"grep 'interface {i}: applied'", 30, f"bpstune-interface@{i}.service's journal line")
             # The unit ran, said what it applied, and was done before network-pre.target.
             out = guest.ok("journalctl -b -u bpstune.service -o cat --no-pager")
             if "boot: applied persist-threaded" not in out:
