@@ -108,7 +108,7 @@ ansible-test: $(if $(wildcard $(DEB)),deb-deps,deb)
 	contrib/ansible/run-tests .build-deb/release/bpstune $(DEB)
 
 install: deb-deps
-	$(SWIFT) build -c release --static-swift-stdlib -Xlinker --gc-sections --disable-local-rpath --scratch-path .build-deb --product bpstune
+	SWIFT=$(SWIFT) contrib/debian/build-release
 	$(SWIFT) build -c release --scratch-path .build-deb --product generate-manual
 	contrib/debian/install-tree .build-deb/release/bpstune .build-deb/release/generate-manual "$(DESTDIR)" $(PREFIX) $(VERSION)
 
@@ -118,7 +118,7 @@ install: deb-deps
 bench: deb-deps
 	@command -v hyperfine >/dev/null && [ -x /usr/bin/time ] || \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hyperfine time >/dev/null
-	$(SWIFT) build -c release --static-swift-stdlib -Xlinker --gc-sections --disable-local-rpath --scratch-path .build-deb --product bpstune
+	SWIFT=$(SWIFT) contrib/debian/build-release
 	contrib/bench/run
 
 # Removes exactly what install-tree installs (the admin's /etc/bpstune/profiles only when empty).
