@@ -94,15 +94,19 @@ public struct NetdevSysfsKnob: Knob {
           let v = try value(setting)
           let queues: [String?] =
             attribute.queues.map { host.queues(of: interface, prefix: $0).map { Optional($0) } } ?? [nil]
+          // The same for every queue of the interface (and not asked for when there is none).
+          let kernelValue =
+            try queues.isEmpty
+            ? nil : kernelText(v, attribute: attribute, interface: interface, host: host, setting: setting)
           for queue in queues {
-            let (desired, note) = try kernelText(
-              v, attribute: attribute, interface: interface, host: host, setting: setting)
+            guard let kernelValue else { break }
             var target = Target(
-              id: SettingID(kind: kind, interface: interface, queue: queue, key: attribute.key), desired: desired,
-              semantics: attribute.semantics, phase: attribute.queues == nil ? .device : .queue,
-              origin: setting.origin.description, note: note)
+              id: SettingID(kind: kind, interface: interface, queue: queue, key: attribute.key),
+              desired: kernelValue.desired, semantics: attribute.semantics,
+              phase: attribute.queues == nil ? .device : .queue, origin: setting.origin.description,
+              note: kernelValue.note)
             let file = Self.path(interface, queue: queue, file: attribute.file)
-            if !host.exists(file) {
+            if host.isAbsent(file) {
               target.unsupported = "\(interface) has no \(file.dropFirst("/sys/class/net/\(interface)/".count))"
             }
             out.append(target)
@@ -122,7 +126,7 @@ public struct NetdevSysfsKnob: Knob {
 
   private func kernelText(
     _ v: Value, attribute: Attribute, interface: String, host: KernelHost, setting: ProfileSetting
-  ) throws(BPSTuneError) -> (String, String?) {
+  ) throws(BPSTuneError) -> (desired: String, note: String?) {
     switch v {
     case .number(let n, let note): return (String(n), note)
     case .cpus(let spec):

@@ -15,16 +15,19 @@ public struct FieldMap: Equatable, Sendable, CustomStringConvertible {
     for (name, value) in fields { self[name] = value }
   }
 
-  /// Parses `name=value` pairs separated by white space; nil for anything else.
+  /// Parses `name=value` pairs separated by white space; nil for anything else (a name given
+  /// twice too). A device's features are some seventy pairs, so names are checked against a set,
+  /// not by walking the fields for each.
   public init?(parsing text: String) {
     fields = []
-    for word in text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }) {
-      guard let eq = word.firstIndex(of: "="), eq != word.startIndex, word.index(after: eq) != word.endIndex else {
-        return nil
-      }
-      let name = String(word[..<eq])
-      if self[name] != nil { return nil }
-      self[name] = String(word[word.index(after: eq)...])
+    var names = Set<Substring>()
+    for word in text.utf8.split(whereSeparator: { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A }) {
+      guard let eq = word.firstIndex(of: UInt8(ascii: "=")), eq != word.startIndex,
+        word.index(after: eq) != word.endIndex
+      else { return nil }
+      let name = Substring(word[..<eq])
+      guard names.insert(name).inserted else { return nil }
+      fields.append(Field(name: String(name), value: String(Substring(word[word.index(after: eq)...]))))
     }
   }
 

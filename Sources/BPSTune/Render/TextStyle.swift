@@ -20,7 +20,14 @@ public struct TextStyle: Sendable {
 
   /// Pads to a width measured in characters (colour codes excluded by padding first).
   static func pad(_ s: String, _ width: Int) -> String {
-    s.count >= width ? s : s + String(repeating: " ", count: width - s.count)
+    let n = characters(s)
+    return n >= width ? s : s + String(repeating: " ", count: width - n)
+  }
+
+  /// The number of characters: the byte count for ASCII, which setting names are (counting
+  /// Characters walks grapheme breaks, a report's dearest step per row).
+  static func characters(_ s: String) -> Int {
+    s.utf8.allSatisfy { $0 < 0x80 } ? s.utf8.count : s.count
   }
 }
 
@@ -50,9 +57,10 @@ enum Grouping {
     var lines: [String] = []
     for title in order {
       let members = groups[title]!
-      let width = max(24, members.map { id($0).localName.count }.max() ?? 0) + 2
+      let names = members.map { id($0).localName }
+      let width = max(24, names.map(TextStyle.characters).max() ?? 0) + 2
       lines.append(style.bold(title))
-      lines += members.map { "  " + row($0, TextStyle.pad(id($0).localName, width)) }
+      for (member, name) in zip(members, names) { lines.append("  " + row(member, TextStyle.pad(name, width))) }
     }
     return lines
   }

@@ -83,18 +83,21 @@ public enum Syscalls {
         guard status.type == .regular else { throw NotRegularFile(path: path) }
       }
       var bytes: [UInt8] = []
-      var chunk = [UInt8](repeating: 0, count: 4096)
       while true {
-        let n: Int
+        // Read into fresh uninitialized storage: a kernel attribute is then one read and one
+        // array, neither zero-filled nor copied.
+        let chunk: [UInt8]
         do {
-          n = try chunk.withUnsafeMutableBytes { try fd.read(into: $0) }
+          chunk = try [UInt8](unsafeUninitializedCapacity: 4096) { buffer, count in
+            count = try fd.read(into: UnsafeMutableRawBufferPointer(buffer))
+          }
         } catch let e as Errno { throw SystemError("read", path, e) }
-        if n == 0 { break }
-        bytes.append(contentsOf: chunk[0..<n])
+        if chunk.isEmpty { break }
+        if bytes.isEmpty { bytes = chunk } else { bytes += chunk }
         if bytes.count > limit {
           throw SystemError("read", path, .fileTooLarge)
         }
-        if attribute && n < chunk.count { break }
+        if attribute && chunk.count < 4096 { break }
       }
       return bytes
     }
