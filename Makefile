@@ -14,6 +14,7 @@
 #                   sanity, and its playbooks against a veth in a network namespace (part of make test;
 #                   ansible-core from PyPI in a virtual environment cached in /var/cache/bpstune-ansible)
 #   make bench      bpstune against the equivalent shell script, side by side (not in make test)
+#   make order-functions  regenerates the release binary's function layout (contrib/debian/bpstune.order)
 #   make install    the package's layout under $(PREFIX) (default /usr/local) and $(DESTDIR);
 #                   make uninstall removes it
 SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
@@ -25,7 +26,7 @@ PREFIX ?= /usr/local
 APT_PACKAGES := pkg-config libnl-3-dev libnl-genl-3-dev linux-libc-dev iproute2 ethtool strace util-linux gcc libc6-dev sockperf
 MISSING = $(strip $(foreach p,$(APT_PACKAGES),$(if $(shell dpkg-query -W -f='$${Status}' $(p) 2>/dev/null | grep -q 'ok installed' && echo y),,$(p))))
 
-.PHONY: all build deps deb-deps bench test test-vm fuzz lint format deb deb-test ansible-test install uninstall clean clean-netns
+.PHONY: all build deps deb-deps bench order-functions test test-vm fuzz lint format deb deb-test ansible-test install uninstall clean clean-netns
 
 all: build
 
@@ -120,6 +121,11 @@ bench: deb-deps
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hyperfine time >/dev/null
 	SWIFT=$(SWIFT) contrib/debian/build-release
 	contrib/bench/run
+
+# Regenerates contrib/debian/bpstune.order (the release binary's function layout) from callgrind
+# runs of --version, diff and verify; after changes that move much code.
+order-functions: deb-deps
+	SWIFT=$(SWIFT) contrib/bench/order-functions
 
 # Removes exactly what install-tree installs (the admin's /etc/bpstune/profiles only when empty).
 uninstall:
