@@ -69,7 +69,9 @@ public struct Planner {
     for knob in knobs { targets += try knob.targets(for: request) }
     // A setting named twice (a glob and a name): the later block wins.
     var seen: [SettingID: Int] = [:]
+    seen.reserveCapacity(targets.count)
     var unique: [Target] = []
+    unique.reserveCapacity(targets.count)
     for target in targets {
       if let i = seen[target.id] {
         unique[i] = target
@@ -81,6 +83,17 @@ public struct Planner {
     let ordered = unique.enumerated().sorted { ($0.element.phase, $0.offset) < ($1.element.phase, $1.offset) }.map(
       \.element)
     var entries: [PlanEntry] = []
+    entries.reserveCapacity(ordered.count)
+    // An interface's queues mostly hold the same value and want the same one: each distinct
+    // pair is compared (CPU masks parsed) once.
+    var comparisons: [ValueSemantics: [String: Bool]] = [:]
+    func same(_ s: ValueSemantics, _ current: String, _ desired: String) -> Bool {
+      let key = current + "\u{0}" + desired
+      if let known = comparisons[s]?[key] { return known }
+      let result = s.equal(current, desired)
+      comparisons[s, default: [:]][key] = result
+      return result
+    }
     for target in ordered {
       if let why = target.unsupported {
         entries.append(PlanEntry(target: target, current: nil, status: .unsupported, reason: why))
@@ -89,8 +102,8 @@ public struct Planner {
       let knob = KnobRegistry.knob(forKind: target.id.kind, in: knobs)!
       do {
         let current = try knob.read(target.id, on: host)
-        let same = target.semantics.equal(current, target.desired) && !target.rewrite
-        let status: PlanStatus = same ? .ok : target.needsReboot ? .reboot : .change
+        let isSet = same(target.semantics, current, target.desired) && !target.rewrite
+        let status: PlanStatus = isSet ? .ok : target.needsReboot ? .reboot : .change
         entries.append(PlanEntry(target: target, current: current, status: status))
       } catch let e as SystemError {
         entries.append(

@@ -3,18 +3,27 @@ public enum PlanReport {
   public static func text(_ plan: Plan, style: TextStyle, quiet: Bool = false) -> String {
     var lines: [String] = []
     if !quiet {
+      // An interface's queues mostly show the same values: each distinct change is worded once.
+      var changes: [ValueSemantics: [String: String]] = [:]
+      func change(_ s: ValueSemantics, _ current: String, _ desired: String) -> String {
+        let key = current + "\u{0}" + desired
+        if let known = changes[s]?[key] { return known }
+        let text = s.change(from: current, to: desired)
+        changes[s, default: [:]][key] = text
+        return text
+      }
       lines += Grouping.lines(plan.entries, id: \.id, style: style) { entry, name in
         let s = entry.target.semantics
         switch entry.status {
         case .change:
-          return style.change("~ ") + name + style.change(s.change(from: entry.current ?? "", to: entry.target.desired))
+          return style.change("~ ") + name + style.change(change(s, entry.current ?? "", entry.target.desired))
             + note(entry, style)
         case .ok:
           return style.ok("= ") + name + s.display(entry.target.desired) + note(entry, style)
         case .unsupported:
           return style.bad("! ") + name + style.bad("unsupported: \(entry.reason ?? "")")
         case .reboot:
-          return style.change("^ ") + name + style.change(s.change(from: entry.current ?? "", to: entry.target.desired))
+          return style.change("^ ") + name + style.change(change(s, entry.current ?? "", entry.target.desired))
             + style.dim("  (needs reboot: see bpstune cmdline)")
         }
       }
