@@ -115,6 +115,27 @@ extension ModelledHost {
     #expect(reasons.contains { $0.hasPrefix("devices/system/cpu/smt/control: no such file") })
   }
 
+  /// A queue file is read, not stat(2)ed, to see that it is there: only an open that fails with
+  /// ENOENT makes it absent; a file that opens but cannot be read is a read failure, named.
+  @Test func aQueueFileThatIsAbsentDiffersFromOneThatCannotBeRead() throws {
+    let s = Scenario()
+    s.kernel.addInterface("eth5", rx: 3, tx: 1)
+    try FileManager.default.removeItem(atPath: s.kernel.root + "/sys/class/net/eth5/queues/rx-1/rps_cpus")
+    // A directory opens read-only, and read(2) then fails with EISDIR.
+    try FileManager.default.removeItem(atPath: s.kernel.root + "/sys/class/net/eth5/queues/rx-2/rps_cpus")
+    try FileManager.default.createDirectory(
+      atPath: s.kernel.root + "/sys/class/net/eth5/queues/rx-2/rps_cpus", withIntermediateDirectories: false)
+    let plan = try Planner().plan(
+      try s.profile("[[interface]]\nname = \"eth5\"\nrps-cpus = \"1\"\n"), on: KernelHost(root: s.kernel.root))
+    let byName = Dictionary(uniqueKeysWithValues: plan.entries.map { ($0.id.description, $0) })
+    #expect(byName["eth5 rx-0 rps-cpus"]?.status == .change)
+    #expect(byName["eth5 rx-1 rps-cpus"]?.status == .unsupported)
+    #expect(byName["eth5 rx-1 rps-cpus"]?.reason == "eth5 has no queues/rx-1/rps_cpus")
+    #expect(byName["eth5 rx-2 rps-cpus"]?.status == .unsupported)
+    #expect(byName["eth5 rx-2 rps-cpus"]?.reason?.hasPrefix("cannot read: ") == true)
+    #expect(byName["eth5 rx-2 rps-cpus"]?.reason?.contains("EISDIR") == true)
+  }
+
   @Test func aMissingInterfaceIsAnErrorAndAGlobMatchingNothingAWarning() throws {
     let s = Scenario()
     #expect(
