@@ -99,6 +99,23 @@ struct BootParameter: Equatable {
   }
 }
 
+/// What was worked out for a pair of values under one semantics (are they equal, how does the
+/// change read), kept for a plan or a report: an interface's queues mostly hold the same value
+/// and want the same one, so each distinct pair is worked out (CPU masks parsed) once.
+struct ValuePairCache<Result> {
+  private var results: [ValueSemantics: [String: Result]] = [:]
+
+  mutating func result(
+    _ semantics: ValueSemantics, _ current: String, _ wanted: String, _ make: () -> Result
+  ) -> Result {
+    let key = current + "\u{0}" + wanted
+    if let known = results[semantics]?[key] { return known }
+    let result = make()
+    results[semantics, default: [:]][key] = result
+    return result
+  }
+}
+
 extension ValueSemantics {
   /// `raw` shown beside `reference`: for ``fields``, only the fields `reference` names
   /// (a device's current channels beside the ones a profile asks for).

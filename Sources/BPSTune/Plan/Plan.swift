@@ -84,16 +84,7 @@ public struct Planner {
       \.element)
     var entries: [PlanEntry] = []
     entries.reserveCapacity(ordered.count)
-    // An interface's queues mostly hold the same value and want the same one: each distinct
-    // pair is compared (CPU masks parsed) once.
-    var comparisons: [ValueSemantics: [String: Bool]] = [:]
-    func same(_ s: ValueSemantics, _ current: String, _ desired: String) -> Bool {
-      let key = current + "\u{0}" + desired
-      if let known = comparisons[s]?[key] { return known }
-      let result = s.equal(current, desired)
-      comparisons[s, default: [:]][key] = result
-      return result
-    }
+    var comparisons = ValuePairCache<Bool>()
     for target in ordered {
       if let why = target.unsupported {
         entries.append(PlanEntry(target: target, current: nil, status: .unsupported, reason: why))
@@ -102,7 +93,9 @@ public struct Planner {
       let knob = KnobRegistry.knob(forKind: target.id.kind, in: knobs)!
       do {
         let current = try knob.read(target.id, on: host)
-        let isSet = same(target.semantics, current, target.desired) && !target.rewrite
+        let s = target.semantics
+        let isSet =
+          comparisons.result(s, current, target.desired) { s.equal(current, target.desired) } && !target.rewrite
         let status: PlanStatus = isSet ? .ok : target.needsReboot ? .reboot : .change
         entries.append(PlanEntry(target: target, current: current, status: status))
       } catch let e as SystemError {

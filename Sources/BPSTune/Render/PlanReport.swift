@@ -3,14 +3,9 @@ public enum PlanReport {
   public static func text(_ plan: Plan, style: TextStyle, quiet: Bool = false) -> String {
     var lines: [String] = []
     if !quiet {
-      // An interface's queues mostly show the same values: each distinct change is worded once.
-      var changes: [ValueSemantics: [String: String]] = [:]
+      var changes = ValuePairCache<String>()
       func change(_ s: ValueSemantics, _ current: String, _ desired: String) -> String {
-        let key = current + "\u{0}" + desired
-        if let known = changes[s]?[key] { return known }
-        let text = s.change(from: current, to: desired)
-        changes[s, default: [:]][key] = text
-        return text
+        changes.result(s, current, desired) { s.change(from: current, to: desired) }
       }
       lines += Grouping.lines(plan.entries, id: \.id, style: style) { entry, name in
         let s = entry.target.semantics
