@@ -110,7 +110,7 @@ ansible-test: $(if $(wildcard $(DEB)),deb-deps,deb)
 
 install: deb-deps
 	SWIFT=$(SWIFT) contrib/debian/build-release
-	$(SWIFT) build -c release --scratch-path .build-deb --product generate-manual
+	SWIFT=$(SWIFT) contrib/debian/build-release generate-manual
 	contrib/debian/install-tree .build-deb/release/bpstune .build-deb/release/generate-manual "$(DESTDIR)" $(PREFIX) $(VERSION)
 
 # Side by side, in one run: bpstune diff/verify against the shell script people use today, on
