@@ -20,15 +20,22 @@ struct GlobalOptions: ParsableArguments {
   @Option(name: .customLong("root"), help: .hidden)
   var root = "/"
 
-  /// Where enable keeps its record and rule, and the systemd tools it runs. The environment
-  /// variables are for tests and for hosts with another layout.
+  // Where enable keeps its record and rule, and the programs bpstune runs as root: fixed
+  // paths, never taken from the environment (`sudo -E` hands a user's environment to root).
+  // Tests point them elsewhere with these hidden options, as they point kernel paths with --root.
+  @Option(name: .customLong("config-dir"), help: .hidden)
+  var configDirectory = "/etc/bpstune"
+  @Option(name: .customLong("udev-rules-dir"), help: .hidden)
+  var udevRulesDirectory = "/etc/udev/rules.d"
+  @Option(name: .customLong("systemctl"), help: .hidden)
+  var systemctl = "/usr/bin/systemctl"
+  @Option(name: .customLong("udevadm"), help: .hidden)
+  var udevadm = "/usr/bin/udevadm"
+
   var persistence: Persistence {
-    let env = Syscalls.environment
-    return Persistence(
-      configDirectory: env("BPSTUNE_CONFIG_DIR") ?? "/etc/bpstune",
-      udevRulesDirectory: env("BPSTUNE_UDEV_RULES_DIR") ?? "/etc/udev/rules.d",
-      systemctl: env("BPSTUNE_SYSTEMCTL") ?? "/usr/bin/systemctl", udevadm: env("BPSTUNE_UDEVADM") ?? "/usr/bin/udevadm"
-    )
+    Persistence(
+      configDirectory: configDirectory, udevRulesDirectory: udevRulesDirectory, systemctl: systemctl,
+      udevadm: udevadm)
   }
 
   var store: SnapshotStore { SnapshotStore(stateDirectory: stateDirectory ?? SnapshotStore.defaultStateDirectory) }

@@ -26,15 +26,17 @@ struct PersistenceTests {
     chmod(fake, 0o755)
   }
 
-  var environment: [String: String] {
+  /// The record, rule, state and programs redirected to the scratch directory with the hidden
+  /// options (bpstune takes none of them from the environment).
+  var redirected: [String] {
     [
-      "BPSTUNE_CONFIG_DIR": etc, "BPSTUNE_UDEV_RULES_DIR": rules, "BPSTUNE_SYSTEMCTL": work.path + "/systemctl",
-      "BPSTUNE_UDEVADM": "/bin/true", "BPSTUNE_STATE_DIR": state,
+      "--config-dir", etc, "--udev-rules-dir", rules, "--systemctl", work.path + "/systemctl", "--udevadm", "/bin/true",
+      "--state-dir", state,
     ]
   }
 
   func bpstune(_ ns: NetworkNamespace, _ arguments: [String]) -> Finished {
-    ns.run([Run.bpstune] + arguments + ["--no-color"], environment: environment)
+    ns.run([Run.bpstune] + arguments + ["--no-color"] + redirected)
   }
 
   func profile(_ ns: NetworkNamespace, extra: String = "") -> String {
