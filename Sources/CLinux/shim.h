@@ -29,6 +29,25 @@ static inline int bpstune_capget_effective(unsigned long long *effective) {
   return 0;
 }
 
+// statfs(2) and fstatfs(2) for the file system a kernel file lives on (its f_type, one of
+// linux/magic.h's numbers): `[sysfs]` and `[sysctl]` keys must name files on sysfs and procfs,
+// never on debugfs, tracefs, securityfs, configfs, efivarfs or bpffs mounted below /sys.
+// Swift's Glibc module does not export sys/vfs.h. 0, or -1 with errno.
+#include <sys/vfs.h>
+#include <linux/magic.h>
+static inline int bpstune_statfs_type(const char *path, long long *type) {
+  struct statfs s;
+  if (statfs(path, &s) != 0) return -1;
+  *type = (long long)s.f_type;
+  return 0;
+}
+static inline int bpstune_fstatfs_type(int fd, long long *type) {
+  struct statfs s;
+  if (fstatfs(fd, &s) != 0) return -1;
+  *type = (long long)s.f_type;
+  return 0;
+}
+
 // The latency probe's sockets: busy-poll socket options (asm-generic/socket.h), epoll, and
 // epoll's busy-poll parameters. struct epoll_params and EPIOCSPARAMS are uapi from Linux 6.9
 // (include/uapi/linux/eventpoll.h), which bookworm's headers lack and which cannot be included

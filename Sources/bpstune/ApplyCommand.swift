@@ -27,7 +27,8 @@ struct ApplyCommand: ParsableCommand, ReportsErrorsAsJSON {
   var jsonCommandName: String? { format == .json ? (dryRun ? "apply --dry-run" : "apply") : nil }
 
   func validate() throws {
-    if keepSnapshots < 1 { throw ValidationError("--keep-snapshots must be 1 or more") }
+    try Validate.lockTimeout(lockTimeout)
+    try Validate.range(keepSnapshots, "--keep-snapshots", 1...1_000_000)
   }
 
   func run() throws {
@@ -123,6 +124,10 @@ struct VerifyCommand: ParsableCommand, ReportsErrorsAsJSON {
   var output: String?
 
   var jsonCommandName: String? { format == .json ? "verify" : nil }
+
+  func validate() throws {
+    try Validate.text(output, "--output")
+  }
 
   func run() throws {
     let profile = try profileOptions.load()

@@ -66,8 +66,10 @@ protocol ReportsErrorsAsJSON {
 
 /// Standard output and standard error.
 enum Output {
+  /// One line on standard error; whatever it quotes (a name, a path, a value) is escaped
+  /// (``Printable``), so it stays one line and cannot drive the terminal.
   static func error(_ line: String) {
-    Syscalls.writeStandardError("bpstune: \(line)\n")
+    Syscalls.writeStandardError("bpstune: \(Printable.escaped(line))\n")
   }
 
   /// Every change was made but the snapshot could not be marked complete.
@@ -80,6 +82,6 @@ enum Output {
   }
 
   static func note(_ line: String) {
-    Syscalls.writeStandardError("\(line)\n")
+    Syscalls.writeStandardError("\(Printable.escaped(line))\n")
   }
 }

@@ -32,6 +32,19 @@ struct GlobalOptions: ParsableArguments {
   @Option(name: .customLong("udevadm"), help: .hidden)
   var udevadm = "/usr/bin/udevadm"
 
+  /// The lock every writing run holds, whatever its state directory: root's alone to create,
+  /// in /run, which only root may write.
+  static let hostLock = "/run/bpstune.lock"
+
+  func validate() throws {
+    try Validate.text(stateDirectory, "--state-dir")
+    try Validate.text(root, "--root")
+    try Validate.absolutePath(configDirectory, "--config-dir")
+    try Validate.absolutePath(udevRulesDirectory, "--udev-rules-dir")
+    try Validate.absolutePath(systemctl, "--systemctl")
+    try Validate.absolutePath(udevadm, "--udevadm")
+  }
+
   var persistence: Persistence {
     Persistence(
       configDirectory: configDirectory, udevRulesDirectory: udevRulesDirectory, systemctl: systemctl,
@@ -51,14 +64,18 @@ struct GlobalOptions: ParsableArguments {
   /// Writing commands say which privileges they lack before planning any write (on the real
   /// host; a --root tree is the tests' and needs none).
   func require(_ needed: Set<Privilege>, for command: String) throws {
-    if root == "/" { try Privilege.require(needed, for: command) }
+    // "//" and "/." are the real root too: the host's own path, not a test tree.
+    if KernelHost(root: root).isRealRoot { try Privilege.require(needed, for: command) }
   }
 
-  /// Takes the apply lock, saying so while it waits for another run.
+  /// Takes the apply locks (the host's /run/bpstune.lock, then the state directory's), saying
+  /// so while it waits for another run. A test tree (--root) has its own run/bpstune.lock.
   func lock(timeout: Int) throws -> StateLock {
     do {
       try store.prepare()
-      return try store.lock(timeout: timeout) {
+      let host = KernelHost(root: root)
+      if !host.isRealRoot { try? Syscalls.makeDirectories(host.path("/run"), mode: 0o755) }
+      return try store.lock(timeout: timeout, hostLock: host.path(Self.hostLock)) {
         Output.note("bpstune: waiting up to \(timeout)s for another bpstune run to finish (\(store.lockPath))")
       }
     } catch {
@@ -83,6 +100,8 @@ struct ProfileOptions: ParsableArguments {
   var assignments: [String] = []
 
   func validate() throws {
+    try Validate.text(profile, "profile")
+    try Validate.interface(interface)
     _ = try overrides()
   }
 
@@ -107,10 +126,12 @@ struct ProfileOptions: ParsableArguments {
     return result
   }
 
-  func load() throws -> Profile {
-    try ProfileLoader().load(
-      profile, overrides: try overrides(), interface: interface,
-      workingDirectory: Syscalls.environment("PWD"))
+  /// Loads the profile; a relative path is taken from the working directory (getcwd(3)). As
+  /// root, only trusted files are read (``ProfileTrust``), and for `persistent` (enable) only
+  /// root's own.
+  func load(persistent: Bool = false) throws -> Profile {
+    try ProfileLoader(source: .standard(trust: .forThisProcess(persistent: persistent))).load(
+      profile, overrides: try overrides(), interface: interface)
   }
 }
 

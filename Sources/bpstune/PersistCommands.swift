@@ -29,18 +29,29 @@ struct EnableCommand: ParsableCommand {
   var lockTimeout = 30
 
   func validate() throws {
-    if !metricsDir.hasPrefix("/") { throw ValidationError("--metrics-dir must be an absolute path") }
+    try Validate.absolutePath(metricsDir, "--metrics-dir")
+    try Validate.lockTimeout(lockTimeout)
   }
 
   func run() throws {
-    let profile = try profileOptions.load()
+    // The units read the profile as root at every boot: only root's files (ProfileTrust).
+    let profile = try profileOptions.load(persistent: true)
     try global.require(Privilege.needed(for: profile).union([.root]), for: "enable")
     let persistence = global.persistence
-    // Everything that can refuse does so before the first change.
-    _ = try Persistence.udevRule(for: profile)
     let previous = try? EnabledRecord.load(persistence.recordPath)
+    // A path is recorded as the file itself: absolute, symlinks resolved (the units run in /).
+    let recorded: String
+    if ProfileSource.isPath(profileOptions.profile) {
+      do {
+        recorded = try Syscalls.realPath(profile.path)
+      } catch {
+        throw BPSTuneError.profile(file: profile.path, key: "", message: "cannot resolve: \(error)")
+      }
+    } else {
+      recorded = profileOptions.profile
+    }
     let record = EnabledRecord(
-      profile: profileOptions.profile.contains("/") ? profile.path : profileOptions.profile,
+      profile: recorded,
       interface: profileOptions.interface, variables: try profileOptions.overrides(),
       skipUnsupported: skipUnsupported, metricsDirectory: metricsDir, reapplyOnDrift: reapplyOnDrift)
     let lock = try global.lock(timeout: lockTimeout)
@@ -88,6 +99,10 @@ struct DisableCommand: ParsableCommand {
 
   @Option(help: "Seconds to wait for another bpstune run to finish.")
   var lockTimeout = 30
+
+  func validate() throws {
+    try Validate.lockTimeout(lockTimeout)
+  }
 
   func run() throws {
     try global.require([.root], for: "disable")
@@ -193,6 +208,8 @@ struct PersistCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Option(help: "Seconds to wait for another bpstune run to finish.") var lockTimeout = 120
 
+    func validate() throws { try Validate.lockTimeout(lockTimeout) }
+
     func run() throws {
       try global.require([.root], for: "persist boot")
       guard let enabled = try EnabledProfile.load(global.persistence) else {
@@ -220,38 +237,46 @@ struct PersistCommand: ParsableCommand {
       help: "Seconds to wait for the interface to be brought up (its queue IRQs and NAPIs exist only then).")
     var waitUp = 120
 
+    func validate() throws {
+      try Validate.lockTimeout(lockTimeout)
+      try Validate.range(waitUp, "--wait-up", 0...3600, unit: "seconds")
+    }
+
     func run() throws {
       try global.require([.root], for: "persist interface")
       guard let enabled = try EnabledProfile.load(global.persistence) else {
         print("nothing is enabled")
         return
       }
+      let host = global.host()
+      // The instance name as systemd mangled it ("eth0\x2b" for eth0+).
+      let name = Persistence.interfaceName(instance: self.name, existing: host.interfaces)
+      let shown = Printable.escaped(name)
       guard let part = Persistence.only(enabled.profile, interface: name) else {
-        print("\(name): not named by the enabled profile \(enabled.record.profile); nothing to do")
+        print("\(shown): not named by the enabled profile \(enabled.record.profile); nothing to do")
         return
       }
-      let host = global.host()
       guard host.interfaces.contains(name) else {
-        print("\(name): gone again; nothing to do")
+        print("\(shown): gone again; nothing to do")
         return
       }
       // A new NIC is down until the network configuration brings it up; its queue IRQs,
       // NAPIs and their kthreads appear only then.
       if !host.isUp(name) {
-        print("\(name): waiting up to \(waitUp) s for it to be brought up")
+        print("\(shown): waiting up to \(waitUp) s for it to be brought up")
         guard Persistence.waitUntilUp(name, on: host, seconds: waitUp) else {
           guard host.interfaces.contains(name) else {
-            print("\(name): gone again; nothing to do")
+            print("\(shown): gone again; nothing to do")
             return
           }
-          print("\(name): still down after \(waitUp) s; applying what it takes while down")
+          print("\(shown): still down after \(waitUp) s; applying what it takes while down")
           return try PersistCommand.apply(
-            part, enabled.record, trigger: "interface \(name)", global: global, lockTimeout: lockTimeout)
+            part, enabled.record, trigger: "interface \(shown)", global: global, lockTimeout: lockTimeout)
         }
         host.forget()
       }
       try PersistCommand.apply(
-        part, enabled.record, trigger: "interface \(name)", global: global, lockTimeout: lockTimeout)
+        part, enabled.record, trigger: "interface \(shown)", global: global, lockTimeout: lockTimeout)
     }
   }
 
@@ -265,6 +290,8 @@ struct PersistCommand: ParsableCommand {
     )
     @OptionGroup var global: GlobalOptions
     @Option(help: "Seconds to wait for another bpstune run to finish (re-apply only).") var lockTimeout = 120
+
+    func validate() throws { try Validate.lockTimeout(lockTimeout) }
 
     func run() throws {
       guard let enabled = try EnabledProfile.load(global.persistence) else {

@@ -33,6 +33,11 @@ struct RollbackCommand: ParsableCommand, ReportsErrorsAsJSON {
 
   var jsonCommandName: String? { format == .json ? "rollback" : nil }
 
+  func validate() throws {
+    try Validate.text(snapshot, "snapshot id")
+    try Validate.lockTimeout(lockTimeout)
+  }
+
   func run() throws {
     // Root first: the snapshots are root's; then what restoring their kinds needs.
     if !dryRun { try global.require([.root], for: "rollback") }
@@ -143,7 +148,7 @@ struct SnapshotsCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
-      if keep < 0 { throw ValidationError("--keep must be 0 or more") }
+      try Validate.range(keep, "--keep", 0...1_000_000)
     }
 
     func run() throws {

@@ -13,6 +13,10 @@ struct ShowCommand: ParsableCommand {
   @Option(help: "Output format.")
   var format: OutputFormat = .text
 
+  func validate() throws {
+    try Validate.interface(interface)
+  }
+
   func run() throws {
     let host = global.host()
     let names: [String]
@@ -69,13 +73,14 @@ struct LintCommand: ParsableCommand {
 
   func validate() throws {
     if profiles.isEmpty { throw ValidationError("name at least one profile") }
+    for profile in profiles { try Validate.text(profile, "profile") }
   }
 
   func run() throws {
     var failed = 0
     for name in profiles {
       do {
-        let profile = try ProfileLoader().load(name, workingDirectory: Syscalls.environment("PWD"))
+        let profile = try ProfileLoader().load(name)
         let count =
           profile.sections.values.map(\.count).reduce(0, +) + profile.interfaces.map(\.settings.count).reduce(0, +)
         if !global.quiet { print("ok \(name): \(count) settings from \(profile.files.count) file(s)") }

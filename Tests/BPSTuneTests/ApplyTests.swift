@@ -121,7 +121,7 @@ extension ModelledHost {
     let s = Scenario()
     s.kernel.addInterface("eth5", rx: 3, tx: 1)
     try FileManager.default.removeItem(atPath: s.kernel.root + "/sys/class/net/eth5/queues/rx-1/rps_cpus")
-    // A directory opens read-only, and read(2) then fails with EISDIR.
+    // A directory opens read-only, and is refused before any read: a kernel file is regular.
     try FileManager.default.removeItem(atPath: s.kernel.root + "/sys/class/net/eth5/queues/rx-2/rps_cpus")
     try FileManager.default.createDirectory(
       atPath: s.kernel.root + "/sys/class/net/eth5/queues/rx-2/rps_cpus", withIntermediateDirectories: false)
@@ -133,7 +133,7 @@ extension ModelledHost {
     #expect(byName["eth5 rx-1 rps-cpus"]?.reason == "eth5 has no queues/rx-1/rps_cpus")
     #expect(byName["eth5 rx-2 rps-cpus"]?.status == .unsupported)
     #expect(byName["eth5 rx-2 rps-cpus"]?.reason?.hasPrefix("cannot read: ") == true)
-    #expect(byName["eth5 rx-2 rps-cpus"]?.reason?.contains("EISDIR") == true)
+    #expect(byName["eth5 rx-2 rps-cpus"]?.reason?.contains("not a regular file") == true)
   }
 
   @Test func aMissingInterfaceIsAnErrorAndAGlobMatchingNothingAWarning() throws {
@@ -243,11 +243,17 @@ extension ModelledHost {
   @Test func aValueTheKernelDoesNotKeepFailsTheApply() throws {
     let s = Scenario()
     // A file that takes every write and reads back empty, like a kernel that ignores the value.
-    let path = s.kernel.root + "/proc/sys/net/core/busy_poll"
-    try FileManager.default.removeItem(atPath: path)
-    try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: "/dev/null")
+    let host = KernelHost(root: s.kernel.root)
+    nonisolated(unsafe) var ignored = false
+    host.afterWrite = { path in
+      // The first write only: the undo that follows is kept.
+      if path.hasSuffix("/busy_poll") && !ignored {
+        ignored = true
+        s.kernel.set("/proc/sys/net/core/busy_poll", "")
+      }
+    }
     #expect {
-      try Applier(executor: s.executor(KernelHost(root: s.kernel.root))).apply(
+      try Applier(executor: s.executor(host)).apply(
         try s.profile("[sysctl]\nnet.core.busy_read = 50\nnet.core.busy_poll = 50\n"), skipUnsupported: false)
     } throws: { error in
       (error as! BPSTuneError).exitCode == 3
@@ -260,16 +266,18 @@ extension ModelledHost {
     let s = Scenario()
     let host = KernelHost(root: s.kernel.root)
     let executor = s.executor(host)
-    // After the snapshot is on disk, block the file the completion record would be written
-    // through (writeDurably creates PATH.tmp-PID with O_EXCL).
+    // After the snapshot is on disk, put a file where the snapshot directory was, so that the
+    // completion record cannot be written; the directory comes back after the apply.
+    let directory = executor.store.snapshotDirectory
     host.beforeWrite = { _ in
-      for result in try executor.store.all() {
-        let path = executor.store.path(of: try result.get().id) + ".tmp-\(getpid())"
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
-      }
+      guard !FileManager.default.fileExists(atPath: directory + ".away") else { return }
+      try FileManager.default.moveItem(atPath: directory, toPath: directory + ".away")
+      FileManager.default.createFile(atPath: directory, contents: Data())
     }
     let outcome = try Applier(executor: executor).apply(
       try s.profile("[sysctl]\nnet.core.busy_read = 50\n"), skipUnsupported: false)
+    try FileManager.default.removeItem(atPath: directory)
+    try FileManager.default.moveItem(atPath: directory + ".away", toPath: directory)
     #expect(s.kernel.get("/proc/sys/net/core/busy_read") == "50")
     #expect(outcome.snapshot?.status == .inProgress)
     let onDisk = try executor.store.load(try #require(outcome.snapshot?.id))

@@ -37,7 +37,8 @@ struct NetnsTests {
     #expect(ns.cat("/proc/sys/net/core/somaxconn") == "1024")
     #expect(ns.cat(rps) == "3")
 
-    // strace: the snapshot was written, fsynced, renamed into place and its directory fsynced
+    // strace: the snapshot was written (under a random temporary name, created O_EXCL in the
+    // snapshot directory's descriptor), fsynced, renamed into place and its directory fsynced
     // before the first kernel file was opened for writing.
     let lines = (try String(contentsOfFile: log, encoding: .utf8)).split(separator: "\n").map(String.init)
     let firstKernelWrite = try #require(
@@ -45,9 +46,11 @@ struct NetnsTests {
         $0.contains("openat(") && ($0.contains("\"/proc/sys/") || $0.contains("\"/sys/")) && $0.contains("O_WRONLY")
       })
     let rename = try #require(
-      lines.firstIndex { $0.contains("rename") && $0.contains("/snapshots/") && $0.contains(".json\"") })
+      lines.firstIndex { $0.contains("renameat") && $0.contains(".tmp\"") && $0.contains("-apply.json\"") })
     let tmpOpen = try #require(
-      lines.firstIndex { $0.contains("openat(") && $0.contains(".json.tmp-") && $0.contains("O_EXCL") })
+      lines.firstIndex {
+        $0.contains("openat(") && $0.contains("-apply.json.") && $0.contains(".tmp\"") && $0.contains("O_EXCL")
+      })
     #expect(tmpOpen < rename && rename < firstKernelWrite)
     #expect(lines[tmpOpen..<rename].contains { $0.contains("fsync(") })
     #expect(lines[rename..<firstKernelWrite].contains { $0.contains("fsync(") })

@@ -5,7 +5,10 @@ public final class TemporaryDirectory: @unchecked Sendable {
   public let path: String
 
   public init(_ prefix: String = "bpstune-test") {
-    var template = Array("\(NSTemporaryDirectory())/\(prefix).XXXXXX".utf8CString)
+    // NSTemporaryDirectory() ends in "/": no "//" in the paths tests compare with bpstune's.
+    var directory = NSTemporaryDirectory()
+    while directory.count > 1 && directory.hasSuffix("/") { directory.removeLast() }
+    var template = Array("\(directory)/\(prefix).XXXXXX".utf8CString)
     let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
     precondition(made != nil, "mkdtemp failed")
     path = String(cString: template.withUnsafeBufferPointer { $0.baseAddress! })

@@ -8,6 +8,10 @@ public final class NetworkNamespace: @unchecked Sendable {
   /// The veth ends inside the namespace.
   public let a: String
   public let b: String
+  /// This namespace's /run: every command run inside it sees this directory there, so that
+  /// bpstune's host-wide lock (/run/bpstune.lock) is the namespace's own, as if each namespace
+  /// were a host; parallel tests do not wait for each other's locks.
+  private let runDirectory = TemporaryDirectory("bpstune-run")
   nonisolated(unsafe) private static var counter = 0
   private static let lock = NSLock()
 
@@ -47,10 +51,15 @@ public final class NetworkNamespace: @unchecked Sendable {
     if f.status != 0 { throw Failure(description: f.description) }
   }
 
-  /// Runs a command inside the namespace (`ip netns exec`, which also mounts its /sys).
+  /// Runs a command inside the namespace (`ip netns exec`, which also mounts its /sys), with
+  /// the namespace's own /run bound in a private mount namespace (gone with the command).
   @discardableResult
   public func run(_ arguments: [String], environment: [String: String] = [:]) -> Finished {
-    Run.command(["ip", "netns", "exec", name] + arguments, environment: environment)
+    Run.command(
+      [
+        "ip", "netns", "exec", name, "unshare", "--mount", "--propagation", "private", "sh", "-c",
+        "mount --bind \"$0\" /run && exec \"$@\"", runDirectory.path,
+      ] + arguments, environment: environment)
   }
 
   public func exec(_ arguments: [String]) throws {

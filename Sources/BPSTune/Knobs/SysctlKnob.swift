@@ -1,4 +1,5 @@
-/// Sysctls: the files below /proc/sys (`[sysctl]` in profiles). `net.core.busy_read` and
+/// Sysctls: the files below /proc/sys (`[sysctl]` in profiles), on procfs itself (statfs(2):
+/// not binfmt_misc, which is mounted at /proc/sys/fs/binfmt_misc). `net.core.busy_read` and
 /// `net/core/busy_read` name the same file; the slashed form allows dots inside a component
 /// (`net/ipv4/conf/eth0.100/rp_filter`).
 public struct SysctlKnob: Knob {
@@ -133,6 +134,10 @@ public struct SysctlKnob: Knob {
       let path = Self.path(setting.key)
       if !request.host.exists(path) {
         target.unsupported = missingReason(setting.key, host: request.host)
+      } else if let foreign = request.host.foreignFileSystem(path, tree: .procfs) {
+        // /proc/sys/fs/binfmt_misc is a file system of its own, whose `register` file makes any
+        // program an interpreter the kernel runs as root.
+        throw .invalidPlan(setting: setting.origin.description, message: foreign)
       }
       out.append(target)
     }
@@ -155,6 +160,9 @@ public struct SysctlKnob: Knob {
   }
 
   public func write(_ id: SettingID, _ value: String, on host: KernelHost) throws {
+    if let foreign = host.foreignFileSystem(Self.path(id.key), tree: .procfs) {
+      throw BPSTuneError.invalidPlan(setting: id.key, message: foreign)
+    }
     try host.write(Self.path(id.key), value)
   }
 

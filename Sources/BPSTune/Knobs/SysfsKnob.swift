@@ -1,5 +1,6 @@
 /// System-level sysfs files (`[sysfs]` in profiles), named by their path below /sys.
-/// A path may not leave /sys, by `..` or by a symlink.
+/// A path may not leave /sys, by `..` or by a symlink, and must name a file on sysfs itself
+/// (statfs(2)), not on debugfs, tracefs, securityfs, configfs, efivarfs or bpffs mounted below it.
 public struct SysfsKnob: Knob {
   public let kind = "sysfs"
   public let sections = ["sysfs"]
@@ -97,6 +98,8 @@ public struct SysfsKnob: Knob {
       target.unsupported = "no such file \(full) on this host"
     } else if !host.staysInside(full, tree: "/sys") {
       throw .invalidPlan(setting: setting.origin.description, message: "\(full) resolves to a file outside /sys")
+    } else if let foreign = host.foreignFileSystem(full, tree: .sysfs) {
+      throw .invalidPlan(setting: setting.origin.description, message: foreign)
     } else if path == Self.smtControl, let now = try? host.read(full), ["notsupported", "notimplemented"].contains(now)
     {
       target.unsupported = "SMT control is \(now) on this machine"
@@ -119,6 +122,9 @@ public struct SysfsKnob: Knob {
   public func write(_ id: SettingID, _ value: String, on host: KernelHost) throws {
     guard host.staysInside("/sys/" + id.key, tree: "/sys") else {
       throw BPSTuneError.invalidPlan(setting: id.key, message: "resolves to a file outside /sys")
+    }
+    if let foreign = host.foreignFileSystem("/sys/" + id.key, tree: .sysfs) {
+      throw BPSTuneError.invalidPlan(setting: id.key, message: foreign)
     }
     try host.write("/sys/" + id.key, value)
   }

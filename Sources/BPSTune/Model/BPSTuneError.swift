@@ -43,26 +43,10 @@ public enum BPSTuneError: Error, Equatable, Sendable, CustomStringConvertible {
     }
   }
 
-  public var description: String { Self.oneLine(text) }
-
-  /// The message with control characters (a newline in a quoted TOML key, say) written as
-  /// escapes, so that an error is always exactly one line, whatever the input held.
-  static func oneLine(_ text: String) -> String {
-    let breaking: Set<Unicode.GeneralCategory> = [.control, .lineSeparator, .paragraphSeparator]
-    guard text.unicodeScalars.contains(where: { breaking.contains($0.properties.generalCategory) }) else { return text }
-    var result = ""
-    for scalar in text.unicodeScalars {
-      switch scalar {
-      case "\n": result += "\\n"
-      case "\r": result += "\\r"
-      case "\t": result += "\\t"
-      case _ where breaking.contains(scalar.properties.generalCategory):
-        result += "\\u{\(String(scalar.value, radix: 16))}"
-      default: result.unicodeScalars.append(scalar)
-      }
-    }
-    return result
-  }
+  /// The message with control characters (a newline in a quoted TOML key, an escape sequence in
+  /// an interface name) written as escapes, so that an error is always exactly one line,
+  /// whatever the input held.
+  public var description: String { Printable.escaped(text) }
 
   /// The same error, saying that it came before the first change (a state directory that
   /// cannot take the snapshot).

@@ -18,13 +18,15 @@ public struct SettingID: Codable, Hashable, Sendable, Comparable, CustomStringCo
     self.key = key
   }
 
-  /// How users name the setting in messages: "net.core.busy_read", "veth0 rx-0 rps-cpus".
+  /// How users name the setting in messages: "net.core.busy_read", "veth0 rx-0 rps-cpus". An
+  /// interface name (the kernel allows control characters in one) or a file name a glob
+  /// matched is escaped (``Printable``).
   public var description: String {
-    [interface, queue, key].compactMap { $0 }.joined(separator: " ")
+    Printable.escaped([interface, queue, key].compactMap { $0 }.joined(separator: " "))
   }
 
   /// The setting's name within its interface group ("rx-0 rps-cpus").
-  public var localName: String { [queue, key].compactMap { $0 }.joined(separator: " ") }
+  public var localName: String { Printable.escaped([queue, key].compactMap { $0 }.joined(separator: " ")) }
 
   public static func < (a: SettingID, b: SettingID) -> Bool {
     (a.kind, a.interface ?? "", queueOrder(a.queue), a.key) < (b.kind, b.interface ?? "", queueOrder(b.queue), b.key)

@@ -41,7 +41,13 @@ public enum ValueSemantics: String, Codable, Sendable, CaseIterable {
   }
 
   /// The value as users read it: CPU masks as lists, white space folded, "" as "(none)".
+  /// A value as users read it, escaped (``Printable``): a kernel file or a snapshot may hold
+  /// control characters.
   public func display(_ raw: String) -> String {
+    Printable.escaped(shown(raw))
+  }
+
+  private func shown(_ raw: String) -> String {
     switch self {
     case .integer, .text, .fields:
       let folded = raw.foldingWhitespace

@@ -5,9 +5,10 @@ public struct EnabledProfile: Sendable {
 
   /// Reads the record and loads its profile with its variables. Nil when nothing is enabled;
   /// a record or profile that cannot be used is an error naming the record.
-  public static func load(_ persistence: Persistence, loader: ProfileLoader = ProfileLoader())
-    throws(BPSTuneError) -> EnabledProfile?
-  {
+  public static func load(
+    _ persistence: Persistence,
+    loader: ProfileLoader = ProfileLoader(source: .standard(trust: .forThisProcess(persistent: true)))
+  ) throws(BPSTuneError) -> EnabledProfile? {
     guard let record = try EnabledRecord.load(persistence.recordPath) else { return nil }
     do {
       let profile = try loader.load(

@@ -42,41 +42,32 @@ public struct EnabledRecord: Sendable, Equatable {
       "# Written by `bpstune enable`; removed by `bpstune disable`. bpstune.service applies this at",
       "# every boot, bpstune-interface@IF.service when an interface the profile names appears, and",
       "# bpstune-drift.timer checks it (`systemctl edit bpstune-drift.timer` changes how often).",
-      "profile = \(Self.quoted(profile))",
+      "profile = \(ConfigText.tomlString(profile))",
     ]
-    if let interface { lines.append("interface = \(Self.quoted(interface))") }
+    if let interface { lines.append("interface = \(ConfigText.tomlString(interface))") }
     lines += [
       "skip-unsupported = \(skipUnsupported)",
-      "enabled = \(Self.quoted(enabled))",
+      "enabled = \(ConfigText.tomlString(enabled))",
       "",
       "[set]",
     ]
-    for name in variables.keys.sorted() { lines.append("\(Self.quoted(name)) = \(Self.quoted(variables[name]!))") }
+    for name in variables.keys.sorted() {
+      lines.append("\(ConfigText.tomlString(name)) = \(ConfigText.tomlString(variables[name]!))")
+    }
     lines += [
       "",
       "[drift]",
-      "metrics-directory = \(Self.quoted(metricsDirectory))",
+      "metrics-directory = \(ConfigText.tomlString(metricsDirectory))",
       "reapply = \(reapplyOnDrift)",
     ]
     return lines.joined(separator: "\n") + "\n"
   }
 
-  /// A TOML basic string.
-  static func quoted(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-      switch scalar {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\t": out += "\\t"
-      default: out.unicodeScalars.append(scalar)
-      }
-    }
-    return out + "\""
-  }
-
-  /// Reads and checks the record at `path`; nil when there is none (nothing is enabled).
-  public static func load(_ path: String) throws(BPSTuneError) -> EnabledRecord? {
+  /// Reads and checks the record at `path`; nil when there is none (nothing is enabled). As
+  /// root, the record must be root's, as the profiles it names must be (`trust`).
+  public static func load(_ path: String, trust: ProfileTrust = .forThisProcess(persistent: true))
+    throws(BPSTuneError) -> EnabledRecord?
+  {
     do {
       guard try Syscalls.fileStatus(path) != nil else { return nil }
     } catch {
@@ -84,7 +75,8 @@ public struct EnabledRecord: Sendable, Equatable {
     }
     let table: [String: ProfileValue]
     do {
-      guard case .table(let t) = try ProfileValue.from(ProfileSource.parse(path), key: "", file: path) else {
+      guard case .table(let t) = try ProfileValue.from(ProfileSource.parse(path, trust: trust), key: "", file: path)
+      else {
         throw BPSTuneError.enabled(path: path, message: "not a table")
       }
       table = t

@@ -67,11 +67,11 @@ public struct Persistence: Sendable {
       let matched = block.isGlob ? names.filter { Syscalls.globMatches(block.name, $0) } : [block.name]
       for name in matched {
         guard names.contains(name) else {
-          deferred.append("\(name) (absent)")
+          deferred.append("\(Printable.escaped(name)) (absent)")
           continue
         }
         guard host.isUp(name) else {
-          deferred.append("\(name) (down)")
+          deferred.append("\(Printable.escaped(name)) (down)")
           continue
         }
         var b = block
@@ -100,28 +100,59 @@ public struct Persistence: Sendable {
 
   /// The rule for the profile's interfaces: on add (a NIC appears or its driver re-creates
   /// it) and move (renamed), start bpstune-interface@IF.service. A templated unit rather than
-  /// RUN+=, which udev kills after a short time.
-  public static func udevRule(for profile: Profile) throws(BPSTuneError) -> String {
+  /// RUN+=, which udev kills after a short time. Written with ``ConfigText``: no profile name
+  /// or interface name can add a line of its own.
+  public static func udevRule(for profile: Profile) -> String {
     var lines = [
-      "# Written by `bpstune enable` for profile \(profile.name); removed by `bpstune disable`.",
+      ConfigText.comment("Written by `bpstune enable` for profile \(profile.name); removed by `bpstune disable`."),
       "# An interface the profile names that appears, is re-created or renamed gets its settings.",
     ]
     var seen: Set<String> = []
     for block in profile.interfaces where seen.insert(block.name).inserted {
-      if block.name.contains(where: { $0 == "\"" || $0 == "\\" || $0 == "," || $0.isWhitespace }) {
-        throw .invalidPlan(
-          setting: block.origin.description, message: "interface name \(block.name) cannot be matched by a udev rule")
-      }
       lines.append(
-        "ACTION==\"add|move\", SUBSYSTEM==\"net\", KERNEL==\"\(block.name)\", TAG+=\"systemd\", "
+        "ACTION==\"add|move\", SUBSYSTEM==\"net\", KERNEL==\(ConfigText.udevPattern(block.name)), TAG+=\"systemd\", "
           + "ENV{SYSTEMD_WANTS}+=\"bpstune-interface@%k.service\"")
     }
     if seen.isEmpty { lines.append("# (the profile names no interface)") }
     return lines.joined(separator: "\n") + "\n"
   }
 
+  /// The interface that `bpstune-interface@INSTANCE.service` was started for. The udev rule
+  /// asks for bpstune-interface@%k.service, and systemd mangles what a unit name may not hold
+  /// to `\xNN` (unit_name_mangle): `eth0+` arrives as `eth0\x2b`, while `-`, `.`, `_`, `:`, `@`
+  /// and `\` stay as they are (unlike systemd-escape, which would also turn `-` into `\x2d`,
+  /// so `%I` would be wrong). Every `\xNN` is decoded; should that name not exist while the
+  /// instance itself does (an interface really named with a backslash), the instance is it.
+  public static func interfaceName(instance: String, existing: [String]) -> String {
+    var bytes: [UInt8] = []
+    let raw = Array(instance.utf8)
+    var i = 0
+    func hex(_ b: UInt8) -> UInt8? {
+      switch b {
+      case UInt8(ascii: "0")...UInt8(ascii: "9"): b - UInt8(ascii: "0")
+      case UInt8(ascii: "a")...UInt8(ascii: "f"): b - UInt8(ascii: "a") + 10
+      case UInt8(ascii: "A")...UInt8(ascii: "F"): b - UInt8(ascii: "A") + 10
+      default: nil
+      }
+    }
+    while i < raw.count {
+      if raw[i] == UInt8(ascii: "\\"), i + 3 < raw.count, raw[i + 1] == UInt8(ascii: "x"),
+        let high = hex(raw[i + 2]), let low = hex(raw[i + 3])
+      {
+        bytes.append(high << 4 | low)
+        i += 4
+      } else {
+        bytes.append(raw[i])
+        i += 1
+      }
+    }
+    let decoded = String(decoding: bytes, as: UTF8.self)
+    if decoded != instance && !existing.contains(decoded) && existing.contains(instance) { return instance }
+    return decoded
+  }
+
   public func installRule(for profile: Profile) throws(BPSTuneError) {
-    let text = try Self.udevRule(for: profile)
+    let text = Self.udevRule(for: profile)
     do {
       try Syscalls.makeDirectories(udevRulesDirectory, mode: 0o755)
       try Syscalls.writeDurably(rulePath, Array(text.utf8), mode: Syscalls.readableByAll)

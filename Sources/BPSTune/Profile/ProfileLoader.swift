@@ -18,12 +18,21 @@ public struct ProfileLoader {
   }
 
   /// Loads `reference` (a path or a profile name). `overrides` are `--set NAME=VALUE`;
-  /// `interface` is `-i IF`, which sets the variable `iface`.
+  /// `interface` is `-i IF`, which sets the variable `iface`. A relative path is taken from
+  /// `workingDirectory`, by default the process's own (getcwd(3), not $PWD).
   public func load(
     _ reference: String, overrides: [String: String] = [:], interface: String? = nil,
     workingDirectory: String? = nil
   ) throws(BPSTuneError) -> Profile {
-    guard let path = source.locate(reference, relativeTo: workingDirectory) else {
+    var directory = workingDirectory
+    if directory == nil && ProfileSource.isPath(reference) && !reference.hasPrefix("/") {
+      do {
+        directory = try Syscalls.currentDirectory()
+      } catch {
+        throw .profile(file: reference, key: "", message: "cannot tell the working directory: \(error.reason)")
+      }
+    }
+    guard let path = try source.locate(reference, relativeTo: directory) else {
       let names = source.available().map(\.name)
       throw .usage(
         "no profile \"\(reference)\" (searched \(source.searchPath.joined(separator: ", ")))"
@@ -63,12 +72,12 @@ public struct ProfileLoader {
         file: path, key: "profile.include", message: "includes nest deeper than \(Self.includeDepthLimit) levels")
     }
     files.append(path)
-    let table = try ProfileSource.parse(path)
+    let table = try source.parse(path)
     let (own, includes) = try parseLayer(table, file: path)
     let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
     var merged = Layer()
     for (index, include) in includes.enumerated() {
-      guard let includePath = source.locate(include, relativeTo: directory) else {
+      guard let includePath = try source.locate(include, relativeTo: directory) else {
         throw .profile(
           file: path, key: "profile.include[\(index)]",
           message: "no profile \"\(include)\""

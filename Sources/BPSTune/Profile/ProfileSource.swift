@@ -1,61 +1,81 @@
 import SystemPackage
 import TOMLKit
 
-/// Finds profile files by path or by name, and reads them safely (size limit, UTF-8, TOML).
+/// Finds profile files by path or by name, and reads them safely (trusted files only, size
+/// limit, UTF-8, TOML).
+///
+/// A reference that contains "/" or ends in ".profile" is a path (relative to the working
+/// directory, or for an include to the including file's directory); any other is a name, looked
+/// up as NAME.profile only in the search path, never in the working directory: a file someone
+/// left in the directory an admin runs `bpstune diff hft` from is not the built-in hft.
 public struct ProfileSource: Sendable {
   /// Directories searched for `NAME.profile`, in order.
   public var searchPath: [String]
+  /// Whose files are read (checked for every profile and include).
+  public var trust: ProfileTrust
 
   /// Profiles larger than this are refused.
   public static let sizeLimit = 1 << 20
 
-  public init(searchPath: [String]) { self.searchPath = searchPath }
+  public init(searchPath: [String], trust: ProfileTrust = .unchecked) {
+    self.searchPath = searchPath
+    self.trust = trust
+  }
 
-  /// BPSTUNE_PROFILE_PATH, /etc/bpstune/profiles, the installed share directory next to the
-  /// executable, and the repository's profiles/ directory when running from a checkout.
-  public static func standard() -> ProfileSource {
+  /// BPSTUNE_PROFILE_PATH (where the user sets it), /etc/bpstune/profiles, and the installed
+  /// share directory beside the executable (PREFIX/sbin/bpstune -> PREFIX/share/bpstune/profiles).
+  /// A debug build also searches the profiles/ directory of the checkout it was built from, so
+  /// that `.build/debug/bpstune diff hft` works there; a release build holds no path of the
+  /// machine it was built on.
+  public static func standard(trust: ProfileTrust = .forThisProcess()) -> ProfileSource {
     var dirs: [String] = []
     if let env = Syscalls.environment("BPSTUNE_PROFILE_PATH") {
       dirs += env.split(separator: ":").map(String.init)
     }
     dirs.append("/etc/bpstune/profiles")
-    // PREFIX/sbin/bpstune (or PREFIX/bin/bpstune) -> PREFIX/share/bpstune/profiles.
     if let exe = Syscalls.executablePath() {
       let prefix = exe.split(separator: "/", omittingEmptySubsequences: false).dropLast(2).joined(separator: "/")
       dirs.append(prefix + "/share/bpstune/profiles")
     }
-    dirs.append(repositoryProfiles)
+    #if DEBUG
+      dirs.append(repositoryProfiles)
+    #endif
     var seen = Set<String>()
-    return ProfileSource(searchPath: dirs.filter { seen.insert($0).inserted })
+    return ProfileSource(searchPath: dirs.filter { seen.insert($0).inserted }, trust: trust)
   }
 
-  /// profiles/ of the checkout this binary was built from.
-  static var repositoryProfiles: String {
-    var path = #filePath
-    for _ in 0..<4 {
-      guard let slash = path.lastIndex(of: "/") else { break }
-      path = String(path[..<slash])
+  #if DEBUG
+    /// profiles/ of the checkout this debug binary was built from.
+    static var repositoryProfiles: String {
+      var path = #filePath
+      for _ in 0..<4 {
+        guard let slash = path.lastIndex(of: "/") else { break }
+        path = String(path[..<slash])
+      }
+      return path + "/profiles"
     }
-    return path + "/profiles"
+  #endif
+
+  /// Whether a reference is a path rather than a profile name.
+  public static func isPath(_ reference: String) -> Bool {
+    reference.contains("/") || reference.hasSuffix(".profile")
   }
 
-  /// Resolves a profile reference: a path (it contains "/", or names an existing *.profile
-  /// file), else a name looked up as NAME.profile in the search path. `relativeTo` is the
-  /// directory paths are relative to (the including file's, for include).
-  public func locate(_ reference: String, relativeTo directory: String?) -> String? {
-    func absolute(_ p: String) -> String {
-      p.hasPrefix("/") || directory == nil ? p : directory! + "/" + p
+  /// Resolves a profile reference: a path (see ``isPath(_:)``), made absolute against
+  /// `directory` (the working directory, or the including file's), or a name looked up as
+  /// NAME.profile in the search path. Nil when a name is found nowhere. A relative directory in
+  /// the search path (BPSTUNE_PROFILE_PATH=profiles) would be the working directory again, and
+  /// is refused.
+  public func locate(_ reference: String, relativeTo directory: String?) throws(BPSTuneError) -> String? {
+    if Self.isPath(reference) {
+      guard !reference.hasPrefix("/"), let directory else { return reference }
+      return (directory == "/" ? "" : directory) + "/" + reference
     }
-    if reference.contains("/") {
-      return absolute(reference)
-    }
-    if reference.hasSuffix(".profile") {
-      let candidate = absolute(reference)
-      if (try? Syscalls.fileStatus(candidate, followLinks: true)) ?? nil != nil { return candidate }
-    }
-    let name = reference.hasSuffix(".profile") ? String(reference.dropLast(8)) : reference
     for dir in searchPath {
-      let candidate = "\(dir)/\(name).profile"
+      guard dir.hasPrefix("/") else {
+        throw .usage("BPSTUNE_PROFILE_PATH: \"\(dir)\" is not an absolute directory")
+      }
+      let candidate = "\(dir)/\(reference).profile"
       if (try? Syscalls.fileStatus(candidate, followLinks: true)) ?? nil != nil { return candidate }
     }
     return nil
@@ -65,7 +85,7 @@ public struct ProfileSource: Sendable {
   public func available() -> [(name: String, path: String)] {
     var found: [String: String] = [:]
     var order: [String] = []
-    for dir in searchPath {
+    for dir in searchPath where dir.hasPrefix("/") {
       for entry in (try? Syscalls.listDirectory(dir)) ?? [] where entry.hasSuffix(".profile") {
         let name = String(entry.dropLast(8))
         if found[name] == nil {
@@ -77,21 +97,13 @@ public struct ProfileSource: Sendable {
     return order.sorted().map { ($0, found[$0]!) }
   }
 
-  /// Reads and parses one profile file into a TOML table.
-  static func parse(_ path: String) throws(BPSTuneError) -> TOMLTable {
-    let bytes: [UInt8]
-    do {
-      bytes = try Syscalls.readFile(path, limit: sizeLimit, regularOnly: true)
-    } catch is NotRegularFile {
-      throw .profile(file: path, key: "", message: "not a regular file")
-    } catch let e as SystemError {
-      if e.errno == .fileTooLarge {
-        throw .profile(file: path, key: "", message: "larger than the \(sizeLimit / 1024) KiB profile limit")
-      }
-      throw .profile(file: path, key: "", message: "cannot read: \(e.reason)")
-    } catch {
-      throw .profile(file: path, key: "", message: "cannot read")
-    }
+  /// Reads (see ``ProfileTrust/read(_:limit:)``) and parses one profile file into a TOML table.
+  func parse(_ path: String) throws(BPSTuneError) -> TOMLTable {
+    try Self.parse(path, trust: trust)
+  }
+
+  static func parse(_ path: String, trust: ProfileTrust) throws(BPSTuneError) -> TOMLTable {
+    let bytes = try trust.read(path, limit: sizeLimit)
     guard let text = String(validating: bytes, as: UTF8.self) else {
       throw .profile(file: path, key: "", message: "not UTF-8 text")
     }

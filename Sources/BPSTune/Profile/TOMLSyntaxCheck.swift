@@ -23,8 +23,24 @@ struct TOMLSyntaxCheck {
   private var i = 0
   private var line = 1
   private var lineStart = 0
-  /// Nesting of arrays and inline tables; toml++ stops at 256 and says so.
-  private var depth = 0
+  /// Levels enclosing the current point: the table header's key components (one more for an
+  /// array of tables), the components of each enclosing dotted key, each enclosing array and
+  /// inline table. `a.b.c = 1` in `[x.y]` is five deep. Every form of nesting counts against
+  /// one limit, so that no reader of the parsed table (toml++, TOMLKit's conversion,
+  /// bpstune's, each recursive) goes deeper than it: a 4,000-component dotted key made
+  /// `bpstune lint` run out of stack.
+  private var nesting = 0
+  /// The header's share of ``nesting``, for the key/value lines below it.
+  private var headerNesting = 0
+  /// Far more than a profile needs (a sysctl name is at most 8 components).
+  static let nestingLimit = 64
+
+  private mutating func nest(_ levels: Int) throws(Failure) {
+    nesting += levels
+    if nesting > Self.nestingLimit {
+      throw fail("keys, tables and arrays nest deeper than \(Self.nestingLimit) levels")
+    }
+  }
 
   private init(_ text: String) { s = Array(text.unicodeScalars) }
 
@@ -109,6 +125,7 @@ struct TOMLSyntaxCheck {
       if current == "[" {
         try header()
       } else if let c = current, isBareKey(c) || c == "\"" || c == "'" {
+        nesting = headerNesting
         try keyValue()
       } else if let c = current, c != "#", c != "\n", c != "\r" {
         throw fail("expected a key or a [table], saw \(saw())")
@@ -124,7 +141,9 @@ struct TOMLSyntaxCheck {
     let array = current == "["
     if array { i += 1 }
     blanks()
-    try key()
+    nesting = 0
+    try nest(try key() + (array ? 1 : 0))
+    headerNesting = nesting
     blanks()
     guard current == "]" else { throw fail("expected ']' to end the table name, saw \(saw())") }
     i += 1
@@ -141,9 +160,14 @@ struct TOMLSyntaxCheck {
     }
   }
 
-  /// A dotted key: simple keys (bare, "basic" or 'literal') joined by dots.
-  private mutating func key() throws(Failure) {
+  /// A dotted key: simple keys (bare, "basic" or 'literal') joined by dots. Returns how many.
+  private mutating func key() throws(Failure) -> Int {
+    var components = 0
     while true {
+      components += 1
+      if components > Self.nestingLimit {
+        throw fail("a dotted key of more than \(Self.nestingLimit) components")
+      }
       guard let c = current else { throw fail("expected a key, saw the end of the file") }
       if c == "\"" || c == "'" {
         if peek(1) == c && peek(2) == c { throw fail("a key cannot be a multi-line string") }
@@ -154,19 +178,21 @@ struct TOMLSyntaxCheck {
         throw fail("expected a key, saw \(saw())")
       }
       blanks()
-      guard current == "." else { return }
+      guard current == "." else { return components }
       i += 1
       blanks()
     }
   }
 
   private mutating func keyValue() throws(Failure) {
-    try key()
+    let components = try key()
+    try nest(components)
     blanks()
     guard current == "=" else { throw fail("expected '=' after the key, saw \(saw())") }
     i += 1
     blanks()
     try value()
+    nesting -= components
   }
 
   // MARK: Values
@@ -258,8 +284,7 @@ struct TOMLSyntaxCheck {
   }
 
   private mutating func array() throws(Failure) {
-    depth += 1
-    if depth > 256 { throw fail("arrays and tables nested more than 256 deep") }
+    try nest(1)
     i += 1
     try blanksCommentsAndNewlines()
     while current != "]" {
@@ -273,14 +298,13 @@ struct TOMLSyntaxCheck {
       }
     }
     i += 1
-    depth -= 1
+    nesting -= 1
     try endOfValue()
   }
 
   /// { key = value, ... } on one line, without a trailing comma (TOML 1.0).
   private mutating func inlineTable() throws(Failure) {
-    depth += 1
-    if depth > 256 { throw fail("arrays and tables nested more than 256 deep") }
+    try nest(1)
     i += 1
     blanks()
     if current != "}" {
@@ -295,7 +319,7 @@ struct TOMLSyntaxCheck {
       }
     }
     i += 1
-    depth -= 1
+    nesting -= 1
     try endOfValue()
   }
 

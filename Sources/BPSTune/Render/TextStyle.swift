@@ -50,7 +50,7 @@ enum Grouping {
     var order: [String] = []
     var groups: [String: [T]] = [:]
     for item in items {
-      let title = id(item).interface.map { "interface \($0)" } ?? "system"
+      let title = id(item).interface.map { "interface \(Printable.escaped($0))" } ?? "system"
       if groups[title] == nil { order.append(title) }
       groups[title, default: []].append(item)
     }

@@ -124,7 +124,7 @@ public struct SnapshotStore: Sendable {
     try checkTrusted(file, directory: false)
     let bytes: [UInt8]
     do {
-      bytes = try Syscalls.readFile(file)
+      bytes = try Syscalls.readFile(file, regularOnly: true, followLinks: false)
     } catch let e as SystemError {
       throw .snapshot(path: file, message: "cannot read: \(e.reason)")
     } catch {
@@ -307,34 +307,46 @@ public struct SnapshotStore: Sendable {
 
   // MARK: Lock
 
-  /// Takes the state directory's lock, waiting up to `timeout` seconds for another run.
-  public func lock(timeout: Int, waiting: () -> Void = {}) throws(BPSTuneError) -> StateLock {
+  /// Takes the lock of the host's kernel settings (`hostLock`, /run/bpstune.lock on a real
+  /// host: two runs with different state directories still change the same kernel), then the
+  /// state directory's, in that order, waiting up to `timeout` seconds in all for other runs.
+  public func lock(timeout: Int, hostLock: String? = nil, waiting: () -> Void = {}) throws(BPSTuneError) -> StateLock {
     var notified = false
-    let deadline = timeout * 10
+    // Tenths of a second; a timeout beyond a day is a day (the command line allows no more).
+    let deadline = min(max(timeout, 0), 86_400) * 10
     var tries = 0
-    while true {
-      let fd: FileDescriptor?
-      do {
-        fd = try Syscalls.lockFile(lockPath, wait: false)
-      } catch {
-        throw .stateDirectory(path: lockPath, message: "cannot lock: \(error)")
+    var held: [FileDescriptor] = []
+    for path in [hostLock, lockPath].compactMap({ $0 }) {
+      while true {
+        let fd: FileDescriptor?
+        do {
+          fd = try Syscalls.lockFile(path, wait: false)
+        } catch {
+          for h in held { try? h.close() }
+          throw .stateDirectory(path: path, message: "cannot lock: \(error)")
+        }
+        if let fd {
+          Syscalls.overwrite(fd, "\(Syscalls.processID)\n")
+          held.append(fd)
+          break
+        }
+        if tries >= deadline {
+          for h in held { try? h.close() }
+          let holder =
+            (try? Syscalls.readFile(path, limit: 64, regularOnly: true, followLinks: false)).map {
+              String(decoding: $0, as: UTF8.self).trimmingWhitespace
+            } ?? "?"
+          throw .locked(path: path, holder: "pid \(Printable.escaped(holder))")
+        }
+        if !notified {
+          waiting()
+          notified = true
+        }
+        Syscalls.sleep(milliseconds: 100)
+        tries += 1
       }
-      if let fd {
-        Syscalls.overwrite(fd, "\(Syscalls.processID)\n")
-        return StateLock(descriptor: fd)
-      }
-      if tries >= deadline {
-        let holder =
-          (try? Syscalls.readFile(lockPath)).map { String(decoding: $0, as: UTF8.self).trimmingWhitespace } ?? "?"
-        throw .locked(path: lockPath, holder: "pid \(holder)")
-      }
-      if !notified {
-        waiting()
-        notified = true
-      }
-      Syscalls.sleep(milliseconds: 100)
-      tries += 1
     }
+    return StateLock(descriptors: held)
   }
 
   /// Whether another process holds the lock now. Read-only: a missing lock file is not
@@ -350,15 +362,16 @@ public struct SnapshotStore: Sendable {
   }
 }
 
-/// The held apply lock; released by ``release()`` or when the process ends.
+/// The held apply locks (the host's and the state directory's); released by ``release()`` or
+/// when the process ends.
 public final class StateLock {
-  private var descriptor: FileDescriptor?
+  private var descriptors: [FileDescriptor]
 
-  init(descriptor: FileDescriptor) { self.descriptor = descriptor }
+  init(descriptors: [FileDescriptor]) { self.descriptors = descriptors }
 
   public func release() {
-    try? descriptor?.close()
-    descriptor = nil
+    for descriptor in descriptors.reversed() { try? descriptor.close() }
+    descriptors = []
   }
 
   deinit { release() }

@@ -15,6 +15,9 @@ public final class KernelHost {
       netdev.beforeWrite = beforeWrite
     }
   }
+  /// Called after every kernel file write with the path (a test's kernel that does not keep
+  /// what it was given).
+  public var afterWrite: ((String) throws -> Void)?
   /// The devices' ethtool ioctls: the kernel's when `root` is "/", none for another tree
   /// unless a model is given.
   public let ethtool: Ethtool
@@ -27,13 +30,21 @@ public final class KernelHost {
     root: String = "/", ethtool transport: (any EthtoolTransport)? = nil, netdev: (any NetdevTransport)? = nil,
     scheduler: (any SchedulerTransport)? = nil
   ) {
-    var r = root
+    // "//", "/." and "/proc/.." are the host's own root, not a test tree: resolved, they are "/".
+    var r = (try? Syscalls.realPath(root)) ?? root
     while r.hasSuffix("/") { r.removeLast() }
     self.root = r
     ethtool = Ethtool(transport: transport ?? (r.isEmpty ? KernelEthtool() : AbsentEthtool()))
     self.netdev = Netdev(transport: netdev ?? (r.isEmpty ? KernelNetdev() : AbsentNetdev()))
     self.scheduler = scheduler ?? (r.isEmpty ? KernelScheduler() : AbsentScheduler())
+    if r.isEmpty {
+      fileSystemType = { (path: String) throws(SystemError) -> Int64 in try Syscalls.fileSystemType(path) }
+    }
   }
+
+  /// statfs(2)'s f_type of a real path: the kernel's on the real host; nil for a test tree,
+  /// whose files are whatever the tests made them (a test may set a model).
+  public var fileSystemType: ((String) throws(SystemError) -> Int64)?
 
   /// Forgets every cached answer, so that the next reads see the kernel as it is now (after a
   /// change of channels or rings re-created queues, IRQs and NAPIs).
@@ -42,6 +53,9 @@ public final class KernelHost {
     ethtool.forget()
     netdev.forget()
   }
+
+  /// Whether this is the host's own kernel rather than a test tree.
+  public var isRealRoot: Bool { root.isEmpty }
 
   /// The real path of a kernel path such as "/proc/sys/net/core/busy_read".
   public func path(_ kernelPath: String) -> String { root + kernelPath }
@@ -56,15 +70,8 @@ public final class KernelHost {
 
   /// Reads the file again from the kernel (read-back after a write).
   public func readFresh(_ kernelPath: String) throws(SystemError) -> String {
-    let bytes: [UInt8]
-    do {
-      let attribute = kernelPath.hasPrefix("/sys/") || kernelPath.hasPrefix("/proc/sys/")
-      bytes = try Syscalls.readFile(path(kernelPath), attribute: attribute)
-    } catch let e as SystemError {
-      throw e
-    } catch {
-      throw SystemError("read", kernelPath, .ioError)
-    }
+    let attribute = kernelPath.hasPrefix("/sys/") || kernelPath.hasPrefix("/proc/sys/")
+    let bytes = try Syscalls.readKernelFile(path(kernelPath), attribute: attribute)
     var text = String(decoding: bytes, as: UTF8.self)
     while text.hasSuffix("\n") { text.removeLast() }
     cache[kernelPath] = .success(text)
@@ -80,6 +87,7 @@ public final class KernelHost {
     }
     try beforeWrite?(kernelPath)
     try Syscalls.writeKernelFile(path(kernelPath), value)
+    try afterWrite?(kernelPath)
   }
 
   /// Whether the file is absent: opening it fails with ENOENT. It is read rather than stat(2)ed,
@@ -132,6 +140,23 @@ public final class KernelHost {
       }
     }
     return prefixes.map { String($0.dropLast()) }.filter { exists(tree + "/" + $0) }.sorted(by: Self.naturalOrder)
+  }
+
+  /// Why `kernelPath` may not be read or written as a setting of `tree`: it lies on another
+  /// file system than the tree's own (statfs(2) says so, whatever the path looks like). Below
+  /// /sys, debugfs, tracefs, securityfs, configfs, efivarfs (writing which can make a machine
+  /// unbootable), bpffs and cgroup file systems are mounted; none is a tuning setting. Nil when
+  /// the file is on `tree`'s file system, or on a test tree.
+  public func foreignFileSystem(_ kernelPath: String, tree: KernelFileSystem) -> String? {
+    guard let fileSystemType else { return nil }
+    let type: Int64
+    do {
+      type = try fileSystemType(path(kernelPath))
+    } catch {
+      return "cannot tell its file system: \(error.reason)"
+    }
+    if type == tree.magic { return nil }
+    return "\(kernelPath) is on \(KernelFileSystem.name(of: type)), not \(tree.rawValue); refused"
   }
 
   /// Whether a name has fnmatch(3) glob characters.
@@ -227,5 +252,28 @@ public final class KernelHost {
       .map { (number: Int($0.dropFirst(head.count)) ?? 0, name: $0) }
       .sorted { $0.number < $1.number }
       .map(\.name)
+  }
+}
+
+/// The file systems bpstune's kernel settings live on, by statfs(2)'s f_type (linux/magic.h).
+public enum KernelFileSystem: String, Sendable {
+  /// /sys: SYSFS_MAGIC.
+  case sysfs
+  /// /proc (and /proc/sys): PROC_SUPER_MAGIC.
+  case procfs
+
+  var magic: Int64 { self == .sysfs ? 0x6265_6572 : 0x9fa0 }
+
+  /// The name of a file system type, for messages: the pseudo file systems that are mounted
+  /// below /sys and /proc, and a few others, by their linux/magic.h numbers.
+  static func name(of type: Int64) -> String {
+    let names: [Int64: String] = [
+      0x6265_6572: "sysfs", 0x9fa0: "procfs", 0x6462_6720: "debugfs", 0x7472_6163: "tracefs",
+      0x7363_6673: "securityfs", 0x6265_6570: "configfs", 0xde5e_81e4: "efivarfs", 0xcafe_4a11: "bpffs",
+      0x6367_7270: "cgroup2", 0x27_e0eb: "cgroup", 0x6165_676c: "pstore", 0x0102_1994: "tmpfs",
+      0x4249_4e4d: "binfmt_misc", 0x6573_5543: "fusectl", 0xef53: "ext4", 0x5846_5342: "xfs",
+      0x9123_683e: "btrfs", 0x6573_6546: "fuse", 0x0102_1997: "9p", 0x794c_7630: "overlayfs",
+    ]
+    return names[type] ?? "a file system of type 0x\(String(type, radix: 16))"
   }
 }

@@ -55,7 +55,7 @@ public struct KernelScheduler: SchedulerTransport {
   }
 
   public func name(of pid: Int32) -> String? {
-    (try? Syscalls.readFile("/proc/\(pid)/comm")).map {
+    (try? Syscalls.readKernelFile("/proc/\(pid)/comm", attribute: false)).map {
       String(decoding: $0, as: UTF8.self).trimmingWhitespace
     }
   }

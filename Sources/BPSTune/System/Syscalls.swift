@@ -59,59 +59,122 @@ public enum Syscalls {
   /// Largest kernel or state file bpstune reads (procfs and sysfs values are far smaller).
   public static let readLimit = 1 << 20
 
-  /// read(2) of a whole file: a /proc/sys value, a sysfs attribute, a snapshot, a profile.
-  /// With `regularOnly`, the file is opened without blocking and must be a regular file (fstat
-  /// on the open descriptor), else ``NotRegularFile`` is thrown: a profile include naming a FIFO
-  /// or /dev/stdin must not hang the run.
+  /// read(2) of a whole file: a snapshot, a profile, a sysctl.d file. With `regularOnly`, the
+  /// path is stat(2)ed first and must be a regular file, else ``NotRegularFile`` is thrown
+  /// without opening it (opening a device can act: a tape rewinds, a terminal becomes the
+  /// controlling one); it is then opened without blocking and checked again on the open
+  /// descriptor (fstat), so a FIFO or device swapped in meanwhile is not read either. With
+  /// `followLinks` false, a symlink as the last component is refused (O_NOFOLLOW: ELOOP).
+  ///
+  /// `inspect` sees the open file's status (fstat) before anything is read from it, and may
+  /// refuse it by throwing: who owns it and who may write it are then those of the file read,
+  /// not of one that stood at the path a moment earlier.
+  public static func readFile(
+    _ path: String, limit: Int = readLimit, regularOnly: Bool = false, followLinks: Bool = true,
+    inspect: ((Stat) throws -> Void)? = nil
+  ) throws -> [UInt8] {
+    if regularOnly, let status = try fileStatus(path, followLinks: followLinks), status.type != .regular {
+      throw NotRegularFile(path: path)
+    }
+    var options: FileDescriptor.OpenOptions = [.closeOnExec]
+    if regularOnly { options.insert(.nonBlocking) }
+    if !followLinks { options.insert(.noFollow) }
+    let fd: FileDescriptor
+    do {
+      fd = try FileDescriptor.open(FilePath(path), .readOnly, options: options)
+    } catch let e as Errno { throw SystemError("open", path, e) }
+    return try fd.closeAfter {
+      if regularOnly { try requireRegular(fd, path) }
+      if let inspect {
+        let status: Stat
+        do { status = try fd.stat() } catch let e as Errno { throw SystemError("fstat", path, e) }
+        try inspect(status)
+      }
+      return try readAll(fd, path, limit: limit, attribute: false)
+    }
+  }
+
+  /// read(2) of a kernel file: a /proc/sys value, a sysfs attribute, /proc/interrupts. Opened
+  /// O_NOFOLLOW|O_NONBLOCK and checked to be a regular file (fstat) before it is read: procfs
+  /// and sysfs hold only regular files, so anything else was put there by someone.
   ///
   /// With `attribute`, a read that returns less than the buffer holds is taken as the end: a
   /// sysfs attribute is produced whole, at most a page, by its first read (kernfs), and so is a
   /// /proc/sys value (proc_sys_call_handler); that saves the second read(2), which would return
   /// 0, on every kernel file.
-  public static func readFile(
-    _ path: String, limit: Int = readLimit, regularOnly: Bool = false, attribute: Bool = false
-  ) throws -> [UInt8] {
+  public static func readKernelFile(_ path: String, attribute: Bool) throws(SystemError) -> [UInt8] {
     let fd: FileDescriptor
     do {
-      fd = try FileDescriptor.open(
-        FilePath(path), .readOnly, options: regularOnly ? [.closeOnExec, .nonBlocking] : [.closeOnExec])
-    } catch let e as Errno { throw SystemError("open", path, e) }
-    return try fd.closeAfter {
-      if regularOnly {
-        let status: Stat
-        do { status = try fd.stat() } catch let e as Errno { throw SystemError("fstat", path, e) }
-        guard status.type == .regular else { throw NotRegularFile(path: path) }
+      fd = try FileDescriptor.open(FilePath(path), .readOnly, options: [.closeOnExec, .noFollow, .nonBlocking])
+    } catch let e as Errno {
+      throw SystemError("open", path, e)
+    } catch {
+      throw SystemError("open", path, .ioError)
+    }
+    do {
+      return try fd.closeAfter {
+        try requireRegular(fd, path)
+        return try readAll(fd, path, limit: readLimit, attribute: attribute)
       }
-      var bytes: [UInt8] = []
-      while true {
-        // Read into fresh uninitialized storage: a kernel attribute is then one read and one
-        // array, neither zero-filled nor copied.
-        let chunk: [UInt8]
-        do {
-          chunk = try [UInt8](unsafeUninitializedCapacity: 4096) { buffer, count in
-            count = try fd.read(into: UnsafeMutableRawBufferPointer(buffer))
-          }
-        } catch let e as Errno { throw SystemError("read", path, e) }
-        if chunk.isEmpty { break }
-        if bytes.isEmpty { bytes = chunk } else { bytes += chunk }
-        if bytes.count > limit {
-          throw SystemError("read", path, .fileTooLarge)
-        }
-        if attribute && chunk.count < 4096 { break }
-      }
-      return bytes
+    } catch let e as SystemError {
+      throw e
+    } catch is NotRegularFile {
+      throw SystemError("open", path, .invalidArgument, kernelMessage: "not a regular file")
+    } catch {
+      throw SystemError("read", path, .ioError)
     }
   }
 
+  /// fstat(2) of an open descriptor: a regular file, else ``NotRegularFile``.
+  private static func requireRegular(_ fd: FileDescriptor, _ path: String) throws {
+    let status: Stat
+    do { status = try fd.stat() } catch let e as Errno { throw SystemError("fstat", path, e) } catch {
+      throw SystemError("fstat", path, .ioError)
+    }
+    guard status.type == .regular else { throw NotRegularFile(path: path) }
+  }
+
+  private static func readAll(_ fd: FileDescriptor, _ path: String, limit: Int, attribute: Bool) throws(SystemError)
+    -> [UInt8]
+  {
+    var bytes: [UInt8] = []
+    while true {
+      // Read into fresh uninitialized storage: a kernel attribute is then one read and one
+      // array, neither zero-filled nor copied.
+      let chunk: [UInt8]
+      do {
+        chunk = try [UInt8](unsafeUninitializedCapacity: 4096) { buffer, count in
+          count = try fd.read(into: UnsafeMutableRawBufferPointer(buffer))
+        }
+      } catch let e as Errno {
+        throw SystemError("read", path, e)
+      } catch {
+        throw SystemError("read", path, .ioError)
+      }
+      if chunk.isEmpty { break }
+      if bytes.isEmpty { bytes = chunk } else { bytes += chunk }
+      if bytes.count > limit {
+        throw SystemError("read", path, .fileTooLarge)
+      }
+      if attribute && chunk.count < 4096 { break }
+    }
+    return bytes
+  }
+
   /// One write(2) of the whole value to an existing kernel file (procfs and sysfs parse a
-  /// value only when it arrives in a single write). The file is never created; O_TRUNC, as a
+  /// value only when it arrives in a single write). The file is never created; it is opened
+  /// O_NOFOLLOW|O_NONBLOCK and checked to be a regular file before the write; O_TRUNC, as a
   /// shell's `echo >` uses, so that a temporary test tree behaves like the kernel.
   public static func writeKernelFile(_ path: String, _ value: String) throws {
     let fd: FileDescriptor
     do {
-      fd = try FileDescriptor.open(FilePath(path), .writeOnly, options: [.truncate, .closeOnExec])
+      fd = try FileDescriptor.open(
+        FilePath(path), .writeOnly, options: [.truncate, .closeOnExec, .noFollow, .nonBlocking])
     } catch let e as Errno { throw SystemError("open", path, e) }
     try fd.closeAfter {
+      do { try requireRegular(fd, path) } catch is NotRegularFile {
+        throw SystemError("open", path, .invalidArgument, kernelMessage: "not a regular file")
+      }
       let bytes = Array(value.utf8)
       let written: Int
       do {
@@ -121,31 +184,66 @@ public enum Syscalls {
     }
   }
 
+  /// statfs(2): the file system `path` lives on, as linux/magic.h numbers it (SYSFS_MAGIC,
+  /// PROC_SUPER_MAGIC, DEBUGFS_MAGIC, ...).
+  public static func fileSystemType(_ path: String) throws(SystemError) -> Int64 {
+    var type: Int64 = 0
+    guard bpstune_statfs_type(path, &type) == 0 else {
+      throw SystemError("statfs", path, Errno(rawValue: Glibc.errno))
+    }
+    return type
+  }
+
+  /// getcwd(3): the working directory as the kernel knows it (not $PWD, which the caller's
+  /// environment says and may be stale or made up).
+  public static func currentDirectory() throws(SystemError) -> String {
+    var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+    guard getcwd(&buffer, buffer.count) != nil else {
+      throw SystemError("getcwd", ".", Errno(rawValue: Glibc.errno))
+    }
+    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+  }
+
   /// 0644: a report others read (node_exporter's textfile collector runs as its own user).
   public static let readableByAll: FilePermissions = [.ownerReadWrite, .groupRead, .otherRead]
 
-  /// Writes a file so that it survives a crash: a new 0600 file beside it, write, fsync,
-  /// rename(2) over the target, fsync of the directory.
+  /// Writes a file so that it survives a crash: a new file beside it under a random name
+  /// (`.NAME.RANDOM.tmp`, created O_EXCL|O_NOFOLLOW with `mode`, another name drawn if it is
+  /// taken), write, fsync, renameat(2) over the target, fsync of the directory. The directory is
+  /// opened once and every step is relative to it. No one can predict the temporary name to
+  /// occupy it beforehand, and one left by a killed run is never in the way of the next.
   public static func writeDurably(_ path: String, _ bytes: [UInt8], mode: FilePermissions = [.ownerReadWrite]) throws {
-    let directory = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
-    let temporary = "\(path).tmp-\(getpid())"
-    let fd: FileDescriptor
+    let slash = path.lastIndex(of: "/")
+    let directory = slash.map { String(path[..<$0]) } ?? "."
+    let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+    guard !name.isEmpty, name != ".", name != ".." else { throw SystemError("create", path, .isDirectory) }
+    let dir = open(directory.isEmpty ? "/" : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    if dir < 0 { throw SystemError("open", directory.isEmpty ? "/" : directory, Errno(rawValue: Glibc.errno)) }
+    defer { close(dir) }
+    var generator = SystemRandomNumberGenerator()
+    var temporary = ""
+    var fd: Int32 = -1
+    for _ in 0..<16 {
+      let random = String(generator.next(), radix: 16)
+      temporary = ".\(name).\(String(repeating: "0", count: 16 - random.count))\(random).tmp"
+      fd = openat(dir, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode.rawValue)
+      if fd >= 0 || Glibc.errno != EEXIST { break }
+    }
+    if fd < 0 { throw SystemError("create", "\(directory)/\(temporary)", Errno(rawValue: Glibc.errno)) }
+    let descriptor = FileDescriptor(rawValue: fd)
     do {
-      fd = try FileDescriptor.open(
-        FilePath(temporary), .writeOnly, options: [.create, .exclusiveCreate, .closeOnExec],
-        permissions: mode)
-    } catch let e as Errno { throw SystemError("create", temporary, e) }
-    do {
-      try fd.closeAfter {
-        do { _ = try fd.writeAll(bytes) } catch let e as Errno { throw SystemError("write", temporary, e) }
-        if fsync(fd.rawValue) != 0 { throw SystemError("fsync", temporary, Errno(rawValue: Glibc.errno)) }
+      try descriptor.closeAfter {
+        // The mode given, whatever the umask took away (a report others read is 0644).
+        if fchmod(fd, mode.rawValue) != 0 { throw SystemError("fchmod", path, Errno(rawValue: Glibc.errno)) }
+        do { _ = try descriptor.writeAll(bytes) } catch let e as Errno { throw SystemError("write", path, e) }
+        if fsync(fd) != 0 { throw SystemError("fsync", path, Errno(rawValue: Glibc.errno)) }
       }
-      if rename(temporary, path) != 0 { throw SystemError("rename", path, Errno(rawValue: Glibc.errno)) }
+      if renameat(dir, temporary, dir, name) != 0 { throw SystemError("rename", path, Errno(rawValue: Glibc.errno)) }
     } catch {
-      unlink(temporary)
+      unlinkat(dir, temporary, 0)
       throw error
     }
-    try syncDirectory(directory.isEmpty ? "/" : directory)
+    if fsync(dir) != 0 { throw SystemError("fsync", directory, Errno(rawValue: Glibc.errno)) }
   }
 
   /// fsync(2) of a directory, so that a rename or unlink in it is on disk.
@@ -216,14 +314,34 @@ public enum Syscalls {
   }
 
   /// Opens (creating it 0600 when `create`) a lock file and takes an exclusive flock(2) on it.
-  /// Returns nil when another process holds it and `wait` is false.
+  /// Returns nil when another process holds it and `wait` is false. A symlink at the path is
+  /// refused (O_NOFOLLOW), and so is a file that is not regular or not this user's; one that
+  /// others may read is made 0600 first: flock needs only read access, so a file others could
+  /// open is one they could hold forever.
   public static func lockFile(_ path: String, wait: Bool, create: Bool = true) throws -> FileDescriptor? {
     let fd: FileDescriptor
     do {
       fd = try FileDescriptor.open(
-        FilePath(path), .readWrite, options: create ? [.create, .closeOnExec] : [.closeOnExec],
+        FilePath(path), .readWrite,
+        options: create ? [.create, .closeOnExec, .noFollow, .nonBlocking] : [.closeOnExec, .noFollow, .nonBlocking],
         permissions: create ? [.ownerReadWrite] : nil)
     } catch let e as Errno { throw SystemError("open", path, e) }
+    do {
+      let status = try fd.stat()
+      guard status.type == .regular else {
+        throw SystemError("open", path, .invalidArgument, kernelMessage: "not a regular file")
+      }
+      guard status.userID.rawValue == geteuid() else {
+        throw SystemError("open", path, .permissionDenied, kernelMessage: "owned by uid \(status.userID.rawValue)")
+      }
+      if status.permissions.rawValue & 0o077 != 0 && fchmod(fd.rawValue, 0o600) != 0 {
+        throw SystemError("fchmod", path, Errno(rawValue: Glibc.errno))
+      }
+    } catch {
+      try? fd.close()
+      if let e = error as? Errno { throw SystemError("fstat", path, e) }
+      throw error
+    }
     while true {
       if flock(fd.rawValue, LOCK_EX | (wait ? 0 : LOCK_NB)) == 0 { return fd }
       let e = Errno(rawValue: Glibc.errno)
