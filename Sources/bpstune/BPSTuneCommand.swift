@@ -64,8 +64,19 @@ protocol ReportsErrorsAsJSON {
   var jsonCommandName: String? { get }
 }
 
+/// Every report and line bpstune prints to standard output goes through here (it shadows the
+/// standard library's print in this module): whatever a name or value holds is escaped
+/// (``Printable/terminalSafe(_:colour:)``), and only TextStyle's own colour codes reach a
+/// terminal.
+func print(_ text: String) {
+  Syscalls.writeStandardOutput(Printable.terminalSafe(text, colour: Output.colour) + "\n")
+}
+
 /// Standard output and standard error.
 enum Output {
+  /// Whether colour codes may reach standard output: a terminal, and NO_COLOR unset.
+  static let colour = Syscalls.environment("NO_COLOR") == nil && Syscalls.standardOutputIsTerminal
+
   /// One line on standard error; whatever it quotes (a name, a path, a value) is escaped
   /// (``Printable``), so it stays one line and cannot drive the terminal.
   static func error(_ line: String) {

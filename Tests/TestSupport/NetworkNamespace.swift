@@ -55,11 +55,16 @@ public final class NetworkNamespace: @unchecked Sendable {
   /// the namespace's own /run bound in a private mount namespace (gone with the command).
   @discardableResult
   public func run(_ arguments: [String], environment: [String: String] = [:]) -> Finished {
-    Run.command(
-      [
-        "ip", "netns", "exec", name, "unshare", "--mount", "--propagation", "private", "sh", "-c",
-        "mount --bind \"$0\" /run && exec \"$@\"", runDirectory.path,
-      ] + arguments, environment: environment)
+    Run.command(command(arguments), environment: environment)
+  }
+
+  /// The command line that runs `arguments` inside the namespace as ``run(_:environment:)``
+  /// does (for a ``Background`` program).
+  public func command(_ arguments: [String]) -> [String] {
+    [
+      "ip", "netns", "exec", name, "unshare", "--mount", "--propagation", "private", "sh", "-c",
+      "mount --bind \"$0\" /run && exec \"$@\"", runDirectory.path,
+    ] + arguments
   }
 
   public func exec(_ arguments: [String]) throws {

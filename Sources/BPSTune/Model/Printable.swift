@@ -33,6 +33,42 @@ public enum Printable {
     return out
   }
 
+  /// A report for standard output: as ``escaped(_:)``, but keeping its line breaks and tabs,
+  /// and, when `colour`, the colour codes ``TextStyle`` makes (ESC [ 0, 1, 2, 31, 32 or 33 m),
+  /// which can only colour text. Any other escape sequence (moving the cursor, clearing the
+  /// screen, setting the window title) prints as text.
+  public static func terminalSafe(_ text: String, colour: Bool) -> String {
+    if text.utf8.allSatisfy({ ($0 >= 0x20 && $0 < 0x7f) || $0 == 0x0a || $0 == 0x09 }) { return text }
+    let scalars = Array(text.unicodeScalars)
+    var out = ""
+    var i = 0
+    while i < scalars.count {
+      let scalar = scalars[i]
+      if scalar == "\n" || scalar == "\t" {
+        out.unicodeScalars.append(scalar)
+      } else if scalar == "\u{1B}", colour, let length = colourCode(scalars, at: i) {
+        out.unicodeScalars.append(contentsOf: scalars[i..<i + length])
+        i += length
+        continue
+      } else if needsEscape(scalar) {
+        out += escaped(String(scalar))
+      } else {
+        out.unicodeScalars.append(scalar)
+      }
+      i += 1
+    }
+    return out
+  }
+
+  /// The length of one of TextStyle's colour codes at `i` (ESC [ N m), or nil.
+  private static func colourCode(_ s: [Unicode.Scalar], at i: Int) -> Int? {
+    for code in ["0", "1", "2", "31", "32", "33"] {
+      let sequence = Array("\u{1B}[\(code)m".unicodeScalars)
+      if i + sequence.count <= s.count && Array(s[i..<i + sequence.count]) == sequence { return sequence.count }
+    }
+    return nil
+  }
+
   /// The first control character of `text` (C0, DEL or C1) as "U+001B", or nil: what input
   /// checks name when they refuse a name or path.
   public static func controlCharacter(in text: String) -> String? {
