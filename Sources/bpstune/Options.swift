@@ -33,8 +33,8 @@ struct GlobalOptions: ParsableArguments {
   var udevadm = "/usr/bin/udevadm"
 
   /// The lock every writing run holds, whatever its state directory: root's alone to create,
-  /// in /run, which only root may write.
-  static let hostLock = "/run/bpstune.lock"
+  /// in /run/bpstune (the units' RuntimeDirectory), below /run, which only root may write.
+  static let hostLock = "/run/bpstune/lock"
 
   func validate() throws {
     try Validate.text(stateDirectory, "--state-dir")
@@ -68,13 +68,13 @@ struct GlobalOptions: ParsableArguments {
     if KernelHost(root: root).isRealRoot { try Privilege.require(needed, for: command) }
   }
 
-  /// Takes the apply locks (the host's /run/bpstune.lock, then the state directory's), saying
-  /// so while it waits for another run. A test tree (--root) has its own run/bpstune.lock.
+  /// Takes the apply locks (the host's /run/bpstune/lock, then the state directory's), saying
+  /// so while it waits for another run. A test tree (--root) has its own run/bpstune/lock.
   func lock(timeout: Int) throws -> StateLock {
     do {
       try store.prepare()
       let host = KernelHost(root: root)
-      if !host.isRealRoot { try? Syscalls.makeDirectories(host.path("/run"), mode: 0o755) }
+      try? Syscalls.makeDirectories(host.path("/run/bpstune"), mode: 0o755)
       return try store.lock(timeout: timeout, hostLock: host.path(Self.hostLock)) {
         Output.note("bpstune: waiting up to \(timeout)s for another bpstune run to finish (\(store.lockPath))")
       }

@@ -39,8 +39,8 @@ import Testing
   }()
   let work = TemporaryDirectory("bpstune-corpus")
 
-  /// Every file below `root` with its mode and content; the tree's run/bpstune.lock, which
-  /// stands for the host's /run/bpstune.lock, is no kernel setting.
+  /// Every file below `root` with its mode and content; the tree's run/bpstune/lock, which
+  /// stands for the host's /run/bpstune/lock, is no kernel setting.
   static func tree(_ root: String) -> [String: String] {
     var result: [String: String] = [:]
     let fm = FileManager.default

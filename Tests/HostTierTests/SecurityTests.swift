@@ -259,12 +259,13 @@ struct SecurityTests {
     let before = ns.cat(Self.somaxconn)
     let p = profile("p.profile")
     // flock(1) holds the host's lock as a run with another state directory would.
-    let holder = try Background(ns.command(["flock", "/run/bpstune.lock", "sleep", "10"]))
-    #expect(holder.wait(seconds: 5) { ns.run(["flock", "-n", "/run/bpstune.lock", "true"]).status == 1 })
+    let holder = try Background(
+      ns.command(["sh", "-c", "mkdir -p /run/bpstune && exec flock /run/bpstune/lock sleep 10"]))
+    #expect(holder.wait(seconds: 5) { ns.run(["flock", "-n", "/run/bpstune/lock", "true"]).status == 1 })
     let blocked = ns.run([
       Run.bpstune, "apply", p, "--state-dir", work.path + "/other-state", "--lock-timeout", "1", "--no-color",
     ])
-    #expect(blocked.status == 2 && blocked.stderr.contains("holds /run/bpstune.lock"), "\(blocked)")
+    #expect(blocked.status == 2 && blocked.stderr.contains("holds /run/bpstune/lock"), "\(blocked)")
     #expect(ns.cat(Self.somaxconn) == before)
     holder.stop()
   }

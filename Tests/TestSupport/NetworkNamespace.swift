@@ -9,7 +9,7 @@ public final class NetworkNamespace: @unchecked Sendable {
   public let a: String
   public let b: String
   /// This namespace's /run: every command run inside it sees this directory there, so that
-  /// bpstune's host-wide lock (/run/bpstune.lock) is the namespace's own, as if each namespace
+  /// bpstune's host-wide lock (/run/bpstune/lock) is the namespace's own, as if each namespace
   /// were a host; parallel tests do not wait for each other's locks.
   private let runDirectory = TemporaryDirectory("bpstune-run")
   nonisolated(unsafe) private static var counter = 0

@@ -307,7 +307,7 @@ public struct SnapshotStore: Sendable {
 
   // MARK: Lock
 
-  /// Takes the lock of the host's kernel settings (`hostLock`, /run/bpstune.lock on a real
+  /// Takes the lock of the host's kernel settings (`hostLock`, /run/bpstune/lock on a real
   /// host: two runs with different state directories still change the same kernel), then the
   /// state directory's, in that order, waiting up to `timeout` seconds in all for other runs.
   public func lock(timeout: Int, hostLock: String? = nil, waiting: () -> Void = {}) throws(BPSTuneError) -> StateLock {
