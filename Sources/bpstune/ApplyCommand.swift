@@ -112,7 +112,9 @@ struct DiffCommand: ParsableCommand, ReportsErrorsAsJSON {
 struct VerifyCommand: ParsableCommand, ReportsErrorsAsJSON {
   static let configuration = CommandConfiguration(
     commandName: "verify",
-    abstract: "Check the host against a profile, per setting (expected, actual, supported). Exit 1 on drift.")
+    abstract:
+      "Check the host against a profile, per setting (expected, actual, supported). Exit 1 on drift or an unsupported setting."
+  )
 
   @OptionGroup var profileOptions: ProfileOptions
   @OptionGroup var global: GlobalOptions
@@ -122,6 +124,12 @@ struct VerifyCommand: ParsableCommand, ReportsErrorsAsJSON {
 
   @Option(help: "Write the report to this file (atomically) instead of standard output.")
   var output: String?
+
+  @Flag(
+    help: ArgumentHelp(
+      "Pass settings this host cannot take (as tuned-adm verify --ignore-missing).",
+      discussion: "By default an unsupported setting, a misspelt sysctl included, fails verify (exit 1)."))
+  var ignoreUnsupported = false
 
   var jsonCommandName: String? { format == .json ? "verify" : nil }
 
@@ -133,7 +141,8 @@ struct VerifyCommand: ParsableCommand, ReportsErrorsAsJSON {
     let profile = try profileOptions.load()
     let plan = try Planner().plan(profile, on: global.host())
     let report = VerifyReport.render(
-      plan, format: format, style: output == nil ? global.style : TextStyle(color: false))
+      plan, format: format, style: output == nil ? global.style : TextStyle(color: false),
+      ignoreUnsupported: ignoreUnsupported)
     if let output {
       do {
         try Syscalls.writeDurably(output, Array((report + "\n").utf8), mode: Syscalls.readableByAll)
@@ -143,6 +152,6 @@ struct VerifyCommand: ParsableCommand, ReportsErrorsAsJSON {
     } else {
       print(report)
     }
-    if plan.differs { throw ExitCode(1) }
+    if !VerifyReport.passes(plan, ignoreUnsupported: ignoreUnsupported) { throw ExitCode(1) }
   }
 }

@@ -64,10 +64,18 @@ struct ProfilesCommand: ParsableCommand {
 
 struct LintCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "lint", abstract: "Check profiles without reading or touching the host.")
+    commandName: "lint", abstract: "Check profiles without reading or touching the host.",
+    discussion: """
+      With --host, also plans each profile (with its variables' defaults) against this host, read-only, \
+      and fails naming every [sysctl] and [sysfs] name the running kernel lacks, with the nearest \
+      one it has, and anything else that keeps the host from taking the profile.
+      """)
 
   @Argument(help: "Profile names or paths.")
   var profiles: [String]
+
+  @Flag(help: "Also check every sysctl and /sys name against the running kernel (read-only).")
+  var host = false
 
   @OptionGroup var global: GlobalOptions
 
@@ -83,7 +91,20 @@ struct LintCommand: ParsableCommand {
         let profile = try ProfileLoader().load(name)
         let count =
           profile.sections.values.map(\.count).reduce(0, +) + profile.interfaces.map(\.settings.count).reduce(0, +)
-        if !global.quiet { print("ok \(name): \(count) settings from \(profile.files.count) file(s)") }
+        if host {
+          let plan = try Planner().plan(profile, on: global.host())
+          let absent = plan.unsupported.filter { ["sysctl", "sysfs"].contains($0.id.kind) }
+          for entry in absent { Output.error("\(name): \(entry.id): \(entry.reason ?? "not on this host")") }
+          if !absent.isEmpty {
+            failed += 1
+            continue
+          }
+        }
+        if !global.quiet {
+          print(
+            "ok \(name): \(count) settings from \(profile.files.count) file(s)\(host ? ", every name on this host" : "")"
+          )
+        }
       } catch {
         Output.error(error.description)
         failed += 1

@@ -110,7 +110,9 @@ extension ModelledHost {
     let plan = try Planner().plan(profile, on: KernelHost(root: s.kernel.root))
     let reasons = plan.unsupported.map { "\($0.id): \($0.reason!)" }
     #expect(
-      reasons.contains { $0.hasPrefix("net.core.busy_raed: no such sysctl") && $0.contains("did you mean busy_read?") })
+      reasons.contains {
+        $0.hasPrefix("net.core.busy_raed: no such sysctl") && $0.contains("did you mean net.core.busy_read?")
+      })
     #expect(reasons.contains { $0.hasPrefix("net.core.busy_poll:") && $0.contains("initial network namespace") })
     #expect(reasons.contains { $0.hasPrefix("devices/system/cpu/smt/control: no such file") })
   }

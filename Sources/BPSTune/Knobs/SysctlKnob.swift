@@ -149,10 +149,13 @@ public struct SysctlKnob: Knob {
       return "no \(Self.path(name)): a global sysctl, present only in the initial network namespace"
         + (name.hasPrefix("net.core.busy") ? " of a kernel with CONFIG_NET_RX_BUSY_POLL" : "")
     }
-    let path = Self.path(name)
-    let parent = String(path[..<path.lastIndex(of: "/")!])
-    let leaf = String(path[path.index(after: path.lastIndex(of: "/")!)...])
-    return "no such sysctl on this kernel" + Suggestion.hint(for: leaf, in: host.list(parent))
+    let components = Self.path(name).dropFirst("/proc/sys/".count).split(separator: "/").map(String.init)
+    guard let near = Suggestion.nearestPath(components, below: "/proc/sys", on: host) else {
+      return "no such sysctl on this kernel"
+    }
+    // Named as the profile names it: dotted unless a component holds a dot itself.
+    let dotted = !name.contains("/") && !near.contains { $0.contains(".") }
+    return "no such sysctl on this kernel (did you mean \(near.joined(separator: dotted ? "." : "/"))?)"
   }
 
   public func read(_ id: SettingID, on host: KernelHost) throws -> String {

@@ -95,7 +95,9 @@ public struct SysfsKnob: Knob {
       id: SettingID(kind: kind, key: path), desired: value, semantics: semantics, phase: .system,
       origin: setting.origin.description, note: note)
     if !host.exists(full) {
-      target.unsupported = "no such file \(full) on this host"
+      let near = Suggestion.nearestPath(path.split(separator: "/").map(String.init), below: "/sys", on: host)
+      target.unsupported =
+        "no such file \(full) on this host" + (near.map { " (did you mean \($0.joined(separator: "/"))?)" } ?? "")
     } else if !host.staysInside(full, tree: "/sys") {
       throw .invalidPlan(setting: setting.origin.description, message: "\(full) resolves to a file outside /sys")
     } else if let foreign = host.foreignFileSystem(full, tree: .sysfs) {

@@ -16,6 +16,27 @@ enum Suggestion {
     nearest(to: word, in: candidates).map { " (did you mean \($0)?)" } ?? ""
   }
 
+  /// The existing path nearest to `components` below the kernel directory `top` ("/proc/sys",
+  /// "/sys"): each component its directory lacks replaced by the directory's nearest entry.
+  /// Nil when nothing is missing, or a missing component has no near entry.
+  static func nearestPath(_ components: [String], below top: String, on host: KernelHost) -> [String]? {
+    var directory = top
+    var found: [String] = []
+    var replaced = false
+    for component in components {
+      let entries = host.list(directory)
+      var next = component
+      if !entries.contains(component) {
+        guard let near = nearest(to: component, in: entries) else { return nil }
+        next = near
+        replaced = true
+      }
+      found.append(next)
+      directory += "/" + next
+    }
+    return replaced && host.exists(directory) ? found : nil
+  }
+
   /// Levenshtein distance.
   static func distance(_ a: String, _ b: String) -> Int {
     let x = Array(a)

@@ -37,12 +37,15 @@ public struct StatusReport {
     var applies: [EnabledProfile.Applied]?
     var match: Bool?
     var drift: [Drift]?
+    /// Settings this host cannot take: skipped at every boot with skip_unsupported, else refused.
+    var unsupported: [Unsupported]?
     var absent: [String]?
     var units: [Unit]
     var warnings: [String]?
 
     enum CodingKeys: String, CodingKey {
-      case schema, command, enabled, record, profile, interface, variables, applies, match, drift, absent, units
+      case schema, command, enabled, record, profile, interface, variables, applies, match, drift, unsupported, absent
+      case units
       case warnings
       case skipUnsupported = "skip_unsupported"
       case enabledAt = "enabled_at"
@@ -55,6 +58,11 @@ public struct StatusReport {
     var name: String
     var expected: String
     var actual: String?
+  }
+
+  struct Unsupported: Encodable {
+    var name: String
+    var reason: String
   }
 
   struct Unit: Encodable {
@@ -94,7 +102,9 @@ public struct StatusReport {
         match: !plan.differs,
         drift: (plan.changes + plan.rebootNeeded).map {
           Drift(name: $0.id.description, expected: $0.target.desired, actual: $0.current)
-        }, absent: absent, units: Self.units(units), warnings: plan.warnings))
+        },
+        unsupported: plan.unsupported.map { Unsupported(name: $0.id.description, reason: $0.reason ?? "unsupported") },
+        absent: absent, units: Self.units(units), warnings: plan.warnings))
   }
 
   public func text(style: TextStyle) -> String {
@@ -125,10 +135,21 @@ public struct StatusReport {
       lines.append(style.bad("drift:    \(drift.count) setting(s) differ"))
       for entry in drift {
         let s = entry.target.semantics
+        // "is now X, the profile says Y": which side is which, without knowing diff's arrow.
         lines.append(
-          "  \(entry.id)" + s.change(from: entry.current ?? "", to: entry.target.desired)
-            + (entry.status == .reboot ? " (needs reboot)" : ""))
+          "  \(entry.id): is \(s.display(entry.current ?? "(none)", as: entry.target.desired)), the profile says "
+            + s.display(entry.target.desired) + (entry.status == .reboot ? " (needs reboot)" : ""))
       }
+    }
+    // What the boot apply passes over (or refuses the profile for): never silent.
+    let unsupported = plan.unsupported
+    if !unsupported.isEmpty {
+      lines.append(
+        style.change(
+          record.skipUnsupported
+            ? "skipped:  \(unsupported.count) setting(s) this host cannot take, at every boot (--skip-unsupported)"
+            : "unsupported: \(unsupported.count) setting(s) this host cannot take; the boot apply refuses the profile"))
+      for entry in unsupported { lines.append("  \(entry.id): \(entry.reason ?? "unsupported")") }
     }
     for name in absent { lines.append("waiting:  \(name), tuned once it is there and up") }
     lines.append(Self.unitLine(units))

@@ -49,10 +49,22 @@ public enum VerifyReport {
     }
   }
 
-  public static func render(_ plan: Plan, format: Format, style: TextStyle) -> String {
+  /// Whether the host passes: nothing drifted and, unless `ignoreUnsupported` (tuned's
+  /// --ignore-missing), nothing the profile asks for is beyond this host (a misspelt sysctl is
+  /// unsupported: it must fail CI, not be skipped).
+  public static func passes(_ plan: Plan, ignoreUnsupported: Bool) -> Bool {
+    !plan.differs && (ignoreUnsupported || plan.unsupported.isEmpty)
+  }
+
+  public static func render(_ plan: Plan, format: Format, style: TextStyle, ignoreUnsupported: Bool = false)
+    -> String
+  {
     let rs = results(plan)
     let drift = rs.filter { $0.status == "drift" }.count
     let unsupported = rs.filter { !$0.supported }.count
+    let passes = passes(plan, ignoreUnsupported: ignoreUnsupported)
+    // Unsupported settings fail the check unless ignored: JUnit failures, not skips.
+    let failures = drift + (ignoreUnsupported ? 0 : unsupported)
     switch format {
     case .text:
       var lines = Grouping.lines(plan.entries, id: \.id, style: style) { e, name in
@@ -63,7 +75,8 @@ public enum VerifyReport {
           return style.bad("DRIFT  ") + name
             + "expected \(s.display(e.target.desired)), actual \(s.display(e.current ?? "", as: e.target.desired))"
         case .unsupported:
-          return style.change("unsup  ") + name + "expected \(s.display(e.target.desired)); \(e.reason ?? "")"
+          return (ignoreUnsupported ? style.change("unsup  ") : style.bad("UNSUP  ")) + name
+            + "expected \(s.display(e.target.desired)); \(e.reason ?? "")"
         case .reboot:
           return style.bad("DRIFT  ") + name
             + "expected \(s.display(e.target.desired)), actual \(s.display(e.current ?? ""))"
@@ -71,21 +84,23 @@ public enum VerifyReport {
         }
       }
       lines.append(
-        "\(plan.profile): \(drift == 0 ? "matches" : "differs"): \(rs.count - drift - unsupported) ok, \(drift) drift, \(unsupported) unsupported"
+        "\(plan.profile): \(passes ? "matches" : "differs"): \(rs.count - drift - unsupported) ok, \(drift) drift, \(unsupported) unsupported"
+          + (unsupported == 0 ? "" : ignoreUnsupported ? " (ignored)" : " (--ignore-unsupported to pass them)")
       )
       return lines.joined(separator: "\n")
     case .json:
       return ReportJSON.encode(
         Document(
-          profile: plan.profile, kernel: Syscalls.uname().release, match: drift == 0, results: rs,
+          profile: plan.profile, kernel: Syscalls.uname().release, match: passes, results: rs,
           summary: Summary(total: rs.count, ok: rs.count - drift - unsupported, drift: drift, unsupported: unsupported))
       )
     case .junit:
       var x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+      let skipped = ignoreUnsupported ? unsupported : 0
       x +=
-        "<testsuites name=\"bpstune verify\" tests=\"\(rs.count)\" failures=\"\(drift)\" skipped=\"\(unsupported)\">\n"
+        "<testsuites name=\"bpstune verify\" tests=\"\(rs.count)\" failures=\"\(failures)\" skipped=\"\(skipped)\">\n"
       x +=
-        "  <testsuite name=\"\(xml(plan.profile))\" tests=\"\(rs.count)\" failures=\"\(drift)\" skipped=\"\(unsupported)\">\n"
+        "  <testsuite name=\"\(xml(plan.profile))\" hostname=\"\(xml(Syscalls.uname().node))\" tests=\"\(rs.count)\" failures=\"\(failures)\" skipped=\"\(skipped)\">\n"
       for r in rs {
         let classname = r.interface.map { "interface.\($0)" } ?? "system"
         x += "    <testcase classname=\"\(xml(classname))\" name=\"\(xml(r.name))\""
@@ -95,7 +110,8 @@ public enum VerifyReport {
           x +=
             ">\n      <failure message=\"\(xml("expected \(r.expected), actual \(r.actual ?? "")"))\"/>\n    </testcase>\n"
         default:
-          x += ">\n      <skipped message=\"\(xml("unsupported: \(r.reason ?? "")"))\"/>\n    </testcase>\n"
+          let element = ignoreUnsupported ? "skipped" : "failure"
+          x += ">\n      <\(element) message=\"\(xml("unsupported: \(r.reason ?? "")"))\"/>\n    </testcase>\n"
         }
       }
       x += "  </testsuite>\n</testsuites>"
