@@ -16,7 +16,7 @@ struct RollbackCommand: ParsableCommand, ReportsErrorsAsJSON {
 
   @OptionGroup var global: GlobalOptions
 
-  @Flag(help: "Print what would be restored and change nothing.")
+  @Flag(help: "Print what would be restored and change nothing; exits as the rollback would.")
   var dryRun = false
 
   @Flag(
@@ -68,10 +68,16 @@ struct RollbackCommand: ParsableCommand, ReportsErrorsAsJSON {
     if !dryRun { try global.require(Privilege.needed(for: source), for: "rollback") }
     let plan = restorer.plan(source, history: history)
     if dryRun {
-      print(
-        StateReport.rollback(
-          plan, snapshot: nil, dryRun: true, json: format == .json, style: global.style, quiet: global.quiet,
-          passedOver: passedOver))
+      // The rollback's own checks, and its exit: a dry run that says "would restore" where the
+      // rollback would refuse is a promise broken.
+      let refusal = restorer.refusal(of: plan, force: force)
+      if refusal == nil || format == .text {
+        print(
+          StateReport.rollback(
+            plan, snapshot: nil, dryRun: true, json: format == .json, style: global.style, quiet: global.quiet,
+            passedOver: passedOver))
+      }
+      if let refusal { throw refusal }
       return
     }
     let made = try restorer.restore(plan, force: force)
@@ -122,16 +128,57 @@ struct SnapshotsCommand: ParsableCommand {
   }
 
   struct Delete: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete one snapshot.")
+    static let configuration = CommandConfiguration(
+      commandName: "delete", abstract: "Delete one snapshot.",
+      discussion: """
+        Only a settled snapshot (what `snapshots prune` may delete) goes without --force: an apply \
+        still in effect, an interrupted or failed run, a rollback not itself rolled back, or a \
+        damaged file is what a later rollback needs, and is refused, naming what would be lost.
+        """)
     @Argument(help: "Snapshot id.") var id: String
     @OptionGroup var global: GlobalOptions
+    @Flag(help: "Delete it even when a rollback needs it.") var force = false
+
+    func validate() throws {
+      try Validate.text(id, "snapshot id")
+    }
 
     func run() throws {
       try global.require([.root], for: "snapshots delete")
       let lock = try global.lock(timeout: 30)
       defer { lock.release() }
-      try global.store.delete(id)
+      let store = global.store
+      let all = try store.all()
+      guard let listed = all.first(where: { $0.id == id }) else {
+        _ = try store.load(id)  // names the missing or refused file
+        return
+      }
+      if !force && !SnapshotStore.expendable(in: all, keep: 0).contains(id) {
+        throw BPSTuneError.usage(
+          "snapshots delete \(id): \(Self.needed(listed, in: all)); nothing was deleted (--force deletes it anyway)")
+      }
+      try store.delete(id)
       if !global.quiet { print("deleted \(id)") }
+    }
+
+    /// What a rollback would lose with this snapshot.
+    static func needed(_ listed: SnapshotStore.Listed, in all: [SnapshotStore.Listed]) -> String {
+      guard let snapshot = listed.snapshot else {
+        return "damaged (\(listed.error?.reason ?? "?")): it may be the apply a rollback should undo"
+      }
+      let settings = snapshot.entries.map(\.setting.description)
+      let named =
+        settings.prefix(3).joined(separator: ", ") + (settings.count > 3 ? " and \(settings.count - 3) more" : "")
+      let undone = SnapshotStore.undone(in: all.compactMap(\.snapshot))
+      switch (snapshot.operation, snapshot.status) {
+      case (_, .inProgress), (_, .failed):
+        return "a \(snapshot.operation.rawValue) that did not finish (\(snapshot.status.rawValue)); rollback restores "
+          + "its \(settings.count) setting(s) from it (\(named))"
+      case (.apply, _) where !undone.contains(snapshot.id):
+        return "an apply still in effect; rollback restores its \(settings.count) setting(s) from it (\(named))"
+      default:
+        return "a later rollback may need it (\(settings.count) setting(s): \(named))"
+      }
     }
   }
 

@@ -102,4 +102,59 @@ struct OperatorTests {
     )
     #expect(bpstune(ns, ["disable"]).status == 0)
   }
+
+  /// Snapshot ids in the state directory, oldest first.
+  func snapshotIDs() -> [String] {
+    ((try? FileManager.default.contentsOfDirectory(atPath: state + "/snapshots")) ?? []).filter {
+      $0.hasSuffix(".json")
+    }.map { String($0.dropLast(5)) }.sorted()
+  }
+
+  @Test func theStateAnApplyLeftCannotBeDeletedWhileInEffect() throws {
+    let ns = try NetworkNamespace()
+    let before = ns.cat(Self.somaxconn)
+    let p = work.write("p.profile", "[sysctl]\nnet.core.somaxconn = 1234\n")
+    #expect(bpstune(ns, ["apply", p]).status == 0)
+    let id = try #require(snapshotIDs().first)
+    let delete = bpstune(ns, ["snapshots", "delete", id])
+    #expect(delete.status == 2, "\(delete)")
+    #expect(
+      delete.stderr.contains(
+        "snapshots delete \(id): an apply still in effect; rollback restores its 1 setting(s) from it (net.core.somaxconn); nothing was deleted (--force deletes it anyway)"
+      ), "\(delete)")
+    #expect(snapshotIDs() == [id])
+    // Rolled back, the apply is settled: it goes without --force.
+    #expect(bpstune(ns, ["rollback"]).status == 0)
+    #expect(ns.cat(Self.somaxconn) == before)
+    #expect(bpstune(ns, ["snapshots", "delete", id]).status == 0)
+    #expect(!snapshotIDs().contains(id))
+    // --force deletes one in effect, as asked.
+    #expect(bpstune(ns, ["apply", p]).status == 0)
+    let second = try #require(snapshotIDs().last)
+    #expect(bpstune(ns, ["snapshots", "delete", second, "--force"]).status == 0)
+    #expect(!snapshotIDs().contains(second))
+    #expect(ns.run(["sh", "-c", "echo \(before) > \(Self.somaxconn)"]).status == 0)
+  }
+
+  @Test func aDryRunRollbackExitsAsTheRollbackWould() throws {
+    let ns = try NetworkNamespace()
+    let before = ns.cat(Self.somaxconn)
+    let p = work.write("p.profile", "[sysctl]\nnet.core.somaxconn = 1234\nnet.ipv4.tcp_fin_timeout = 33\n")
+    #expect(bpstune(ns, ["apply", p]).status == 0)
+    // Someone changes one value by hand.
+    #expect(ns.run(["sh", "-c", "echo 2345 > \(Self.somaxconn)"]).status == 0)
+    let dry = bpstune(ns, ["rollback", "--dry-run"])
+    #expect(dry.status == 2, "\(dry)")
+    #expect(dry.stderr.contains("changed by someone else since the snapshot"), "\(dry)")
+    #expect(dry.stderr.contains("net.core.somaxconn is 2345, bpstune set 1234"), "\(dry)")
+    let json = bpstune(ns, ["rollback", "--dry-run", "--format", "json"])
+    #expect(json.status == 2 && json.stdout.contains("\"error\""), "\(json)")
+    let real = bpstune(ns, ["rollback"])
+    #expect(real.status == dry.status && real.stderr == dry.stderr, "\(real)")
+    #expect(ns.cat(Self.somaxconn) == "2345")
+    let forced = bpstune(ns, ["rollback", "--dry-run", "--force"])
+    #expect(forced.status == 0, "\(forced)")
+    #expect(bpstune(ns, ["rollback", "--force"]).status == 0)
+    #expect(ns.cat(Self.somaxconn) == before)
+  }
 }

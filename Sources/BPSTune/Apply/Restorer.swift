@@ -99,19 +99,25 @@ public struct Restorer {
     return Candidate(snapshot: chosen, passedOver: damaged, history: history, earlierBoots: earlier)
   }
 
+  /// Why a rollback of this plan is refused before any change (values someone else changed
+  /// since, or that cannot be read, without `force`); nil when it may go ahead. `rollback
+  /// --dry-run` asks the same and exits as the rollback would.
+  public func refusal(of restorePlan: RestorePlan, force: Bool) -> BPSTuneError? {
+    let blocked = restorePlan.items.filter { $0.action == .conflict || $0.action == .unavailable }
+    guard !blocked.isEmpty && !force else { return nil }
+    return .conflicts(
+      blocked.map { item in
+        let s = item.entry.semantics
+        return item.action == .unavailable
+          ? "\(item.entry.setting) cannot be read (\(item.reason ?? "?"))"
+          : "\(item.entry.setting) is \(s.display(item.current ?? "")), bpstune set \(s.display(item.entry.after))"
+      })
+  }
+
   /// Restores `source`. The caller holds the state lock. Returns the rollback's own snapshot.
   public func restore(_ restorePlan: RestorePlan, force: Bool) throws(BPSTuneError) -> Snapshot {
     try executor.store.prepare()
-    let blocked = restorePlan.items.filter { $0.action == .conflict || $0.action == .unavailable }
-    if !blocked.isEmpty && !force {
-      throw .conflicts(
-        blocked.map { item in
-          let s = item.entry.semantics
-          return item.action == .unavailable
-            ? "\(item.entry.setting) cannot be read (\(item.reason ?? "?"))"
-            : "\(item.entry.setting) is \(s.display(item.current ?? "")), bpstune set \(s.display(item.entry.after))"
-        })
-    }
+    if let refusal = refusal(of: restorePlan, force: force) { throw refusal }
     let writes = restorePlan.items.filter { $0.action == .restore || ($0.action == .conflict && force) }
     var snapshot = executor.newSnapshot(
       .rollback, profile: restorePlan.source.profile, restores: restorePlan.source.id,
