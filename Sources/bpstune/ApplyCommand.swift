@@ -8,6 +8,7 @@ struct ApplyCommand: ParsableCommand, ReportsErrorsAsJSON {
 
   @OptionGroup var profileOptions: ProfileOptions
   @OptionGroup var global: GlobalOptions
+  @OptionGroup var reasonOption: ReasonOption
 
   @Flag(help: "Print the plan (the same as diff) and change nothing.")
   var dryRun = false
@@ -51,7 +52,9 @@ struct ApplyCommand: ParsableCommand, ReportsErrorsAsJSON {
     }
     let lock = try global.lock(timeout: lockTimeout)
     defer { lock.release() }
-    let outcome = try Applier(executor: global.executor(host)).apply(profile, skipUnsupported: skipUnsupported)
+    var executor = global.executor(host)
+    executor.reason = reasonOption.reason
+    let outcome = try Applier(executor: executor).apply(profile, skipUnsupported: skipUnsupported)
     let skipped = outcome.skipped.map { "\($0.id): \($0.reason ?? "")" }
     if let snapshot = outcome.snapshot {
       Output.warnIfUnrecorded(snapshot)

@@ -84,6 +84,19 @@ struct GlobalOptions: ParsableArguments {
   }
 }
 
+/// `--reason TEXT` of the commands that change the host.
+struct ReasonOption: ParsableArguments {
+  @Option(
+    help: ArgumentHelp(
+      "Why, in a few words: recorded in the snapshot, shown by status and snapshots list.", valueName: "TEXT"))
+  var reason: String?
+
+  func validate() throws {
+    try Validate.text(reason, "--reason")
+    if let reason, reason.utf8.count > 200 { throw ValidationError("--reason: at most 200 bytes") }
+  }
+}
+
 /// The profile and its variables.
 struct ProfileOptions: ParsableArguments {
   @Argument(
@@ -147,6 +160,12 @@ enum Completion {
   static func profiles() -> [String] {
     let local = ((try? Syscalls.listDirectory(".")) ?? []).filter { $0.hasSuffix(".profile") }.map { "./" + $0 }
     return ProfileSource.standard().available().map(\.name) + local
+  }
+
+  /// Snapshot ids, newest first, and `latest` (empty when the state directory is root's and
+  /// the shell's user is not).
+  static func snapshots() -> [String] {
+    ["latest"] + ((try? SnapshotStore(stateDirectory: SnapshotStore.defaultStateDirectory).ids()) ?? []).reversed()
   }
 
   static func interfaces() -> [String] {

@@ -15,6 +15,7 @@ struct EnableCommand: ParsableCommand {
 
   @OptionGroup var profileOptions: ProfileOptions
   @OptionGroup var global: GlobalOptions
+  @OptionGroup var reasonOption: ReasonOption
 
   @Flag(help: "Apply what this host can take, now and at every boot, and list the unsupported settings skipped.")
   var skipUnsupported = false
@@ -58,6 +59,7 @@ struct EnableCommand: ParsableCommand {
     defer { lock.release() }
     var executor = global.executor(global.host())
     executor.trigger = "enable"
+    executor.reason = reasonOption.reason
     let outcome = try Applier(executor: executor).apply(profile, skipUnsupported: skipUnsupported)
     if let snapshot = outcome.snapshot { Output.warnIfUnrecorded(snapshot) }
     try record.save(persistence.recordPath)
@@ -163,7 +165,8 @@ struct DisableCommand: ParsableCommand {
 struct StatusCommand: ParsableCommand, ReportsErrorsAsJSON {
   static let configuration = CommandConfiguration(
     commandName: "status",
-    abstract: "What is enabled, with which variables, applied when in this boot, drift now, and the units' state.",
+    abstract:
+      "What is applied in this boot (which profile, how, by whom, why), what is enabled, drift now, and the units' state.",
     discussion: "Exit 0 when enabled and matching, 1 on drift, 2 when nothing is enabled or it cannot be used.")
 
   @OptionGroup var global: GlobalOptions
@@ -176,8 +179,21 @@ struct StatusCommand: ParsableCommand, ReportsErrorsAsJSON {
   func run() throws {
     let persistence = global.persistence
     let host = global.host()
+    // What is applied in this boot, enabled or not, and how much of it someone else changed.
+    var applied: StatusReport.Applied?
+    if let history = (try? global.store.all())?.compactMap(\.snapshot) {
+      let inEffect = SnapshotStore.inEffect(in: history, boot: host.bootID)
+      let restorer = Restorer(executor: global.executor(host))
+      var changed: [String: Int] = [:]
+      for s in inEffect {
+        changed[s.id] = restorer.plan(s, history: history).items.filter { $0.action == .conflict }.count
+      }
+      applied = StatusReport.Applied(snapshots: inEffect, changed: changed)
+    }
     guard let enabled = try EnabledProfile.load(persistence) else {
-      print(StatusReport.notEnabled(json: format == .json, units: persistence.unitStates()))
+      print(
+        StatusReport.notEnabled(
+          json: format == .json, units: persistence.unitStates(), applied: applied, style: global.style))
       throw ExitCode(2)
     }
     let (part, absent) = Persistence.present(enabled.profile, on: host)
@@ -188,7 +204,7 @@ struct StatusCommand: ParsableCommand, ReportsErrorsAsJSON {
     }
     let report = StatusReport(
       record: enabled.record, recordPath: persistence.recordPath, plan: plan, absent: absent, applies: applies,
-      units: persistence.unitStates())
+      units: persistence.unitStates(), applied: applied)
     print(format == .json ? report.json() : report.text(style: global.style))
     if plan.differs { throw ExitCode(1) }
   }

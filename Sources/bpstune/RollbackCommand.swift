@@ -11,10 +11,14 @@ struct RollbackCommand: ParsableCommand, ReportsErrorsAsJSON {
       `bpstune rollback ID` of that snapshot re-applies what was undone.
       """)
 
-  @Argument(help: "Snapshot id (see `bpstune snapshots`); default: the most recent apply not undone yet.")
+  @Argument(
+    help:
+      "Snapshot id, `latest` or a unique prefix (see `bpstune snapshots`); default: the most recent apply not undone yet.",
+    completion: .custom { _, _, _ in Completion.snapshots() })
   var snapshot: String?
 
   @OptionGroup var global: GlobalOptions
+  @OptionGroup var reasonOption: ReasonOption
 
   @Flag(help: "Print what would be restored and change nothing; exits as the rollback would.")
   var dryRun = false
@@ -42,14 +46,16 @@ struct RollbackCommand: ParsableCommand, ReportsErrorsAsJSON {
     // Root first: the snapshots are root's; then what restoring their kinds needs.
     if !dryRun { try global.require([.root], for: "rollback") }
     let host = global.host()
-    let restorer = Restorer(executor: global.executor(host))
+    var executor = global.executor(host)
+    executor.reason = reasonOption.reason
+    let restorer = Restorer(executor: executor)
     let lock = dryRun ? nil : try global.lock(timeout: lockTimeout)
     defer { lock?.release() }
     let source: Snapshot
     var passedOver: [SnapshotStore.Listed] = []
     var history: [Snapshot]?
     if let id = snapshot {
-      source = try global.store.load(id)
+      source = try global.store.load(try global.store.resolve(id))
     } else {
       let candidate = try restorer.candidate(force: force)
       passedOver = candidate.passedOver
@@ -114,13 +120,19 @@ struct SnapshotsCommand: ParsableCommand {
   struct Show: ParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "show", abstract: "Show one snapshot's settings, before -> after.")
-    @Argument(help: "Snapshot id.") var id: String
+    @Argument(
+      help: "Snapshot id, `latest` or a unique prefix.", completion: .custom { _, _, _ in Completion.snapshots() })
+    var id: String
     @OptionGroup var global: GlobalOptions
     @Option(help: "Output format.") var format: OutputFormat = .text
 
+    func validate() throws {
+      try Validate.text(id, "snapshot id")
+    }
+
     func run() throws {
       let store = global.store
-      let snapshot = try store.load(id)
+      let snapshot = try store.load(try store.resolve(id))
       let all = try store.all().compactMap { try? $0.get() }
       let state = StateReport.state(of: snapshot, undone: SnapshotStore.undone(in: all), lockHeld: store.isLocked())
       print(StateReport.detail(snapshot, state: state, json: format == .json, style: global.style))
@@ -135,12 +147,14 @@ struct SnapshotsCommand: ParsableCommand {
         still in effect, an interrupted or failed run, a rollback not itself rolled back, or a \
         damaged file is what a later rollback needs, and is refused, naming what would be lost.
         """)
-    @Argument(help: "Snapshot id.") var id: String
+    @Argument(
+      help: "Snapshot id, `latest` or a unique prefix.", completion: .custom { _, _, _ in Completion.snapshots() })
+    var reference: String
     @OptionGroup var global: GlobalOptions
     @Flag(help: "Delete it even when a rollback needs it.") var force = false
 
     func validate() throws {
-      try Validate.text(id, "snapshot id")
+      try Validate.text(reference, "snapshot id")
     }
 
     func run() throws {
@@ -148,6 +162,7 @@ struct SnapshotsCommand: ParsableCommand {
       let lock = try global.lock(timeout: 30)
       defer { lock.release() }
       let store = global.store
+      let id = try store.resolve(reference)
       let all = try store.all()
       guard let listed = all.first(where: { $0.id == id }) else {
         _ = try store.load(id)  // names the missing or refused file

@@ -157,4 +157,53 @@ struct OperatorTests {
     #expect(bpstune(ns, ["rollback", "--force"]).status == 0)
     #expect(ns.cat(Self.somaxconn) == before)
   }
+
+  @Test func statusLeadsWithWhatIsAppliedByWhomAndWhy() throws {
+    let ns = try NetworkNamespace()
+    let before = ns.cat(Self.somaxconn)
+    let text = "[sysctl]\nnet.core.somaxconn = 1234\n[[interface]]\nname = \"${iface}\"\nnapi-defer-hard-irqs = 2\n"
+    let p = work.write("lab.profile", text, mode: 0o644)
+    let sha = Run.command(["sha256sum", p]).stdout.prefix(64)
+    let apply = ns.run(
+      [Run.bpstune, "apply", p, "-i", ns.a, "--reason", "ticket 42", "--no-color"] + redirected,
+      environment: ["SUDO_USER": "alice"])
+    #expect(apply.status == 0, "\(apply)")
+    let id = try #require(snapshotIDs().last)
+
+    // Nothing is enabled (exit 2, as documented), but status says what is applied.
+    let status = bpstune(ns, ["status"])
+    #expect(status.status == 2, "\(status)")
+    #expect(status.stdout.contains("applied:  \(p) -i \(ns.a) at "), "\(status)")
+    #expect(status.stdout.contains(" by root") && status.stdout.contains("sudo alice"), "\(status)")
+    #expect(status.stdout.contains("          \(p) sha256 \(sha.prefix(16))"), "\(status)")
+    #expect(status.stdout.contains("          why: ticket 42"), "\(status)")
+    #expect(status.stdout.contains("2 setting(s), snapshot \(id); as applied"), "\(status)")
+    #expect(status.stdout.contains("nothing is enabled"), "\(status)")
+    // A value changed behind bpstune's back shows as drift of that apply.
+    #expect(ns.run(["sh", "-c", "echo 999 > \(Self.somaxconn)"]).status == 0)
+    #expect(bpstune(ns, ["status"]).stdout.contains("1 changed since by someone else"))
+    let json = bpstune(ns, ["status", "--format", "json"])
+    #expect(json.stdout.contains("\"sha256\" : \"\(sha)\""), "\(json)")
+    #expect(
+      json.stdout.contains("\"changed_since\" : 1") && json.stdout.contains("\"reason\" : \"ticket 42\""), "\(json)")
+
+    let list = bpstune(ns, ["snapshots", "list"])
+    #expect(
+      list.stdout.contains("BY") && list.stdout.contains("REASON") && list.stdout.contains("ticket 42"), "\(list)")
+    #expect(list.stdout.contains("\(p) -i \(ns.a)"), "\(list)")
+    // Ids: `latest`, a unique prefix, and an ambiguous one named.
+    let latest = bpstune(ns, ["snapshots", "show", "latest"])
+    #expect(latest.status == 0 && latest.stdout.contains("snapshot \(id)"), "\(latest)")
+    #expect(latest.stdout.contains("sha256     \(sha)") && latest.stdout.contains("reason     ticket 42"), "\(latest)")
+    #expect(bpstune(ns, ["snapshots", "show", String(id.prefix(18))]).stdout.contains("snapshot \(id)"))
+    #expect(ns.run(["sh", "-c", "echo \(before) > \(Self.somaxconn)"]).status == 0)
+    #expect(bpstune(ns, ["rollback", "latest", "--reason", "done with 42"]).status == 0)
+    let ambiguous = bpstune(ns, ["snapshots", "show", "2"])
+    #expect(ambiguous.status == 2 && ambiguous.stderr.contains("the prefix matches 2 snapshots"), "\(ambiguous)")
+    let none = bpstune(ns, ["snapshots", "show", "1999"])
+    #expect(none.status == 2 && none.stderr.contains("no snapshot has this id or begins with it"), "\(none)")
+    let reason = bpstune(ns, ["apply", p, "-i", ns.a, "--reason", "a\u{1b}[2Jb"])
+    #expect(reason.status == 2 && reason.stderr.contains("--reason"), "\(reason)")
+    #expect(bpstune(ns, ["status"]).stdout.contains("applied:  nothing in effect in this boot"))
+  }
 }

@@ -35,7 +35,8 @@ public struct Applier {
     let twoStages =
       firstStage.contains { $0.target.phase == .structure } && plan.entries.contains { !$0.target.phase.isFirstStage }
     var snapshot = executor.newSnapshot(
-      .apply, profile: profile.name, restores: nil, entries: (twoStages ? firstStage : changes).map(Self.entry))
+      .apply, profile: profile.name, restores: nil, entries: (twoStages ? firstStage : changes).map(Self.entry),
+      loaded: profile)
     do {
       try executor.store.save(snapshot)
     } catch {

@@ -9,6 +9,8 @@ public struct Executor {
   public var log: (String) -> Void = { _ in }
   /// Recorded in each snapshot this executor writes (``Snapshot/trigger``).
   public var trigger: String?
+  /// `--reason TEXT`, recorded in each snapshot this executor writes (``Snapshot/Origin``).
+  public var reason: String?
 
   public init(host: KernelHost, knobs: [any Knob], store: SnapshotStore) {
     self.host = host
@@ -169,13 +171,14 @@ public struct Executor {
 
   /// A new snapshot record for this host.
   func newSnapshot(
-    _ operation: Snapshot.Operation, profile: String?, restores: String?, entries: [Snapshot.Entry]
+    _ operation: Snapshot.Operation, profile: String?, restores: String?, entries: [Snapshot.Entry],
+    loaded: Profile? = nil
   ) -> Snapshot {
     let names = Syscalls.uname()
     return Snapshot(
       schema: Snapshot.schemaVersion, id: store.newID(operation), operation: operation, profile: profile,
       restores: restores, created: SnapshotStore.timestamp(), finished: nil, status: .inProgress,
       pid: Syscalls.processID, hostname: names.node, kernel: names.release, boot: host.bootID, trigger: trigger,
-      entries: entries, leftChanged: nil)
+      entries: entries, leftChanged: nil, origin: Snapshot.Origin(profile: loaded, reason: reason))
   }
 }

@@ -52,4 +52,10 @@ public struct Profile: Sendable {
   public var interfaces: [InterfaceSpec]
   /// Variable values after overrides.
   public var variables: [String: String]
+  /// SHA-256 of the bytes read, the profile's file then each include in load order (`cat
+  /// FILES | sha256sum`; `sha256sum FILE` for a profile without includes).
+  public var contentHash: String = ""
+  /// `--set` values and `-i`, as given (what a snapshot records of how the profile was used).
+  public var overrides: [String: String] = [:]
+  public var interface: String?
 }

@@ -39,8 +39,14 @@ public struct ProfileLoader {
           + Suggestion.hint(for: reference, in: names))
     }
     var files: [String] = []
-    let layer = try loadLayer(path, chain: [], files: &files)
-    return try resolve(layer, name: reference, path: path, files: files, overrides: overrides, interface: interface)
+    var digest = SHA256()
+    let layer = try loadLayer(path, chain: [], files: &files, digest: &digest)
+    var profile = try resolve(
+      layer, name: reference, path: path, files: files, overrides: overrides, interface: interface)
+    profile.contentHash = digest.finalHex()
+    profile.overrides = overrides
+    profile.interface = interface
+    return profile
   }
 
   // MARK: Layers
@@ -61,7 +67,9 @@ public struct ProfileLoader {
 
   private static let ownSections = ["profile", "variables", "interface"]
 
-  private func loadLayer(_ path: String, chain: [String], files: inout [String]) throws(BPSTuneError) -> Layer {
+  private func loadLayer(_ path: String, chain: [String], files: inout [String], digest: inout SHA256)
+    throws(BPSTuneError) -> Layer
+  {
     let identity = (try? Syscalls.realPath(path)) ?? path
     if chain.contains(identity) {
       let cycle = (chain.drop { $0 != identity } + [identity]).map(Self.shortName).joined(separator: " -> ")
@@ -72,7 +80,8 @@ public struct ProfileLoader {
         file: path, key: "profile.include", message: "includes nest deeper than \(Self.includeDepthLimit) levels")
     }
     files.append(path)
-    let table = try source.parse(path)
+    let (table, bytes) = try source.parse(path)
+    digest.update(bytes)
     let (own, includes) = try parseLayer(table, file: path)
     let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
     var merged = Layer()
@@ -83,7 +92,7 @@ public struct ProfileLoader {
           message: "no profile \"\(include)\""
             + Suggestion.hint(for: include, in: source.available().map(\.name)))
       }
-      let included = try loadLayer(includePath, chain: chain + [identity], files: &files)
+      let included = try loadLayer(includePath, chain: chain + [identity], files: &files, digest: &digest)
       merged = Self.merge(merged, over: included)
     }
     return Self.merge(merged, over: own)

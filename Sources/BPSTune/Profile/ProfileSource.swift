@@ -97,13 +97,18 @@ public struct ProfileSource: Sendable {
     return order.sorted().map { ($0, found[$0]!) }
   }
 
-  /// Reads (see ``ProfileTrust/read(_:limit:)``) and parses one profile file into a TOML table.
-  func parse(_ path: String) throws(BPSTuneError) -> TOMLTable {
-    try Self.parse(path, trust: trust)
+  /// Reads (see ``ProfileTrust/read(_:limit:)``) and parses one profile file into a TOML
+  /// table; also returns the bytes read, which the content hash covers.
+  func parse(_ path: String) throws(BPSTuneError) -> (table: TOMLTable, bytes: [UInt8]) {
+    let bytes = try trust.read(path, limit: Self.sizeLimit)
+    return (try Self.parse(bytes, path: path), bytes)
   }
 
   static func parse(_ path: String, trust: ProfileTrust) throws(BPSTuneError) -> TOMLTable {
-    let bytes = try trust.read(path, limit: sizeLimit)
+    try parse(try trust.read(path, limit: sizeLimit), path: path)
+  }
+
+  static func parse(_ bytes: [UInt8], path: String) throws(BPSTuneError) -> TOMLTable {
     guard let text = String(validating: bytes, as: UTF8.self) else {
       throw .profile(file: path, key: "", message: "not UTF-8 text")
     }

@@ -67,10 +67,11 @@ public enum StateReport {
     var boot: String?
     var thisBoot: Bool?
     var trigger: String?
+    var origin: Snapshot.Origin?
     var error: String?
 
     enum CodingKeys: String, CodingKey {
-      case id, operation, profile, restores, created, status, state, settings, boot, trigger, error
+      case id, operation, profile, restores, created, status, state, settings, boot, trigger, origin, error
       case thisBoot = "this_boot"
     }
 
@@ -99,7 +100,7 @@ public enum StateReport {
         return SnapshotSummary(
           id: s.id, operation: s.operation.rawValue, profile: s.profile, restores: s.restores, created: s.created,
           status: s.status.rawValue, state: state(of: s, undone: undone, lockHeld: lockHeld), settings: s.entries.count,
-          boot: s.boot, thisBoot: boot.map { s.boot == $0 }, trigger: s.trigger)
+          boot: s.boot, thisBoot: boot.map { s.boot == $0 }, trigger: s.trigger, origin: s.origin)
       case .failure(let e):
         return SnapshotSummary(
           id: listed.id, operation: "?", created: "", status: "invalid", state: "invalid", settings: 0,
@@ -110,11 +111,15 @@ public enum StateReport {
     if rows.isEmpty { return "no snapshots" }
     // Columns as wide as their longest value (a profile given as a long path included).
     let table: [[String]] = rows.map { r in
-      if r.error != nil { return [r.id, "?", "", "invalid", "", ""] }
+      if r.error != nil { return [r.id, "?", "", "invalid", "", "", "", ""] }
       let what = r.operation == "rollback" ? "of \(r.restores ?? "?")" : (r.profile ?? "")
-      return [r.id, r.operation, what, r.state, r.bootLabel, "\(r.settings)"]
+      let by = [r.trigger, r.origin?.who].compactMap { $0 }.joined(separator: ", ")
+      return [
+        r.id, r.operation, what + (r.origin.map(Self.usage) ?? ""), r.state, r.bootLabel, "\(r.settings)",
+        by.isEmpty ? "-" : by, r.origin?.reason ?? "",
+      ]
     }
-    let header = ["ID", "OPERATION", "PROFILE", "STATE", "BOOT", "SETTINGS"]
+    let header = ["ID", "OPERATION", "PROFILE", "STATE", "BOOT", "SETTINGS", "BY", "REASON"]
     let widths = header.indices.map { c in ([header] + table).map { $0[c].count }.max() ?? 0 }
     func line(_ cells: [String], bad: Bool = false) -> String {
       cells.indices.map { c in
@@ -130,11 +135,53 @@ public enum StateReport {
     return lines.joined(separator: "\n")
   }
 
+  /// " -i eth0 --set a=b": how the profile was used.
+  static func usage(_ origin: Snapshot.Origin) -> String {
+    var parts: [String] = []
+    if let i = origin.interface { parts.append("-i \(i)") }
+    let variables = origin.variables ?? [:]
+    parts += variables.keys.sorted().map { "--set \($0)=\(variables[$0]!)" }
+    return parts.isEmpty ? "" : " " + parts.joined(separator: " ")
+  }
+
+  /// The applies in effect, one paragraph each: what `status` leads with. `changed` counts,
+  /// per snapshot id, the settings someone else changed since (nil: not known).
+  public static func inEffect(_ applies: [Snapshot], changed: [String: Int], style: TextStyle) -> [String] {
+    if applies.isEmpty { return ["applied:  nothing in effect in this boot"] }
+    var lines: [String] = []
+    for s in applies {
+      let o = s.origin
+      lines.append(
+        "applied:  \(s.profile ?? "?")" + (o.map(usage) ?? "") + " at \(s.created)"
+          + " by \([s.trigger, o?.who].compactMap { $0 }.joined(separator: ", "))"
+          + (s.status == .complete
+            ? "" : style.bad(" (\(s.status == .inProgress ? "interrupted" : s.status.rawValue))")))
+      if let path = o?.path { lines.append("          \(path)" + (o?.sha256.map { " sha256 \($0.prefix(16))" } ?? "")) }
+      if let reason = o?.reason { lines.append("          why: \(reason)") }
+      let n = changed[s.id]
+      lines.append(
+        "          \(s.entries.count) setting(s), snapshot \(s.id); "
+          + (n == nil
+            ? "drift unknown"
+            : n == 0 ? style.ok("as applied") : style.bad("\(n!) changed since by someone else")))
+    }
+    return lines
+  }
+
   public static func detail(_ s: Snapshot, state: String, json: Bool, style: TextStyle) -> String {
     if json { return ReportJSON.encode(s) }
     var lines = [
       "snapshot \(s.id)", "  operation  \(s.operation.rawValue)" + (s.restores.map { " of \($0)" } ?? ""),
-      "  profile    \(s.profile ?? "-")", "  created    \(s.created) by pid \(s.pid) on \(s.hostname) (\(s.kernel))",
+      "  profile    \(s.profile ?? "-")" + (s.origin.map(usage) ?? ""),
+    ]
+    if let o = s.origin {
+      if let path = o.path { lines.append("  path       \(path)") }
+      if let hash = o.sha256 { lines.append("  sha256     \(hash)") }
+      lines.append("  by         \(o.who)")
+      if let reason = o.reason { lines.append("  reason     \(reason)") }
+    }
+    lines += [
+      "  created    \(s.created) by pid \(s.pid) on \(s.hostname) (\(s.kernel))",
       "  finished   \(s.finished ?? "-")", "  state      \(state)",
       "  boot       \(s.boot ?? "- (not recorded)")" + (s.trigger.map { "\n  run by     \($0)" } ?? ""),
     ]

@@ -9,11 +9,14 @@ public struct StatusReport {
   /// This boot's applies by enable and the units; nil when the snapshots cannot be read.
   public var applies: [Snapshot]?
   public var units: [Persistence.UnitState]
+  /// Every apply in effect in this boot, enable's or not.
+  public var applied: Applied?
 
   public init(
     record: EnabledRecord, recordPath: String, plan: Plan, absent: [String], applies: [Snapshot]?,
-    units: [Persistence.UnitState]
+    units: [Persistence.UnitState], applied: Applied? = nil
   ) {
+    self.applied = applied
     self.record = record
     self.recordPath = recordPath
     self.plan = plan
@@ -22,9 +25,58 @@ public struct StatusReport {
     self.units = units
   }
 
+  /// An apply in effect in this boot, as status leads with it.
+  public struct InEffect: Encodable, Sendable {
+    var id: String
+    var profile: String?
+    var created: String
+    var status: String
+    var trigger: String?
+    var settings: Int
+    var origin: Snapshot.Origin?
+    /// Settings someone else changed since the apply (nil: not known).
+    var changedSince: Int?
+
+    enum CodingKeys: String, CodingKey {
+      case id, profile, created, status, trigger, settings, origin
+      case changedSince = "changed_since"
+    }
+
+    public init(_ s: Snapshot, changedSince: Int?) {
+      id = s.id
+      profile = s.profile
+      created = s.created
+      status = s.status.rawValue
+      trigger = s.trigger
+      settings = s.entries.count
+      origin = s.origin
+      self.changedSince = changedSince
+    }
+  }
+
+  /// What is applied in this boot (status leads with it, enabled or not): the applies in effect
+  /// and, per id, how many of their settings someone else changed since; nil when the
+  /// snapshots cannot be read (they are root's).
+  public struct Applied: Sendable {
+    public var snapshots: [Snapshot]
+    public var changed: [String: Int]
+    public init(snapshots: [Snapshot], changed: [String: Int]) {
+      self.snapshots = snapshots
+      self.changed = changed
+    }
+
+    var documents: [InEffect] { snapshots.map { InEffect($0, changedSince: changed[$0.id]) } }
+
+    static func lines(_ applied: Applied?, style: TextStyle) -> [String] {
+      guard let applied else { return ["applied:  unknown (the snapshots are root's: run as root)"] }
+      return StateReport.inEffect(applied.snapshots, changed: applied.changed, style: style)
+    }
+  }
+
   struct Document: Encodable {
     var schema = 1
     var command = "status"
+    var inEffect: [InEffect]?
     var enabled: Bool
     var record: String?
     var profile: String?
@@ -47,6 +99,7 @@ public struct StatusReport {
       case schema, command, enabled, record, profile, interface, variables, applies, match, drift, unsupported, absent
       case units
       case warnings
+      case inEffect = "in_effect"
       case skipUnsupported = "skip_unsupported"
       case enabledAt = "enabled_at"
       case metricsDirectory = "metrics_directory"
@@ -79,13 +132,18 @@ public struct StatusReport {
     "units:    " + states.map { "\($0.unit) \($0.enabled), \($0.active)" }.joined(separator: "; ")
   }
 
-  /// Nothing is enabled (exit 2).
-  public static func notEnabled(json: Bool, units: [Persistence.UnitState]) -> String {
-    if json { return ReportJSON.encode(Document(enabled: false, units: Self.units(units))) }
-    return "nothing is enabled (bpstune enable PROFILE)\n" + unitLine(units)
+  /// Nothing is enabled (exit 2); what is applied all the same.
+  public static func notEnabled(json: Bool, units: [Persistence.UnitState], applied: Applied?, style: TextStyle)
+    -> String
+  {
+    if json {
+      return ReportJSON.encode(Document(inEffect: applied?.documents, enabled: false, units: Self.units(units)))
+    }
+    return (Applied.lines(applied, style: style) + ["nothing is enabled (bpstune enable PROFILE)", unitLine(units)])
+      .joined(separator: "\n")
   }
 
-  var applied: [EnabledProfile.Applied]? {
+  var enableApplies: [EnabledProfile.Applied]? {
     applies?.map {
       EnabledProfile.Applied(
         id: $0.id, trigger: $0.trigger ?? "", created: $0.created, status: $0.status.rawValue,
@@ -96,9 +154,10 @@ public struct StatusReport {
   public func json() -> String {
     ReportJSON.encode(
       Document(
-        enabled: true, record: recordPath, profile: record.profile, interface: record.interface,
+        inEffect: applied?.documents, enabled: true, record: recordPath, profile: record.profile,
+        interface: record.interface,
         variables: record.variables, skipUnsupported: record.skipUnsupported, enabledAt: record.enabled,
-        metricsDirectory: record.metricsDirectory, reapplyOnDrift: record.reapplyOnDrift, applies: applied,
+        metricsDirectory: record.metricsDirectory, reapplyOnDrift: record.reapplyOnDrift, applies: enableApplies,
         match: !plan.differs,
         drift: (plan.changes + plan.rebootNeeded).map {
           Drift(name: $0.id.description, expected: $0.target.desired, actual: $0.current)
@@ -112,19 +171,12 @@ public struct StatusReport {
     if let i = record.interface { options.append("-i \(i)") }
     options += record.variables.keys.sorted().map { "--set \($0)=\(record.variables[$0]!)" }
     if record.skipUnsupported { options.append("--skip-unsupported") }
-    var lines = [
+    var lines = Applied.lines(applied, style: style)
+    lines.append(
       "enabled:  \(record.profile)" + (options.isEmpty ? "" : " " + options.joined(separator: " "))
-        + " since \(record.enabled) (\(recordPath))"
-    ]
-    if let applied {
-      lines.append(
-        applied.isEmpty
-          ? "applied:  nothing in this boot yet"
-          : "applied:  "
-            + applied.map { "\($0.id) by \($0.trigger) (\($0.status), \($0.settings) setting(s))" }
-            .joined(separator: "; "))
-    } else {
-      lines.append("applied:  unknown (the snapshots are root's: run as root)")
+        + " since \(record.enabled) (\(recordPath))")
+    if let enableApplies, enableApplies.isEmpty {
+      lines.append("          not applied in this boot yet")
     }
     let drift = plan.changes + plan.rebootNeeded
     if drift.isEmpty {

@@ -53,4 +53,51 @@ public struct Snapshot: Codable, Sendable, Equatable {
   public var entries: [Entry]
   /// Settings a failed operation could not undo.
   public var leftChanged: [String]?
+  /// Which profile, how, by whom and why (absent in snapshots of bpstune before 0.4).
+  public var origin: Origin?
+
+  /// What `status` and `snapshots list` say of an operation besides its settings.
+  public struct Origin: Codable, Sendable, Equatable {
+    /// The profile's canonical absolute path (apply only).
+    public var path: String?
+    /// SHA-256 of the profile's bytes, includes after it (``Profile/contentHash``).
+    public var sha256: String?
+    /// `-i` and `--set` as given.
+    public var interface: String?
+    public var variables: [String: String]?
+    /// The real uid, its name, the login name behind sudo or su, and SUDO_USER.
+    public var uid: UInt32
+    public var user: String?
+    public var loginUser: String?
+    public var sudoUser: String?
+    /// `--reason TEXT`.
+    public var reason: String?
+
+    enum CodingKeys: String, CodingKey {
+      case path, sha256, interface, variables, uid, user, reason
+      case loginUser = "login_user"
+      case sudoUser = "sudo_user"
+    }
+
+    public init(profile: Profile?, reason: String?) {
+      let who = Syscalls.identity()
+      path = profile.map { (try? Syscalls.realPath($0.path)) ?? $0.path }
+      sha256 = profile.map(\.contentHash).flatMap { $0.isEmpty ? nil : $0 }
+      interface = profile?.interface
+      variables = profile.flatMap { $0.overrides.isEmpty ? nil : $0.overrides }
+      uid = who.uid
+      user = who.user
+      loginUser = who.loginUser
+      sudoUser = who.sudoUser
+      self.reason = reason
+    }
+
+    /// "root (login alice, sudo alice)": who, as one short phrase.
+    public var who: String {
+      var extra: [String] = []
+      if let loginUser, loginUser != user { extra.append("login \(loginUser)") }
+      if let sudoUser, sudoUser != user, sudoUser != loginUser { extra.append("sudo \(sudoUser)") }
+      return (user ?? "uid \(uid)") + (extra.isEmpty ? "" : " (\(extra.joined(separator: ", ")))")
+    }
+  }
 }

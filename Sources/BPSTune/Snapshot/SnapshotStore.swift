@@ -207,6 +207,11 @@ public struct SnapshotStore: Sendable {
   /// holds none; one this process may not read (root's 0700 directory, for an unprivileged
   /// user) is an error, not an empty list.
   public func all() throws(BPSTuneError) -> [Listed] {
+    try ids().map { id in Listed(id: id, result: Result { () throws(BPSTuneError) -> Snapshot in try load(id) }) }
+  }
+
+  /// Every snapshot id, oldest first, from the file names alone.
+  public func ids() throws(BPSTuneError) -> [String] {
     let names: [String]
     do {
       names = try Syscalls.listDirectory(snapshotDirectory)
@@ -218,10 +223,28 @@ public struct SnapshotStore: Sendable {
     } catch {
       throw .stateDirectory(path: snapshotDirectory, message: "cannot read")
     }
-    return names.filter { $0.hasSuffix(".json") }.map { name in
-      let id = String(name.dropLast(5))
-      return Listed(id: id, result: Result { () throws(BPSTuneError) -> Snapshot in try load(id) })
-    }.sorted { $0.id < $1.id }
+    return names.filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.sorted()
+  }
+
+  /// The snapshot a user's reference names: its id, `latest` (the newest snapshot, of either
+  /// operation), or any prefix of exactly one id ("20261205T2310" for the one taken then).
+  public func resolve(_ reference: String) throws(BPSTuneError) -> String {
+    guard Self.isValidID(reference) else { throw .snapshot(path: reference, message: "not a snapshot id") }
+    let ids = try ids()
+    if reference == "latest" {
+      guard let newest = ids.last else { throw .snapshot(path: reference, message: "there are no snapshots") }
+      return newest
+    }
+    if ids.contains(reference) { return reference }
+    let matches = ids.filter { $0.hasPrefix(reference) }
+    switch matches.count {
+    case 1: return matches[0]
+    case 0: throw .snapshot(path: path(of: reference), message: "no snapshot has this id or begins with it")
+    default:
+      let shown =
+        matches.prefix(3).joined(separator: ", ") + (matches.count > 3 ? " and \(matches.count - 3) more" : "")
+      throw .snapshot(path: reference, message: "the prefix matches \(matches.count) snapshots: \(shown)")
+    }
   }
 
   public func delete(_ id: String) throws(BPSTuneError) {

@@ -407,6 +407,29 @@ public enum Syscalls {
     return (field(u.release), field(u.nodename))
   }
 
+  /// Who runs this process: the real uid and its name (getpwuid_r(3)), the audit login uid's
+  /// name (/proc/self/loginuid, set by pam_loginuid at login and kept through sudo and su;
+  /// nil when unset, as for units), and SUDO_USER as sudo set it.
+  public static func identity() -> (uid: UInt32, user: String?, loginUser: String?, sudoUser: String?) {
+    func name(_ uid: uid_t) -> String? {
+      var entry = passwd()
+      var result: UnsafeMutablePointer<passwd>?
+      var buffer = [CChar](repeating: 0, count: 4096)
+      guard getpwuid_r(uid, &entry, &buffer, buffer.count, &result) == 0, result != nil, let n = entry.pw_name else {
+        return nil
+      }
+      return String(cString: n)
+    }
+    let uid = getuid()
+    var loginUser: String?
+    if let bytes = try? readFile("/proc/self/loginuid", limit: 32, regularOnly: true, followLinks: false),
+      let login = UInt32(String(decoding: bytes, as: UTF8.self).trimmingWhitespace), login != UInt32.max
+    {
+      loginUser = name(login) ?? "uid \(login)"
+    }
+    return (uid, name(uid), loginUser, environment("SUDO_USER"))
+  }
+
   /// isatty(3) on standard output.
   public static var standardOutputIsTerminal: Bool { isatty(1) == 1 }
 
