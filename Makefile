@@ -45,9 +45,19 @@ lint:
 format:
 	$(SWIFT) format --in-place --recursive Package.swift Sources Tests
 
+# promtool (Debian's prometheus package, unpacked, never installed: no service starts) checks
+# the drift metrics as Prometheus parses and lints them; cached outside the repository.
+PROMTOOL_CACHE := /var/cache/bpstune-promtool
+PROMTOOL := $(PROMTOOL_CACHE)/root/usr/bin/promtool
+
+$(PROMTOOL):
+	mkdir -p $(PROMTOOL_CACHE) && cd $(PROMTOOL_CACHE) && rm -rf root prometheus_*.deb && \
+	  (apt-get download -q prometheus 2>/dev/null || (apt-get update -qq && apt-get download -q prometheus 2>/dev/null)) && \
+	  dpkg-deb -x prometheus_*.deb root && rm -f prometheus_*.deb && test -x $(PROMTOOL)
+
 # The host tier runs the built binary inside network namespaces; `clean-netns` removes any
 # namespace a killed test run may have left (the tests remove their own, also on failure).
-test: build lint
+test: build lint $(PROMTOOL)
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build; status=$$?; $(MAKE) -s clean-netns; exit $$status
 	$(MAKE) -s fuzz

@@ -149,6 +149,15 @@ struct DisableCommand: ParsableCommand {
     }
     let problems = persistence.disableUnits()
     try persistence.removeRule()
+    // The drift check's metrics go with it: a file no check rewrites would alert forever.
+    if let record {
+      let metrics = record.metricsDirectory + "/" + Persistence.metricsFile
+      do {
+        if try Syscalls.fileStatus(metrics) != nil { try Syscalls.removeFile(metrics) }
+      } catch {
+        throw BPSTuneError.enabled(path: metrics, message: "cannot remove: \(error)")
+      }
+    }
     try EnabledRecord.remove(persistence.recordPath)
     let what = record.map { "disabled \($0.profile)" } ?? "nothing was enabled; units and rule removed"
     if keepSettings {
@@ -309,22 +318,58 @@ struct PersistCommand: ParsableCommand {
 
     func validate() throws { try Validate.lockTimeout(lockTimeout) }
 
-    func run() throws {
-      guard let enabled = try EnabledProfile.load(global.persistence) else {
-        print("nothing is enabled")
-        return
-      }
-      let host = global.host()
-      let (part, absent) = Persistence.present(enabled.profile, on: host)
-      let plan = try Planner().plan(part, on: host)
-      let metrics = enabled.record.metricsDirectory + "/" + Persistence.metricsFile
+    /// Writes the metrics file atomically (a reader sees the old file or the new, whole).
+    static func writeMetrics(_ text: String, directory: String) throws {
+      let metrics = directory + "/" + Persistence.metricsFile
       do {
-        try Syscalls.makeDirectories(enabled.record.metricsDirectory, mode: 0o755)
-        let text = VerifyReport.render(plan, format: .prometheus, style: TextStyle(color: false))
+        try Syscalls.makeDirectories(directory, mode: 0o755)
         try Syscalls.writeDurably(metrics, Array((text + "\n").utf8), mode: Syscalls.readableByAll)
       } catch {
         throw BPSTuneError.enabled(path: metrics, message: "cannot write the metrics: \(error)")
       }
+    }
+
+    func run() throws {
+      let persistence = global.persistence
+      let record: EnabledRecord?
+      do {
+        record = try EnabledRecord.load(persistence.recordPath)
+      } catch {
+        // A record that cannot be read still makes the check fail loudly where it is watched.
+        try? Self.writeMetrics(
+          VerifyReport.prometheusFailure(profile: "unknown", reason: error.description),
+          directory: EnabledRecord.defaultMetricsDirectory)
+        throw error
+      }
+      guard let record else {
+        print("nothing is enabled")
+        return
+      }
+      let host = global.host()
+      let enabled: EnabledProfile
+      let plan: Plan
+      let part: Profile
+      let absent: [String]
+      do {
+        guard let loaded = try EnabledProfile.load(persistence) else {
+          print("nothing is enabled")
+          return
+        }
+        enabled = loaded
+        (part, absent) = Persistence.present(enabled.profile, on: host)
+        plan = try Planner().plan(part, on: host)
+      } catch {
+        // The enabled profile moved, or this host can no longer take it: success 0, the reason,
+        // the time; never the last good file left in place reading as healthy.
+        try? Self.writeMetrics(
+          VerifyReport.prometheusFailure(profile: VerifyReport.profileLabel(record.profile), reason: "\(error)"),
+          directory: record.metricsDirectory)
+        throw error
+      }
+      let metrics = record.metricsDirectory + "/" + Persistence.metricsFile
+      try Self.writeMetrics(
+        VerifyReport.render(plan, format: .prometheus, style: TextStyle(color: false)),
+        directory: record.metricsDirectory)
       for name in absent { print("\(name): not checked; bpstune-interface@.service tunes it once it is there and up") }
       for entry in plan.rebootNeeded {
         print(

@@ -206,4 +206,69 @@ struct OperatorTests {
     #expect(reason.status == 2 && reason.stderr.contains("--reason"), "\(reason)")
     #expect(bpstune(ns, ["status"]).stdout.contains("applied:  nothing in effect in this boot"))
   }
+
+  /// promtool check metrics (Debian's prometheus package, unpacked by make test): Prometheus's
+  /// own parser and linter. Exit status and what it said.
+  func promtool(_ file: String) -> Finished {
+    Run.command(["sh", "-c", "/var/cache/bpstune-promtool/root/usr/bin/promtool check metrics < \"$0\" 2>&1", file])
+  }
+
+  @Test func theDriftMetricsAlertOnDriftOnABrokenCheckAndGoWithDisable() throws {
+    let ns = try NetworkNamespace()
+    let before = ns.cat(Self.somaxconn)
+    let directory = work.path + "/profiles"
+    mkdir(directory, 0o755)
+    let text = "[sysctl]\nnet.core.somaxconn = 1234\n[[interface]]\nname = \"${iface}\"\nnapi-defer-hard-irqs = 2\n"
+    let p = work.write("profiles/lab.profile", text, mode: 0o644)
+    let metricsDirectory = work.path + "/metrics"
+    let prom = metricsDirectory + "/bpstune.prom"
+    #expect(bpstune(ns, ["enable", p, "-i", ns.a, "--metrics-dir", metricsDirectory]).status == 0)
+
+    let check = bpstune(ns, ["persist", "check"])
+    #expect(check.status == 0, "\(check)")
+    var metrics = try String(contentsOfFile: prom, encoding: .utf8)
+    var lint = promtool(prom)
+    #expect(lint.status == 0 && lint.stdout.isEmpty, "\(lint)\n\(metrics)")
+    #expect(metrics.contains("\nbpstune_verify_success{profile=\"lab\"} 1\n"), "\(metrics)")
+    #expect(metrics.contains("\nbpstune_verify_last_run_timestamp_seconds{profile=\"lab\"} "), "\(metrics)")
+    #expect(
+      metrics.contains("bpstune_setting_drift{profile=\"lab\",interface=\"\",setting=\"net.core.somaxconn\"} 0"),
+      "\(metrics)")
+    #expect(
+      metrics.contains(
+        "bpstune_setting_drift{profile=\"lab\",interface=\"\(ns.a)\",setting=\"napi-defer-hard-irqs\"} 0"),
+      "\(metrics)")
+
+    // Drift: the setting and the count say so; the check itself succeeded.
+    #expect(ns.run(["sh", "-c", "echo 999 > \(Self.somaxconn)"]).status == 0)
+    #expect(bpstune(ns, ["persist", "check"]).status == 1)
+    metrics = try String(contentsOfFile: prom, encoding: .utf8)
+    #expect(
+      metrics.contains("bpstune_setting_drift{profile=\"lab\",interface=\"\",setting=\"net.core.somaxconn\"} 1"),
+      "\(metrics)")
+    #expect(metrics.contains("\nbpstune_verify_drift{profile=\"lab\"} 1\n"), "\(metrics)")
+    #expect(promtool(prom).status == 0)
+
+    // The enabled profile moved: the check fails, and the file says so rather than staying healthy.
+    #expect(rename(p, directory + "/moved.profile") == 0)
+    let broken = bpstune(ns, ["persist", "check"])
+    #expect(broken.status == 2 && broken.stderr.contains("cannot be loaded"), "\(broken)")
+    metrics = try String(contentsOfFile: prom, encoding: .utf8)
+    lint = promtool(prom)
+    #expect(lint.status == 0 && lint.stdout.isEmpty, "\(lint)\n\(metrics)")
+    #expect(metrics.contains("bpstune_verify_success{profile=\"lab\",reason=\""), "\(metrics)")
+    #expect(metrics.contains("cannot be loaded") && metrics.contains("\"} 0\n"), "\(metrics)")
+    #expect(!metrics.contains("bpstune_setting_drift"), "\(metrics)")
+    #expect(rename(directory + "/moved.profile", p) == 0)
+
+    // verify --format prometheus is the same format, also checked by promtool.
+    let out = work.path + "/verify.prom"
+    _ = bpstune(ns, ["verify", p, "-i", ns.a, "--format", "prometheus", "--output", out])
+    #expect(promtool(out).status == 0)
+
+    // disable takes the file away: nothing left to alert forever.
+    #expect(bpstune(ns, ["disable", "--keep-settings"]).status == 0)
+    #expect(!FileManager.default.fileExists(atPath: prom))
+    #expect(ns.run(["sh", "-c", "echo \(before) > \(Self.somaxconn)"]).status == 0)
+  }
 }

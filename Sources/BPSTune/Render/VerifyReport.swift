@@ -117,38 +117,69 @@ public enum VerifyReport {
       x += "  </testsuite>\n</testsuites>"
       return x
     case .prometheus:
-      let p = label(plan.profile)
-      var m: [String] = [
-        "# HELP bpstune_setting_match 1 when the setting has the profile's value, 0 when it differs.",
-        "# TYPE bpstune_setting_match gauge",
-      ]
-      for r in rs where r.supported {
-        m.append(
-          "bpstune_setting_match{profile=\"\(p)\",setting=\"\(label(r.name))\",interface=\"\(label(r.interface ?? ""))\"} \(r.status == "ok" ? 1 : 0)"
-        )
-      }
-      m += [
-        "# HELP bpstune_setting_supported 1 when this host can take the setting.",
-        "# TYPE bpstune_setting_supported gauge",
-      ]
-      for r in rs {
-        m.append(
-          "bpstune_setting_supported{profile=\"\(p)\",setting=\"\(label(r.name))\",interface=\"\(label(r.interface ?? ""))\"} \(r.supported ? 1 : 0)"
-        )
-      }
-      m += [
-        "# HELP bpstune_verify_drift Settings that differ from the profile.",
-        "# TYPE bpstune_verify_drift gauge",
-        "bpstune_verify_drift{profile=\"\(p)\"} \(drift)",
-        "# HELP bpstune_verify_unsupported Settings this host cannot take.",
-        "# TYPE bpstune_verify_unsupported gauge",
-        "bpstune_verify_unsupported{profile=\"\(p)\"} \(unsupported)",
-        "# HELP bpstune_verify_timestamp_seconds When the verification ran.",
-        "# TYPE bpstune_verify_timestamp_seconds gauge",
-        "bpstune_verify_timestamp_seconds{profile=\"\(p)\"} \(Syscalls.now().seconds)",
-      ]
-      return m.joined(separator: "\n")
+      return prometheus(plan, profile: profileLabel(plan.profile))
     }
+  }
+
+  // MARK: node_exporter textfile metrics
+
+  /// The `profile` label: a profile's name, as `bpstune profiles` lists it; for a path, the
+  /// file's name without ".profile" (not a path that differs from host to host).
+  public static func profileLabel(_ reference: String) -> String {
+    guard ProfileSource.isPath(reference) else { return reference }
+    let base = reference.split(separator: "/").last.map(String.init) ?? reference
+    return base.hasSuffix(".profile") ? String(base.dropLast(".profile".count)) : base
+  }
+
+  /// The check's metrics, by node_exporter's textfile conventions: `bpstune_verify_success`
+  /// 1 (the check ran; drift is counted apart), the last run's time, counts, and per setting
+  /// `bpstune_setting_drift` (1 = differs) and `bpstune_setting_supported`, labelled with the
+  /// profile's name, the interface ("" for system settings) and the setting within it.
+  static func prometheus(_ plan: Plan, profile: String) -> String {
+    let p = label(profile)
+    let rs = results(plan)
+    var m = header(profile: p, success: 1, reason: nil)
+    m += [
+      "# HELP bpstune_verify_drift Settings that differ from the profile.",
+      "# TYPE bpstune_verify_drift gauge",
+      "bpstune_verify_drift{profile=\"\(p)\"} \(rs.filter { $0.status == "drift" }.count)",
+      "# HELP bpstune_verify_unsupported Settings of the profile this host cannot take.",
+      "# TYPE bpstune_verify_unsupported gauge",
+      "bpstune_verify_unsupported{profile=\"\(p)\"} \(rs.filter { !$0.supported }.count)",
+      "# HELP bpstune_setting_drift 1 when the setting differs from the profile, 0 when it has the profile's value.",
+      "# TYPE bpstune_setting_drift gauge",
+    ]
+    let entries = plan.entries
+    func labels(_ e: PlanEntry) -> String {
+      "profile=\"\(p)\",interface=\"\(label(e.id.interface ?? ""))\",setting=\"\(label(e.id.localName))\""
+    }
+    for e in entries where e.status != .unsupported {
+      m.append("bpstune_setting_drift{\(labels(e))} \(e.status == .ok ? 0 : 1)")
+    }
+    m += [
+      "# HELP bpstune_setting_supported 1 when this host can take the setting.",
+      "# TYPE bpstune_setting_supported gauge",
+    ]
+    for e in entries { m.append("bpstune_setting_supported{\(labels(e))} \(e.status == .unsupported ? 0 : 1)") }
+    return m.joined(separator: "\n")
+  }
+
+  /// The metrics of a check that could not run (the enabled profile moved, a record that
+  /// cannot be read): success 0 with the reason, and the time, so that an alert fires rather
+  /// than the last good file reading as healthy.
+  public static func prometheusFailure(profile: String, reason: String) -> String {
+    header(profile: label(profile), success: 0, reason: reason).joined(separator: "\n")
+  }
+
+  private static func header(profile p: String, success: Int, reason: String?) -> [String] {
+    [
+      "# HELP bpstune_verify_success 1 when the last check ran (drift is bpstune_verify_drift), 0 when it could not; reason says why.",
+      "# TYPE bpstune_verify_success gauge",
+      "bpstune_verify_success{profile=\"\(p)\"\(reason.map { ",reason=\"\(label(Printable.escaped($0)))\"" } ?? "")} \(success)",
+      "# HELP bpstune_verify_last_run_timestamp_seconds When the last check ran (Unix time).",
+      "# TYPE bpstune_verify_last_run_timestamp_seconds gauge",
+      "bpstune_verify_last_run_timestamp_seconds{profile=\"\(p)\"} \(Syscalls.now().seconds)",
+    ]
   }
 
   static func xml(_ s: String) -> String {

@@ -279,7 +279,7 @@ def main():
             guest.ok(f"echo 0 > /sys/class/net/{i}/napi_defer_hard_irqs")
             wait_until(
                 guest,
-                f"grep -q 'setting=\"{i} napi-defer-hard-irqs\",interface=\"{i}\"}} 0' "
+                f"grep -q '^bpstune_setting_drift{{.*interface=\"{i}\",setting=\"napi-defer-hard-irqs\"}} 1$' "
                 "/var/lib/prometheus/node-exporter/bpstune.prom && "
                 f"journalctl -u bpstune-drift.service --since @{since} -o cat --no-pager | "
                 f"grep -q 'drift: {i} napi-defer-hard-irqs is 0'", 60, "the timer's drift report")
