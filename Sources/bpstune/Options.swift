@@ -143,8 +143,14 @@ struct ProfileOptions: ParsableArguments {
   /// root, only trusted files are read (``ProfileTrust``), and for `persistent` (enable) only
   /// root's own.
   func load(persistent: Bool = false) throws -> Profile {
+    try Self.load(profile, overrides: try overrides(), interface: interface, persistent: persistent)
+  }
+
+  static func load(_ reference: String, overrides: [String: String], interface: String?, persistent: Bool)
+    throws -> Profile
+  {
     try ProfileLoader(source: .standard(trust: .forThisProcess(persistent: persistent))).load(
-      profile, overrides: try overrides(), interface: interface)
+      reference, overrides: overrides, interface: interface)
   }
 }
 

@@ -13,7 +13,26 @@ struct EnableCommand: ParsableCommand {
       `bpstune disable`.
       """)
 
-  @OptionGroup var profileOptions: ProfileOptions
+  @Argument(
+    help: "A profile name (see `bpstune profiles`) or a path to a .profile file; none with --refresh.",
+    completion: .custom { _, _, _ in Completion.profiles() })
+  var profile: String?
+
+  @Option(
+    name: [.customShort("i"), .customLong("interface")],
+    help: ArgumentHelp("Interface for the profile's ${iface} variable.", valueName: "IF"),
+    completion: .custom { _, _, _ in Completion.interfaces() })
+  var interface: String?
+
+  @Option(name: .customLong("set"), help: ArgumentHelp("Set a profile variable.", valueName: "NAME=VALUE"))
+  var assignments: [String] = []
+
+  @Flag(
+    help: ArgumentHelp(
+      "Adopt the enabled profile's edited content: show what it changes, then enable it again as recorded.",
+      discussion: "The record keeps the profile's SHA-256; status says when the file no longer matches it."))
+  var refresh = false
+
   @OptionGroup var global: GlobalOptions
   @OptionGroup var reasonOption: ReasonOption
 
@@ -32,29 +51,61 @@ struct EnableCommand: ParsableCommand {
   func validate() throws {
     try Validate.absolutePath(metricsDir, "--metrics-dir")
     try Validate.lockTimeout(lockTimeout)
+    try Validate.text(profile, "profile")
+    try Validate.interface(interface)
+    _ = try ProfileOptions.overrides(assignments)
+    if refresh && (profile != nil || interface != nil || !assignments.isEmpty) {
+      throw ValidationError("--refresh takes the profile, -i and --set from the record; give none of them")
+    }
+    if !refresh && profile == nil { throw ValidationError("name the profile to enable (or --refresh)") }
   }
 
   func run() throws {
-    // The units read the profile as root at every boot: only root's files (ProfileTrust).
-    let profile = try profileOptions.load(persistent: true)
-    try global.require(Privilege.needed(for: profile).union([.root]), for: "enable")
     let persistence = global.persistence
     let previous = try? EnabledRecord.load(persistence.recordPath)
+    var reference = profile ?? ""
+    var interface = interface
+    var overrides = try ProfileOptions.overrides(assignments)
+    var skipUnsupported = skipUnsupported
+    var metricsDir = metricsDir
+    var reapplyOnDrift = reapplyOnDrift
+    if refresh {
+      guard let old = try EnabledRecord.load(persistence.recordPath) else {
+        throw BPSTuneError.usage("enable --refresh: nothing is enabled")
+      }
+      (reference, interface, overrides) = (old.profile, old.interface, old.variables)
+      (skipUnsupported, metricsDir, reapplyOnDrift) = (old.skipUnsupported, old.metricsDirectory, old.reapplyOnDrift)
+    }
+    // The units read the profile as root at every boot: only root's files (ProfileTrust).
+    let profile = try ProfileOptions.load(reference, overrides: overrides, interface: interface, persistent: true)
+    try global.require(Privilege.needed(for: profile).union([.root]), for: "enable")
+    if refresh, let old = previous ?? nil {
+      if old.sha256 == profile.contentHash {
+        print("\(old.profile) is unchanged since it was enabled (sha256 \(profile.contentHash.prefix(16))); nothing to refresh")
+        return
+      }
+      // What the edit changes on this host, before it is adopted.
+      let plan = try Planner().plan(profile, on: global.host())
+      print(
+        "\(old.profile) changed since it was enabled (sha256 \(old.sha256.map { String($0.prefix(16)) } ?? "not recorded")"
+          + " -> \(profile.contentHash.prefix(16))); on this host it changes:")
+      print(PlanReport.text(plan, style: global.style))
+    }
     // A path is recorded as the file itself: absolute, symlinks resolved (the units run in /).
     let recorded: String
-    if ProfileSource.isPath(profileOptions.profile) {
+    if ProfileSource.isPath(reference) {
       do {
         recorded = try Syscalls.realPath(profile.path)
       } catch {
         throw BPSTuneError.profile(file: profile.path, key: "", message: "cannot resolve: \(error)")
       }
     } else {
-      recorded = profileOptions.profile
+      recorded = reference
     }
-    let record = EnabledRecord(
-      profile: recorded,
-      interface: profileOptions.interface, variables: try profileOptions.overrides(),
+    var record = EnabledRecord(
+      profile: recorded, interface: interface, variables: overrides,
       skipUnsupported: skipUnsupported, metricsDirectory: metricsDir, reapplyOnDrift: reapplyOnDrift)
+    record.sha256 = profile.contentHash
     let lock = try global.lock(timeout: lockTimeout)
     defer { lock.release() }
     var executor = global.executor(global.host())
@@ -66,7 +117,7 @@ struct EnableCommand: ParsableCommand {
     try persistence.installRule(for: profile)
     let unitProblems = persistence.enableUnits()
 
-    print(PlanReport.text(outcome.plan, style: global.style, quiet: global.quiet))
+    if !refresh { print(PlanReport.text(outcome.plan, style: global.style, quiet: global.quiet)) }
     for entry in outcome.skipped { print("skipped (unsupported): \(entry.id): \(entry.reason ?? "")") }
     if let old = previous ?? nil, old.profile != record.profile {
       print("replaced the enabled profile \(old.profile) (its settings stay until `bpstune rollback`)")
@@ -211,9 +262,10 @@ struct StatusCommand: ParsableCommand, ReportsErrorsAsJSON {
     if let listed = try? global.store.all() {
       applies = EnabledProfile.applies(in: listed.compactMap(\.snapshot), boot: host.bootID)
     }
-    let report = StatusReport(
+    var report = StatusReport(
       record: enabled.record, recordPath: persistence.recordPath, plan: plan, absent: absent, applies: applies,
       units: persistence.unitStates(), applied: applied)
+    report.contentHash = enabled.profile.contentHash
     print(format == .json ? report.json() : report.text(style: global.style))
     if plan.differs { throw ExitCode(1) }
   }

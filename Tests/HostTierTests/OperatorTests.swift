@@ -271,4 +271,40 @@ struct OperatorTests {
     #expect(!FileManager.default.fileExists(atPath: prom))
     #expect(ns.run(["sh", "-c", "echo \(before) > \(Self.somaxconn)"]).status == 0)
   }
+
+  @Test func anEditedProfileIsToldApartFromDriftAndAdoptedByRefresh() throws {
+    let ns = try NetworkNamespace()
+    let before = ns.cat(Self.somaxconn)
+    let p = work.write("pinned.profile", "[sysctl]\nnet.core.somaxconn = 1234\n", mode: 0o644)
+    let metrics = work.path + "/metrics"
+    #expect(bpstune(ns, ["enable", p, "--metrics-dir", metrics]).status == 0)
+    let record = try String(contentsOfFile: work.path + "/etc/enabled.toml", encoding: .utf8)
+    let sha = String(Run.command(["sha256sum", p]).stdout.prefix(64))
+    #expect(record.contains("sha256 = \"\(sha)\""), "\(record)")
+    #expect(!bpstune(ns, ["status"]).stdout.contains("changed since enable"))
+
+    // Edited: status says the file changed, and that the drift is from the edited profile.
+    _ = work.write("pinned.profile", "[sysctl]\nnet.core.somaxconn = 2345\n", mode: 0o644)
+    let status = bpstune(ns, ["status"])
+    #expect(status.status == 1, "\(status)")
+    #expect(status.stdout.contains("the profile file changed since enable (sha256 \(sha.prefix(16)) -> "), "\(status)")
+    #expect(status.stdout.contains("drift:    1 setting(s) differ from the edited profile"), "\(status)")
+    let json = bpstune(ns, ["status", "--format", "json"])
+    #expect(json.stdout.contains("\"profile_changed\" : true"), "\(json)")
+
+    // --refresh shows what the edit changes, then adopts it.
+    let refresh = bpstune(ns, ["enable", "--refresh"])
+    #expect(refresh.status == 0, "\(refresh)")
+    #expect(refresh.stdout.contains("changed since it was enabled (sha256 \(sha.prefix(16)) -> "), "\(refresh)")
+    #expect(refresh.stdout.contains("~ net.core.somaxconn") && refresh.stdout.contains("1234 -> 2345"), "\(refresh)")
+    #expect(ns.cat(Self.somaxconn) == "2345")
+    let after = bpstune(ns, ["status"])
+    #expect(after.status == 0 && !after.stdout.contains("changed since enable"), "\(after)")
+    let again = bpstune(ns, ["enable", "--refresh"])
+    #expect(again.status == 0 && again.stdout.contains("is unchanged since it was enabled"), "\(again)")
+    let both = bpstune(ns, ["enable", p, "--refresh"])
+    #expect(both.status == 2 && both.stderr.contains("--refresh takes the profile"), "\(both)")
+    #expect(bpstune(ns, ["disable"]).status == 0)
+    #expect(ns.cat(Self.somaxconn) == before)
+  }
 }

@@ -93,7 +93,8 @@ struct PersistenceTests {
 
     let status = bpstune(ns, ["status"])
     #expect(status.status == 0, "\(status)")
-    #expect(status.stdout.contains("enabled:  \(p)") && status.stdout.contains("by enable (complete, 3 setting(s))"))
+    #expect(status.stdout.contains("enabled:  \(p)") && status.stdout.contains(" by enable, root"), "\(status)")
+    #expect(status.stdout.contains("3 setting(s), snapshot ") && status.stdout.contains("; as applied"), "\(status)")
     #expect(status.stdout.contains("drift:    none"))
 
     let disable = bpstune(ns, ["disable"])
@@ -188,12 +189,17 @@ struct PersistenceTests {
     let check = bpstune(ns, ["persist", "check"])
     #expect(check.status == 1, "\(check)")
     #expect(check.stdout.contains("drift: \(ns.a) napi-defer-hard-irqs is 1, profile \(p) sets 3"))
-    // The textfile: complete lines only, the drifting setting at 0, no temporary file left.
+    // The textfile: complete lines only, the drifting setting at 1, no temporary file left.
     let prom = try String(contentsOfFile: metrics + "/bpstune.prom", encoding: .utf8)
     #expect(prom.hasSuffix("\n"))
-    #expect(prom.contains("setting=\"\(ns.a) napi-defer-hard-irqs\",interface=\"\(ns.a)\"} 0"))
-    #expect(prom.contains("setting=\"\(ns.a) gro-flush-timeout\",interface=\"\(ns.a)\"} 1"))
-    #expect(prom.contains("bpstune_verify_drift{profile=\"\(p)\"} 1"))
+    let name = ((p as NSString).lastPathComponent as NSString).deletingPathExtension
+    #expect(
+      prom.contains(
+        "bpstune_setting_drift{profile=\"\(name)\",interface=\"\(ns.a)\",setting=\"napi-defer-hard-irqs\"} 1"),
+      "\(prom)")
+    #expect(
+      prom.contains("bpstune_setting_drift{profile=\"\(name)\",interface=\"\(ns.a)\",setting=\"gro-flush-timeout\"} 0"))
+    #expect(prom.contains("bpstune_verify_drift{profile=\"\(name)\"} 1"))
     #expect(try FileManager.default.contentsOfDirectory(atPath: metrics) == ["bpstune.prom"])
     let status = bpstune(ns, ["status", "--format", "json"])
     #expect(status.status == 1, "\(status)")

@@ -16,6 +16,9 @@ public struct EnabledRecord: Sendable, Equatable {
   public var reapplyOnDrift: Bool
   /// When enable wrote the record (UTC).
   public var enabled: String
+  /// SHA-256 of the profile's content when it was enabled (``Profile/contentHash``): `status`
+  /// tells an edited profile apart from a host that drifted; `enable --refresh` adopts the edit.
+  public var sha256: String?
 
   /// Debian's node_exporter textfile directory.
   public static let defaultMetricsDirectory = "/var/lib/prometheus/node-exporter"
@@ -48,6 +51,9 @@ public struct EnabledRecord: Sendable, Equatable {
     lines += [
       "skip-unsupported = \(skipUnsupported)",
       "enabled = \(ConfigText.tomlString(enabled))",
+    ]
+    if let sha256 { lines.append("sha256 = \(ConfigText.tomlString(sha256))") }
+    lines += [
       "",
       "[set]",
     ]
@@ -99,7 +105,7 @@ public struct EnabledRecord: Sendable, Equatable {
       guard case .table(let t) = value else { throw .enabled(path: path, message: "[\(key)] must be a table") }
       return t
     }
-    let known = ["profile", "interface", "skip-unsupported", "enabled", "set", "drift"]
+    let known = ["profile", "interface", "skip-unsupported", "enabled", "sha256", "set", "drift"]
     for key in table.keys where !known.contains(key) {
       throw .enabled(path: path, message: "unknown key \(key)" + Suggestion.hint(for: key, in: known))
     }
@@ -110,6 +116,10 @@ public struct EnabledRecord: Sendable, Equatable {
     record.interface = try string(table["interface"], "interface")
     record.skipUnsupported = try bool(table["skip-unsupported"], "skip-unsupported") ?? false
     record.enabled = try string(table["enabled"], "enabled") ?? "?"
+    record.sha256 = try string(table["sha256"], "sha256")
+    if let hash = record.sha256, hash.count != 64 || !hash.allSatisfy(\.isHexDigit) {
+      throw .enabled(path: path, message: "sha256 must be 64 hexadecimal digits")
+    }
     for (name, value) in try subtable(table["set"], "set") {
       switch value {
       case .string(let s): record.variables[name] = s

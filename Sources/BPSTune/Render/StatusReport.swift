@@ -11,6 +11,15 @@ public struct StatusReport {
   public var units: [Persistence.UnitState]
   /// Every apply in effect in this boot, enable's or not.
   public var applied: Applied?
+  /// SHA-256 of the enabled profile's content now; differs from the record's when the file
+  /// was edited since enable.
+  public var contentHash: String?
+
+  /// Whether the profile file changed since enable (nil: the record predates hashes).
+  var profileChanged: Bool? {
+    guard let recorded = record.sha256, let contentHash else { return nil }
+    return recorded != contentHash
+  }
 
   public init(
     record: EnabledRecord, recordPath: String, plan: Plan, absent: [String], applies: [Snapshot]?,
@@ -78,6 +87,9 @@ public struct StatusReport {
     var command = "status"
     var inEffect: [InEffect]?
     var enabled: Bool
+    var sha256: String?
+    var enabledSHA256: String?
+    var profileChanged: Bool?
     var record: String?
     var profile: String?
     var interface: String?
@@ -100,6 +112,9 @@ public struct StatusReport {
       case units
       case warnings
       case inEffect = "in_effect"
+      case sha256
+      case enabledSHA256 = "enabled_sha256"
+      case profileChanged = "profile_changed"
       case skipUnsupported = "skip_unsupported"
       case enabledAt = "enabled_at"
       case metricsDirectory = "metrics_directory"
@@ -154,7 +169,8 @@ public struct StatusReport {
   public func json() -> String {
     ReportJSON.encode(
       Document(
-        inEffect: applied?.documents, enabled: true, record: recordPath, profile: record.profile,
+        inEffect: applied?.documents, enabled: true, sha256: contentHash, enabledSHA256: record.sha256,
+        profileChanged: profileChanged, record: recordPath, profile: record.profile,
         interface: record.interface,
         variables: record.variables, skipUnsupported: record.skipUnsupported, enabledAt: record.enabled,
         metricsDirectory: record.metricsDirectory, reapplyOnDrift: record.reapplyOnDrift, applies: enableApplies,
@@ -178,13 +194,21 @@ public struct StatusReport {
     if let enableApplies, enableApplies.isEmpty {
       lines.append("          not applied in this boot yet")
     }
+    if profileChanged == true, let recorded = record.sha256, let contentHash {
+      // An edited profile is not host drift: say which it is.
+      lines.append(
+        style.change(
+          "          the profile file changed since enable (sha256 \(recorded.prefix(16)) -> \(contentHash.prefix(16))): "
+            + "boot and the drift check use the file as it is now; `bpstune enable --refresh` adopts it"))
+    }
     let drift = plan.changes + plan.rebootNeeded
+    let against = profileChanged == true ? " from the edited profile" : ""
     if drift.isEmpty {
       lines.append(
         style.ok("drift:    none")
           + " (\(plan.satisfied.count) setting(s) match, \(plan.unsupported.count) unsupported)")
     } else {
-      lines.append(style.bad("drift:    \(drift.count) setting(s) differ"))
+      lines.append(style.bad("drift:    \(drift.count) setting(s) differ\(against)"))
       for entry in drift {
         let s = entry.target.semantics
         // "is now X, the profile says Y": which side is which, without knowing diff's arrow.
