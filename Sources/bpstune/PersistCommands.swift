@@ -81,7 +81,8 @@ struct EnableCommand: ParsableCommand {
     try global.require(Privilege.needed(for: profile).union([.root]), for: "enable")
     if refresh, let old = previous ?? nil {
       if old.sha256 == profile.contentHash {
-        print("\(old.profile) is unchanged since it was enabled (sha256 \(profile.contentHash.prefix(16))); nothing to refresh")
+        let hash = profile.contentHash.prefix(16)
+        print("\(old.profile) is unchanged since it was enabled (sha256 \(hash)); nothing to refresh")
         return
       }
       // What the edit changes on this host, before it is adopted.
