@@ -238,9 +238,11 @@ public struct ProbeSocket: Sendable {
     if r < 0 { throw SystemError("bind", address.description, Errno(rawValue: Glibc.errno)) }
   }
 
-  /// listen(2).
+  /// listen(2) with a backlog of SOMAXCONN (the kernel caps it at net.core.somaxconn): a burst
+  /// of connects waits in the accept queue to be accepted (and served or closed at once)
+  /// instead of having its handshakes dropped and retried for seconds.
   public func listen() throws(SystemError) {
-    if Glibc.listen(fd, 64) < 0 { throw SystemError("listen", "socket", Errno(rawValue: Glibc.errno)) }
+    if Glibc.listen(fd, SOMAXCONN) < 0 { throw SystemError("listen", "socket", Errno(rawValue: Glibc.errno)) }
   }
 
   /// accept(2), then FD_CLOEXEC; nil on EAGAIN (a listener with a receive timeout).
