@@ -251,9 +251,9 @@ final class TCPLoop {
   /// Serves until `end` (monotonic ns) or an interrupt; an error of epoll itself ends it.
   func serve(until end: UInt64?, counts: inout ProbeServer.Counts) -> SystemError? {
     let idle = UInt64(settings.idleTimeout * 1e9)
-    // Spin: epoll_wait never sleeps. Otherwise it wakes at least every 100 ms, to see the end,
-    // an interrupt and idle peers.
-    let wait = settings.socket.receiveMode == .spin ? 0 : 100
+    // Spin: epoll_wait never sleeps while a peer is connected. Otherwise it wakes at least every
+    // 100 ms, to see the end, an interrupt and idle peers.
+    let spin = settings.socket.receiveMode == .spin
     var nextIdleCheck: UInt64 = 0
     var ready: [(Int32, UInt32)] = []
     ready.reserveCapacity(64)
@@ -273,7 +273,9 @@ final class TCPLoop {
       }
       ready.removeAll(keepingCapacity: true)
       do {
-        try epoll.wait(milliseconds: wait) { fd, events in ready.append((fd, events)) }
+        try epoll.wait(milliseconds: spin && !connections.isEmpty ? 0 : 100) { fd, events in
+          ready.append((fd, events))
+        }
       } catch {
         return error
       }
