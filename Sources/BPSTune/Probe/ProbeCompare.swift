@@ -81,6 +81,7 @@ public struct ProbeCompare {
       }
     }
     for workload in workloads { try settings(for: workload).validate() }
+    if !(settle >= 0 && settle <= 600) { throw .usage("--settle \(settle): must be 0 to 600 s") }
     var columns: [Column] = []
     for profile in profiles {
       log("applying \(Self.title(profile.name))")
