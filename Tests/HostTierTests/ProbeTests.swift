@@ -6,7 +6,9 @@ import Testing
 /// one and the client in the other. Busy polling is proved with counters the tests read
 /// themselves (/proc/net/netstat with cat, NAPI ids with napi-dump), the latency against
 /// Debian's sockperf on the same path, thread placement with chrt and taskset, and compare's
-/// restore with cat.
+/// restore with cat. The attacks on the server of #26 (a datagram spoofed from its own address,
+/// two servers ping-ponging, connect/close floods, thousands of idle connections) come from
+/// the tests' own peer, Tests/Tools/probe-peer.c; threads and VmSize from /proc/PID/status.
 @Suite(.enabled(if: geteuid() == 0, "the host tier needs root for network namespaces"), .serialized)
 struct ProbeTests {
   let work = TemporaryDirectory("bpstune-probe")
