@@ -453,6 +453,25 @@ struct ProbeTests {
     server.stop()
   }
 
+  @Test func inSpinModeIdlePeersDoNotEachGetASpinningThread() throws {
+    let pair = try NamespacePair()
+    // Before #26 each connection got a thread spinning in recv (at SCHED_FIFO with --fifo; not
+    // here, on a shared machine): 50 idle peers, 50 spinning threads. Pinned to CPU 1.
+    let server = try startServer(pair, ["--receive", "spin", "--cpu", "1"])
+    let before = threadsAndSize(server.pid)
+    let peer = try Background(pair.client.command([Run.probePeer, "idle", pair.serverAddress, "7878", "50", "2"]))
+    #expect(peer.wait(seconds: 20) { peer.stdout.contains("connected 50") }, "\(peer.stdout) \(peer.stderr)")
+    usleep(300_000)
+    let holding = threadsAndSize(server.pid)
+    #expect(before.threads > 0 && holding.threads <= before.threads + 1, "threads \(before) -> \(holding)")
+    _ = peer.wait(seconds: 20) { !peer.isRunning }
+    // The default --max-connections 8 served, the 42 others closed at once.
+    #expect(peer.stop().stdout.contains("closed 42 of 50"))
+    let tcp = client(pair, ["--protocol", "tcp", "--count", "200", "--warmup", "0", "--format", "json"])
+    #expect((json(tcp)["messages"] as? [String: Int])?["received"] == 200, "\(tcp)")
+    server.stop()
+  }
+
   @Test func idlePeersAreClosedAfterTheIdleTimeoutAndOthersAtOnce() throws {
     let pair = try NamespacePair()
     let server = try startServer(pair, ["--max-connections", "8", "--idle-timeout", "2"])
