@@ -20,9 +20,10 @@
 SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 PREFIX ?= /usr/local
 # Debian packages the build and the tests need: libnl for generic netlink, linux-libc-dev for
-# the kernel's uapi headers; ethtool, strace, chrt and taskset (util-linux) and the netlink reader
-# Tests/Tools/napi-dump.c (built with gcc) are the tests' independent checkers; sockperf is the
-# yardstick the latency probe is checked against.
+# the kernel's uapi headers; ethtool, strace, chrt and taskset (util-linux), the netlink reader
+# Tests/Tools/napi-dump.c and the probe server's hostile peer Tests/Tools/probe-peer.c (both
+# built with gcc) are the tests' independent checkers; sockperf is the yardstick the latency
+# probe is checked against.
 APT_PACKAGES := pkg-config libnl-3-dev libnl-genl-3-dev linux-libc-dev iproute2 ethtool strace util-linux gcc libc6-dev sockperf
 MISSING = $(strip $(foreach p,$(APT_PACKAGES),$(if $(shell dpkg-query -W -f='$${Status}' $(p) 2>/dev/null | grep -q 'ok installed' && echo y),,$(p))))
 

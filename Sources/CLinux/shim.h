@@ -89,6 +89,26 @@ static inline int bpstune_epoll_wait_one(int epfd, int timeout_ms) {
   return epoll_wait(epfd, &event, 1, timeout_ms);
 }
 
+// epoll_ctl(2) of `fd` with `events` (EPOLLIN, EPOLLOUT, EPOLLRDHUP; 0 with EPOLL_CTL_MOD to
+// pause it) for the probe server's TCP loop, the descriptor as the event's data. 0, or -1 with errno.
+static inline int bpstune_epoll_ctl(int epfd, int op, int fd, unsigned events) {
+  struct epoll_event event = {events, {.fd = fd}};
+  return epoll_ctl(epfd, op, fd, &event);
+}
+
+// epoll_wait(2) for up to `max` events, each one's descriptor and events copied out of the
+// packed struct epoll_event: the count, 0 on timeout, -1 with errno.
+static inline int bpstune_epoll_wait_many(int epfd, int *fds, unsigned *events, int max, int timeout_ms) {
+  struct epoll_event ready[64];
+  if (max > 64) max = 64;
+  int n = epoll_wait(epfd, ready, max, timeout_ms);
+  for (int i = 0; i < n; i++) {
+    fds[i] = ready[i].data.fd;
+    events[i] = ready[i].events;
+  }
+  return n;
+}
+
 // prctl(PR_SET_TIMERSLACK) of the calling thread (prctl is variadic, which Swift cannot call).
 static inline int bpstune_set_timer_slack(unsigned long nanoseconds) {
   return prctl(PR_SET_TIMERSLACK, nanoseconds, 0, 0, 0);

@@ -66,27 +66,60 @@ extension ProbeSocket.Kind: ExpressibleByArgument {}
 struct ProbeServerCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "server",
-    abstract: "Echo probe requests over UDP and TCP on one port until interrupted.")
+    abstract: "Echo probe requests over UDP and TCP on one port until interrupted.",
+    discussion: """
+      Listens on 127.0.0.1:\(probeDefaultPort) unless --bind names another address: give the
+      address the client reaches (or 0.0.0.0:\(probeDefaultPort) for every address) on a
+      measuring host. Replies carry a reply flag; a message that is itself a reply, or a
+      datagram from the server's own address and port, is never answered. TCP is served by
+      one epoll thread: at most --max-connections peers at once (more are closed at once),
+      each closed after --idle-timeout seconds without a byte.
+      """)
 
-  @Option(help: ArgumentHelp("Address and port to listen on (port 0: any free port).", valueName: "ADDR:PORT"))
-  var bind = "0.0.0.0:\(probeDefaultPort)"
+  @Option(
+    help: ArgumentHelp(
+      "Address and port to listen on (port 0: any free port; 0.0.0.0:PORT: every address).",
+      valueName: "ADDR:PORT"))
+  var bind = "127.0.0.1:\(probeDefaultPort)"
 
   @Option(help: ArgumentHelp("Stop after this many seconds.", valueName: "SECONDS"))
   var duration: Double?
 
+  @Option(help: ArgumentHelp("TCP peers served at once (1 to 1024); more are closed at once.", valueName: "N"))
+  var maxConnections = 8
+
+  @Option(help: ArgumentHelp("Close a TCP peer silent this many seconds.", valueName: "SECONDS"))
+  var idleTimeout = 10.0
+
   @OptionGroup var socket: ProbeSocketOptions
 
-  func run() throws {
+  func settings() throws -> ProbeServer.Settings {
+    try Validate.text(bind, "--bind")
     var settings = ProbeServer.Settings(bind: try SocketAddress(parsing: bind))
     settings.socket = try socket.settings()
     settings.duration = duration
+    settings.maxConnections = maxConnections
+    settings.idleTimeout = idleTimeout
+    try settings.validate()
+    return settings
+  }
+
+  func validate() throws {
+    try Validate.usage { _ = try settings() }
+  }
+
+  func run() throws {
+    let settings = try settings()
     Syscalls.catchInterrupts()
     let counts = try ProbeServer(settings: settings).run { bound in
       Syscalls.writeStandardOutput(
-        "listening on \(bound) (udp, tcp), \(settings.socket.summary)\n")
+        "listening on \(bound) (udp, tcp), \(settings.socket.summary), at most \(settings.maxConnections) tcp peer(s)\n"
+      )
     }
     Syscalls.writeStandardOutput(
-      "echoed \(counts.udp) udp and \(counts.tcp) tcp request(s) on \(counts.connections) connection(s)\n")
+      "echoed \(counts.udp) udp and \(counts.tcp) tcp request(s) on \(counts.connections) connection(s);"
+        + " dropped \(counts.dropped) (replies, own address), closed \(counts.refused) over the limit and"
+        + " \(counts.idleClosed) idle\n")
   }
 }
 
@@ -143,13 +176,24 @@ struct ProbeClientCommand: ParsableCommand {
   @Option(help: "Output format.")
   var format: OutputFormat = .text
 
-  func run() throws {
+  func settings() throws -> ProbeClient.Settings {
+    try Validate.text(peer, "peer")
+    try Validate.interface(workload.interface)
     var settings = ProbeClient.Settings(peer: try SocketAddress(parsing: peer))
     settings.rate = rate
     settings.delay = delay
     workload.apply(to: &settings)
     settings.socket = try socket.settings()
     try settings.validate()
+    return settings
+  }
+
+  func validate() throws {
+    try Validate.usage { _ = try settings() }
+  }
+
+  func run() throws {
+    let settings = try settings()
     Syscalls.catchInterrupts()
     let result = try ProbeClient(settings: settings).run()
     print(format == .json ? ProbeReport.json(result) : ProbeReport.text(result))
@@ -219,17 +263,40 @@ struct ProbeCompareCommand: ParsableCommand {
 
   func validate() throws {
     if !(settle >= 0 && settle <= 600) { throw ValidationError("--settle \(settle): must be 0 to 600 s") }
+    try Validate.lockTimeout(lockTimeout)
+    for profile in profiles { try Validate.text(profile, "profile") }
+    try Validate.text(plot, "--plot")
+    try Validate.usage {
+      let client = try clientSettings()
+      for workload in try parsedWorkloads() {
+        var each = client
+        each.rate = workload.rate
+        each.delay = workload.delay
+        try each.validate()
+      }
+    }
   }
 
-  func run() throws {
+  func clientSettings() throws -> ProbeClient.Settings {
+    try Validate.text(peer, "--peer")
+    try Validate.interface(workload.interface)
     var client = ProbeClient.Settings(peer: try SocketAddress(parsing: peer))
     workload.apply(to: &client)
     client.socket = try socket.settings()
-    let parsed = try workloads.isEmpty ? ProbeCompare.Workload.defaults : workloads.map(ProbeCompare.Workload.init)
+    try client.validate()
+    return client
+  }
+
+  func parsedWorkloads() throws -> [ProbeCompare.Workload] {
+    try workloads.isEmpty ? ProbeCompare.Workload.defaults : workloads.map(ProbeCompare.Workload.init)
+  }
+
+  func run() throws {
+    let client = try clientSettings()
+    let parsed = try parsedWorkloads()
     let overrides = try ProfileOptions.overrides(assignments)
     let loaded = try profiles.map {
-      try ProfileLoader().load(
-        $0, overrides: overrides, interface: workload.interface, workingDirectory: Syscalls.environment("PWD"))
+      try ProfileLoader().load($0, overrides: overrides, interface: workload.interface)
     }
     for profile in loaded { try global.require(Privilege.needed(for: profile).union([.root]), for: "probe compare") }
     Syscalls.catchInterrupts()

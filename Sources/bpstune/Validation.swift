@@ -39,6 +39,16 @@ enum Validate {
     throw ValidationError("\(option) \(value): must be \(range.lowerBound) to \(range.upperBound)\(suffix)")
   }
 
+  /// The library's own checks of settings (each a ``BPSTuneError`` naming its option), run in
+  /// validate() so that a bad number is a one-line refusal (exit 2) before anything starts.
+  static func usage(_ body: () throws -> Void) throws {
+    do {
+      try body()
+    } catch let error as BPSTuneError {
+      throw ValidationError(error.description)
+    }
+  }
+
   /// --lock-timeout: up to a day.
   static func lockTimeout(_ value: Int) throws {
     try range(value, "--lock-timeout", 0...86_400, unit: "seconds")

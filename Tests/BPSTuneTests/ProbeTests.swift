@@ -22,6 +22,104 @@ import Testing
     #expect(ProbeMessage.read(UnsafeRawBufferPointer(buffer), count: 64) == nil)
   }
 
+  @Test func aReplyCarriesTheReplyFlagAndARequestDoesNot() {
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 8)
+    defer { buffer.deallocate() }
+    buffer.initializeMemory(as: UInt8.self, repeating: 0xaa)
+    ProbeMessage.write(buffer, length: 64, run: 7, sequence: 9, sentAt: 11)
+    let request = ProbeMessage.read(UnsafeRawBufferPointer(buffer), count: 64)
+    #expect(request?.flags == 0 && request?.isReply == false)
+    let before = Array(UnsafeRawBufferPointer(buffer))
+    ProbeMessage.markReply(buffer)
+    let reply = ProbeMessage.read(UnsafeRawBufferPointer(buffer), count: 64)
+    #expect(reply?.isReply == true && reply?.flags == ProbeMessage.replyFlag)
+    #expect(
+      reply.map { ProbeMessage.Header(length: $0.length, run: $0.run, sequence: $0.sequence, sentAt: $0.sentAt) }
+        == request)
+    // Bit 0 of the little-endian flags at byte 12, and nothing else changed.
+    var changed = before
+    changed[12] |= 1
+    #expect(Array(UnsafeRawBufferPointer(buffer)) == changed)
+    ProbeMessage.markReply(buffer)
+    #expect(Array(UnsafeRawBufferPointer(buffer)) == changed, "marking twice is marking once")
+    // Other (reserved) bits are kept as they came.
+    ProbeMessage.write(buffer, length: 64, run: 7, sequence: 9, sentAt: 11, flags: 0x100)
+    ProbeMessage.markReply(buffer)
+    #expect(ProbeMessage.read(UnsafeRawBufferPointer(buffer), count: 64)?.flags == 0x101)
+  }
+
+  @Test func theServerKnowsItsOwnAddressAndPort() throws {
+    let specific = ProbeServer.OwnEndpoint(try SocketAddress(parsing: "10.0.0.2:7878"))
+    #expect(specific.contains(try SocketAddress(parsing: "10.0.0.2:7878")))
+    #expect(!specific.contains(try SocketAddress(parsing: "10.0.0.2:7879")))
+    #expect(!specific.contains(try SocketAddress(parsing: "10.0.0.3:7878")))
+    let wildcard = ProbeServer.OwnEndpoint(try SocketAddress(parsing: "0.0.0.0:7878"))
+    #expect(wildcard.contains(try SocketAddress(parsing: "127.0.0.1:7878")))
+    #expect(wildcard.contains(try SocketAddress(parsing: "127.3.2.1:7878")), "all of 127/8 is local")
+    #expect(!wildcard.contains(try SocketAddress(parsing: "127.0.0.1:7879")))
+    #expect(!wildcard.contains(try SocketAddress(parsing: "192.0.2.1:7878")), "TEST-NET-1 is no address of this host")
+    let six = ProbeServer.OwnEndpoint(try SocketAddress(parsing: "[::]:7878"))
+    #expect(six.contains(try SocketAddress(parsing: "[::ffff:127.0.0.1]:7878")), "an IPv4 peer of an IPv6 socket")
+    #expect(!six.contains(try SocketAddress(parsing: "[2001:db8::1]:7878")))
+  }
+
+  @Test func everyNumberOfTheServerIsCheckedAndNamesItsOption() throws {
+    var s = ProbeServer.Settings(bind: try SocketAddress(parsing: "127.0.0.1:0"))
+    #expect(thrownText { try s.validate() } == nil)
+    #expect(s.maxConnections == 8 && s.idleTimeout == 10)
+    for bad in [-1, .nan, .infinity, 0, 1e12] {
+      s.duration = bad
+      #expect(thrownText { try s.validate() }?.hasPrefix("--duration \(bad)") == true, "\(bad)")
+      #expect(thrownText { try ProbeServer(settings: s).run { _ in } }?.hasPrefix("--duration") == true)
+    }
+    s.duration = 1
+    for bad in [0, -3, 1025, Int.max] {
+      s.maxConnections = bad
+      #expect(thrownText { try s.validate() }?.hasPrefix("--max-connections \(bad)") == true, "\(bad)")
+    }
+    s.maxConnections = 1024
+    for bad in [0, -1, .nan, .infinity, 86_401] {
+      s.idleTimeout = bad
+      #expect(thrownText { try s.validate() }?.hasPrefix("--idle-timeout \(bad)") == true, "\(bad)")
+    }
+    s.idleTimeout = 0.5
+    #expect(thrownText { try s.validate() } == nil)
+    s.socket.fifo = 0
+    #expect(thrownText { try s.validate() }?.hasPrefix("--fifo 0") == true)
+  }
+
+  @Test func everyNumberOfTheClientIsCheckedAndNamesItsOption() throws {
+    let good = ProbeClient.Settings(peer: try SocketAddress(parsing: "127.0.0.1:1"))
+    #expect(thrownText { try good.validate() } == nil)
+    var s = good
+    for bad in [-1, .nan, .infinity, 0] {
+      s.duration = bad
+      #expect(thrownText { try s.validate() }?.hasPrefix("--duration \(bad)") == true, "\(bad)")
+    }
+    s = good
+    for bad in [-1, .nan, .infinity] {
+      s.warmup = bad
+      #expect(thrownText { try s.validate() }?.hasPrefix("--warmup \(bad)") == true, "\(bad)")
+    }
+    s = good
+    for bad in [0, -1, Int.max, ProbeClient.Settings.maximumCount + 1] {
+      s.count = bad
+      #expect(thrownText { try s.validate() }?.hasPrefix("--count \(bad)") == true, "\(bad)")
+    }
+    s = good
+    s.rate = Int.max
+    #expect(thrownText { try s.validate() }?.hasPrefix("--rate") == true)
+    s = good
+    s.timeout = 0
+    #expect(thrownText { try s.validate() }?.hasPrefix("--timeout 0") == true)
+    s = good
+    s.delay = Int.max
+    #expect(thrownText { try s.validate() }?.hasPrefix("--delay") == true)
+    for bad in ["99999999:0", "1000:9999999", "\(Int.max):1"] {
+      #expect(thrownText { try ProbeCompare.Workload(parsing: bad) }?.hasPrefix("--workload \(bad)") == true, "\(bad)")
+    }
+  }
+
   @Test func countersAreParsedFromTheKernelsOwnLayout() {
     let netstat = """
       TcpExt: SyncookiesSent SyncookiesRecv BusyPollRxPackets TCPAutoCorking

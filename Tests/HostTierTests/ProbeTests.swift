@@ -6,7 +6,9 @@ import Testing
 /// one and the client in the other. Busy polling is proved with counters the tests read
 /// themselves (/proc/net/netstat with cat, NAPI ids with napi-dump), the latency against
 /// Debian's sockperf on the same path, thread placement with chrt and taskset, and compare's
-/// restore with cat.
+/// restore with cat. The attacks on the server of #26 (a datagram spoofed from its own address,
+/// two servers ping-ponging, connect/close floods, thousands of idle connections) come from
+/// the tests' own peer, Tests/Tools/probe-peer.c; threads and VmSize from /proc/PID/status.
 @Suite(.enabled(if: geteuid() == 0, "the host tier needs root for network namespaces"), .serialized)
 struct ProbeTests {
   let work = TemporaryDirectory("bpstune-probe")
@@ -30,6 +32,14 @@ struct ProbeTests {
         "\(pair.serverAddress):\(port)",
       ]
         + extra)
+    let up = server.wait(seconds: 10) { server.stdout.contains("listening on") }
+    try #require(up, "server did not start: \(server.stdout) \(server.stderr)")
+    return server
+  }
+
+  /// Starts `bpstune probe server ARGUMENTS` in `ns` (no --bind of its own) and waits for its line.
+  func startServer(in ns: NetworkNamespace, _ arguments: [String]) throws -> Background {
+    let server = try Background(["ip", "netns", "exec", ns.name, Run.bpstune, "probe", "server"] + arguments)
     let up = server.wait(seconds: 10) { server.stdout.contains("listening on") }
     try #require(up, "server did not start: \(server.stdout) \(server.stderr)")
     return server
@@ -334,5 +344,193 @@ struct ProbeTests {
     #expect(ended.stderr.contains("interrupted") && ended.stderr.contains("the host is as before"), "\(ended)")
     #expect(pair.client.cat(sys + "napi_defer_hard_irqs") == "0")
     server.stop()
+  }
+
+  // MARK: - Attacks on the server (#26)
+
+  /// probe-peer's "echoes N" line: the datagrams seen between the two endpoints besides the
+  /// spoofed one; -1 when it printed none.
+  func echoes(_ f: Finished) -> Int {
+    f.stdout.split(separator: "\n").first { $0.hasPrefix("echoes ") }.flatMap { Int($0.dropFirst(7)) } ?? -1
+  }
+
+  /// Threads and VmSize (kB) of a process, read from /proc/PID/status.
+  func threadsAndSize(_ pid: Int32) -> (threads: Int, vmSize: Int) {
+    let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+    func field(_ name: String) -> Int {
+      let line = status.split(separator: "\n").first { $0.hasPrefix(name + ":") } ?? ""
+      return Int(line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first ?? "") ?? -1
+    }
+    return (field("Threads"), field("VmSize"))
+  }
+
+  @Test func aDatagramSpoofedFromTheServersOwnAddressAndPortIsNeverAnswered() throws {
+    let pair = try NamespacePair()
+    let a = pair.serverAddress
+    // A specific address, every address (getifaddrs), and the default 127.0.0.1: the server
+    // would otherwise answer itself, and answer that, for as long as it runs (#26: ~240,000
+    // echoes in 2 s).
+    for (bind, source) in [("\(a):7878", a), ("0.0.0.0:7878", a), (nil, "127.0.0.1")] {
+      let server = try startServer(in: pair.server, bind.map { ["--bind", $0] } ?? [])
+      if bind == nil { #expect(server.stdout.contains("listening on 127.0.0.1:7878"), "\(server.stdout)") }
+      let spoof = pair.server.run([Run.probePeer, "spoof", source, "7878", source, "7878", "2"])
+      #expect(spoof.status == 0, "\(spoof)")
+      #expect(echoes(spoof) == 0, "bind \(bind ?? "default"): \(spoof)")
+      let stopped = server.stop()
+      #expect(stopped.stdout.contains("echoed 0 udp") && stopped.stdout.contains("dropped 1 "), "\(stopped)")
+    }
+    // Still a server: a real client is answered (over the veth, from the other namespace).
+    let server = try startServer(pair)
+    let f = client(pair, ["--count", "200", "--warmup", "0", "--format", "json"])
+    #expect((json(f)["messages"] as? [String: Int])?["received"] == 200, "\(f)")
+    server.stop()
+  }
+
+  @Test func aDatagramSpoofedFromOneServerToAnotherIsAnsweredOnceNotPingPonged() throws {
+    let pair = try NamespacePair()
+    let a = pair.serverAddress
+    let first = try startServer(pair, port: 7001)
+    let second = try startServer(pair, port: 7002)
+    // From the first server's address and port to the second: the second answers once, with the
+    // reply flag; the first drops the reply instead of answering it, and so on forever.
+    let spoof = pair.server.run([Run.probePeer, "spoof", a, "7001", a, "7002", "2"])
+    #expect(echoes(spoof) == 1, "\(spoof)")
+    let one = first.stop()
+    let two = second.stop()
+    #expect(one.stdout.contains("echoed 0 udp") && one.stdout.contains("dropped 1 "), "\(one)")
+    #expect(two.stdout.contains("echoed 1 udp") && two.stdout.contains("dropped 0 "), "\(two)")
+  }
+
+  @Test func theServerListensOnLoopbackUnlessToldOtherwise() throws {
+    let pair = try NamespacePair()
+    let server = try startServer(in: pair.server, [])
+    #expect(server.stdout.contains("listening on 127.0.0.1:7878"), "\(server.stdout)")
+    // Not reachable over the veth: the kernel refuses (port unreachable) at once.
+    let f = client(pair, ["--count", "10", "--warmup", "0"])
+    #expect(f.status == 2 && f.stderr.contains("refused"), "\(f)")
+    server.stop()
+  }
+
+  @Test func aConnectCloseFloodLeavesThreadsAndMemoryFlat() throws {
+    let pair = try NamespacePair()
+    let server = try startServer(pair)
+    let before = threadsAndSize(server.pid)
+    // Before #26 each connection got a thread that was never joined: 1,000 cycles grew the
+    // address space from 151 MB to ~9 GB (each thread's stack kept).
+    let flood = pair.client.run([Run.probePeer, "flood", pair.serverAddress, "7878", "1000"])
+    #expect(flood.stdout.contains("cycles 1000"), "\(flood)")
+    let after = threadsAndSize(server.pid)
+    print("probe-flood: threads \(before.threads) -> \(after.threads), VmSize \(before.vmSize) -> \(after.vmSize) kB")
+    #expect(before.threads > 0 && after.threads <= before.threads + 1, "threads \(before) -> \(after)")
+    #expect(after.vmSize - before.vmSize < 64 * 1024, "VmSize \(before.vmSize) -> \(after.vmSize) kB")
+    // Still serving.
+    let tcp = client(pair, ["--protocol", "tcp", "--count", "200", "--warmup", "0", "--format", "json"])
+    #expect((json(tcp)["messages"] as? [String: Int])?["received"] == 200, "\(tcp)")
+    server.stop()
+  }
+
+  @Test func threeThousandIdleConnectionsLeaveThreadsAndMemoryFlat() throws {
+    let pair = try NamespacePair()
+    // The default options: at most 8 peers, 10 s of silence.
+    let server = try startServer(pair)
+    let before = threadsAndSize(server.pid)
+    let peer = try Background(pair.client.command([Run.probePeer, "idle", pair.serverAddress, "7878", "3000", "2"]))
+    let connected = peer.wait(seconds: 40) { peer.stdout.contains("connected") }
+    #expect(connected, "\(peer.stdout) \(peer.stderr)")
+    #expect(peer.stdout.contains("connected 3000"), "\(peer.stdout)")
+    // Before #26: a thread per connection (~850 with 3,000 idle peers, up to the descriptor
+    // limit), each with its stack.
+    let holding = threadsAndSize(server.pid)
+    print(
+      "probe-idle: threads \(before.threads) -> \(holding.threads), VmSize \(before.vmSize) -> \(holding.vmSize) kB")
+    #expect(before.threads > 0 && holding.threads <= before.threads + 1, "threads \(before) -> \(holding)")
+    #expect(holding.vmSize - before.vmSize < 64 * 1024, "VmSize \(before.vmSize) -> \(holding.vmSize) kB")
+    _ = peer.wait(seconds: 30) { !peer.isRunning }
+    peer.stop()
+    // Still serving.
+    let tcp = client(pair, ["--protocol", "tcp", "--count", "100", "--warmup", "0", "--format", "json"])
+    #expect((json(tcp)["messages"] as? [String: Int])?["received"] == 100, "\(tcp)")
+    server.stop()
+  }
+
+  @Test func inSpinModeIdlePeersDoNotEachGetASpinningThread() throws {
+    let pair = try NamespacePair()
+    // Before #26 each connection got a thread spinning in recv (at SCHED_FIFO with --fifo; not
+    // here, on a shared machine): 50 idle peers, 50 spinning threads. Pinned to CPU 1.
+    let server = try startServer(pair, ["--receive", "spin", "--cpu", "1"])
+    let before = threadsAndSize(server.pid)
+    let peer = try Background(pair.client.command([Run.probePeer, "idle", pair.serverAddress, "7878", "50", "2"]))
+    #expect(peer.wait(seconds: 20) { peer.stdout.contains("connected 50") }, "\(peer.stdout) \(peer.stderr)")
+    usleep(300_000)
+    let holding = threadsAndSize(server.pid)
+    #expect(before.threads > 0 && holding.threads <= before.threads + 1, "threads \(before) -> \(holding)")
+    _ = peer.wait(seconds: 20) { !peer.isRunning }
+    // The default --max-connections 8 served, the 42 others closed at once.
+    #expect(peer.stop().stdout.contains("closed 42 of 50"))
+    let tcp = client(pair, ["--protocol", "tcp", "--count", "200", "--warmup", "0", "--format", "json"])
+    #expect((json(tcp)["messages"] as? [String: Int])?["received"] == 200, "\(tcp)")
+    server.stop()
+  }
+
+  @Test func idlePeersAreClosedAfterTheIdleTimeoutAndOthersAtOnce() throws {
+    let pair = try NamespacePair()
+    let server = try startServer(pair, ["--max-connections", "8", "--idle-timeout", "2"])
+    let peer = try Background(pair.client.command([Run.probePeer, "idle", pair.serverAddress, "7878", "300", "8"]))
+    #expect(peer.wait(seconds: 40) { peer.stdout.contains("connected") }, "\(peer.stdout) \(peer.stderr)")
+    _ = peer.wait(seconds: 30) { !peer.isRunning }
+    let done = peer.stop()
+    #expect(done.stdout.contains("connected 300"), "\(done)")
+    // Every connection closed by the server (the peer itself closes none): those over
+    // --max-connections at once, each one it served when it had been silent for --idle-timeout
+    // (8 at a time; more when the connects take longer than the timeout).
+    #expect(done.stdout.contains("closed 300 of 300"), "\(done)")
+    let stopped = server.stop()
+    let numbers = stopped.stdout.split(separator: "\n").last { $0.hasPrefix("echoed") }.map {
+      $0.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+    }
+    // echoed U udp and T tcp request(s) on C connection(s); dropped D (...), closed R over the limit and I idle
+    let n = try #require(numbers, "\(stopped)")
+    try #require(n.count == 6, "\(stopped)")
+    let (served, overLimit, idle) = (n[2], n[4], n[5])
+    #expect(served >= 8 && served + overLimit == 300 && idle == served, "\(stopped)")
+  }
+
+  @Test func connectionsBeyondTheLimitAreClosedAndSlotsFreeAgain() throws {
+    let pair = try NamespacePair()
+    let server = try startServer(pair, ["--max-connections", "2", "--idle-timeout", "60"])
+    // Two silent peers take both slots for 4 s.
+    let peer = try Background(pair.client.command([Run.probePeer, "idle", pair.serverAddress, "7878", "2", "4"]))
+    #expect(peer.wait(seconds: 20) { peer.stdout.contains("connected 2") }, "\(peer.stdout) \(peer.stderr)")
+    let refused = client(pair, ["--protocol", "tcp", "--count", "10", "--warmup", "0"])
+    // Accepted and closed at once: the client hears the close (or a reset) on its first request.
+    expectOneLineError(refused, "probe \(pair.serverAddress):7878: ")
+    _ = peer.wait(seconds: 30) { !peer.isRunning }
+    #expect(peer.stop().stdout.contains("closed 0 of 2"), "idle peers within the timeout stay")
+    // Their slots are free again once they left.
+    let served = client(pair, ["--protocol", "tcp", "--count", "10", "--warmup", "0", "--format", "json"])
+    #expect((json(served)["messages"] as? [String: Int])?["received"] == 10, "\(served)")
+    let stopped = server.stop()
+    #expect(stopped.stdout.contains("closed 1 over the limit"), "\(stopped)")
+  }
+
+  @Test func serverOptionsOutOfRangeAreOneLineErrorsNotTraps() {
+    for (arguments, fragment) in [
+      (["--duration=-1"], "--duration -1"), (["--duration", "nan"], "--duration nan"),
+      (["--duration", "inf"], "--duration inf"), (["--duration", "0"], "--duration 0"),
+      (["--max-connections", "0"], "--max-connections 0"), (["--max-connections", "1025"], "--max-connections 1025"),
+      (["--idle-timeout", "0"], "--idle-timeout 0"), (["--idle-timeout", "nan"], "--idle-timeout nan"),
+      (["--busy-poll=-5"], "--busy-poll -5"),
+    ] {
+      expectOneLineError(Run.command([Run.bpstune, "probe", "server"] + arguments), fragment)
+    }
+    for (arguments, fragment) in [
+      (["--count", "99999999999"], "--count 99999999999"), (["--duration", "nan"], "--duration nan"),
+      (["--warmup", "inf"], "--warmup inf"), (["--duration=-1"], "--duration -1"),
+    ] {
+      expectOneLineError(Run.command([Run.bpstune, "probe", "client", "127.0.0.1:9"] + arguments), fragment)
+    }
+    expectOneLineError(
+      Run.command([Run.bpstune, "probe", "compare", "x", "--peer", "127.0.0.1:9", "--workload", "99999999:0"]),
+      "--workload 99999999:0")
   }
 }

@@ -143,25 +143,32 @@ public enum Run {
 
   /// The tests' own netdev netlink reader (Tests/Tools/napi-dump.c on raw netlink sockets,
   /// nothing shared with bpstune), compiled with cc into .build on first use.
-  public static var napiDump: String {
-    napiDumpLock.withLock {
+  public static var napiDump: String { tool("napi-dump") }
+
+  /// The probe server's hostile peer (Tests/Tools/probe-peer.c): a datagram spoofed from any
+  /// address and port, connect/close floods, thousands of idle connections.
+  public static var probePeer: String { tool("probe-peer") }
+
+  /// Tests/Tools/NAME.c compiled with cc into .build/NAME when missing or older than its source.
+  static func tool(_ name: String) -> String {
+    toolLock.withLock {
       var path = #filePath
       for _ in 0..<3 { path = (path as NSString).deletingLastPathComponent }
-      let binary = path + "/.build/napi-dump"
-      let source = path + "/Tests/Tools/napi-dump.c"
+      let binary = path + "/.build/" + name
+      let source = path + "/Tests/Tools/\(name).c"
       let fm = FileManager.default
       let built = (try? fm.attributesOfItem(atPath: binary)[.modificationDate] as? Date) ?? nil
       let changed = (try? fm.attributesOfItem(atPath: source)[.modificationDate] as? Date) ?? nil
       if built == nil || (changed.map { $0 > built! } ?? false) {
         let temporary = binary + ".\(getpid())"
         let f = command(["cc", "-O2", "-Wall", "-o", temporary, source])
-        precondition(f.status == 0, "cannot build napi-dump: \(f)")
-        precondition(rename(temporary, binary) == 0, "cannot install napi-dump")
+        precondition(f.status == 0, "cannot build \(name): \(f)")
+        precondition(rename(temporary, binary) == 0, "cannot install \(name)")
       }
       return binary
     }
   }
-  private static let napiDumpLock = NSLock()
+  private static let toolLock = NSLock()
 
   /// The checkout's profiles/ directory.
   public static var profiles: String {

@@ -42,10 +42,15 @@ public struct ProbeClient {
       if !(duration > 0 && duration <= 86_400) {
         throw .usage("--duration \(duration): must be above 0 and at most 86400 s")
       }
-      if let count, count < 1 { throw .usage("--count \(count): must be 1 or more") }
+      if let count, count < 1 || count > Self.maximumCount {
+        throw .usage("--count \(count): must be 1 to \(Self.maximumCount)")
+      }
       if !(warmup >= 0 && warmup <= 3600) { throw .usage("--warmup \(warmup): must be 0 to 3600 s") }
       if timeout < 1 || timeout > 60_000 { throw .usage("--timeout \(timeout): must be 1 to 60000 ms") }
     }
+
+    /// The most round trips one run measures.
+    public static let maximumCount = 1_000_000_000
 
     /// Requests of a measured phase: `count`, or rate × duration for an open loop; nil for a
     /// closed loop that runs for `duration`.
@@ -272,9 +277,11 @@ public struct ProbeClient {
         case .nothing, .closed: continue
         }
       }
-      guard let header = ProbeMessage.read(UnsafeRawBufferPointer(buffer), count: got), header.run == run else {
-        continue
-      }
+      // Only the server's replies count: a request of ours reflected back unanswered (a path
+      // that loops, a peer that is not a probe server) carries no reply flag.
+      guard let header = ProbeMessage.read(UnsafeRawBufferPointer(buffer), count: got), header.run == run,
+        header.isReply
+      else { continue }
       if let expect, header.sequence != expect { continue }
       return header
     }

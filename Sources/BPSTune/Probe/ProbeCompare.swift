@@ -16,15 +16,17 @@ public struct ProbeCompare {
 
     public init(parsing text: String) throws(BPSTuneError) {
       let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-      guard parts.count == 2, let delay = Int(parts[1]), delay >= 0 else {
-        throw .usage("--workload \(text): expected RATE:DELAY (requests per second or 0 for a closed loop, µs)")
+      guard parts.count == 2, let delay = Int(parts[1]), delay >= 0, delay <= 1_000_000 else {
+        throw .usage(
+          "--workload \(text): expected RATE:DELAY (requests per second or 0 for a closed loop, µs of delay up to 1000000)"
+        )
       }
       if parts[0] == "closed" || parts[0] == "0" {
         rate = nil
-      } else if let r = Int(parts[0]), r > 0 {
+      } else if let r = Int(parts[0]), r > 0, r <= 10_000_000 {
         rate = r
       } else {
-        throw .usage("--workload \(text): RATE must be a positive number of requests per second, or 0 / closed")
+        throw .usage("--workload \(text): RATE must be 1 to 10000000 requests per second, or 0 / closed")
       }
       self.delay = delay
     }
@@ -79,6 +81,7 @@ public struct ProbeCompare {
       }
     }
     for workload in workloads { try settings(for: workload).validate() }
+    if !(settle >= 0 && settle <= 600) { throw .usage("--settle \(settle): must be 0 to 600 s") }
     var columns: [Column] = []
     for profile in profiles {
       log("applying \(Self.title(profile.name))")

@@ -1,31 +1,47 @@
-/// The probe's request, echoed unchanged by the server: a 32-byte header, little-endian, then
-/// padding up to the message size.
+/// The probe's request, echoed by the server with the reply flag set and otherwise unchanged:
+/// a 32-byte header, little-endian, then padding up to the message size.
 ///
 ///     0  magic "BPSP"        4  length (whole message)   8  run (per phase, random)
-///     12 flags (reserved)   16  sequence number         24  scheduled send time (client's
+///     12 flags              16  sequence number         24  scheduled send time (client's
 ///                                                            CLOCK_MONOTONIC, ns)
+///
+/// Flags: bit 0 (``replyFlag``) marks a reply; the other bits are reserved, sent as 0. A
+/// server never answers a message with the reply flag, so a datagram spoofed from one server
+/// to another (or to itself) is answered once at most instead of bouncing forever.
 ///
 /// The send time travels in the message, so the receiving thread of an open loop needs no
 /// state shared with the sending thread, and the round trip is measured from when the request
 /// was due, not from when it went out (no coordinated omission). The server reads only the
-/// magic and the length.
+/// magic, the length and the flags.
 public enum ProbeMessage {
   public static let headerSize = 32
   public static let magic: UInt32 = 0x5053_5042  // "BPSP"
   /// Largest message: a UDP datagram's payload over IPv4.
   public static let maximumSize = 65_507
+  /// Bit 0 of the flags: this message is a server's reply.
+  public static let replyFlag: UInt32 = 1
+  /// Byte offset of the flags in the header.
+  static let flagsOffset = 12
 
   /// Writes the header into `buffer` (at least ``headerSize`` bytes).
   @inline(__always)
   public static func write(
-    _ buffer: UnsafeMutableRawBufferPointer, length: Int, run: UInt32, sequence: UInt64, sentAt: UInt64
+    _ buffer: UnsafeMutableRawBufferPointer, length: Int, run: UInt32, sequence: UInt64, sentAt: UInt64,
+    flags: UInt32 = 0
   ) {
     buffer.storeBytes(of: magic.littleEndian, toByteOffset: 0, as: UInt32.self)
     buffer.storeBytes(of: UInt32(length).littleEndian, toByteOffset: 4, as: UInt32.self)
     buffer.storeBytes(of: run.littleEndian, toByteOffset: 8, as: UInt32.self)
-    buffer.storeBytes(of: UInt32(0), toByteOffset: 12, as: UInt32.self)
+    buffer.storeBytes(of: flags.littleEndian, toByteOffset: flagsOffset, as: UInt32.self)
     buffer.storeBytes(of: sequence.littleEndian, toByteOffset: 16, as: UInt64.self)
     buffer.storeBytes(of: sentAt.littleEndian, toByteOffset: 24, as: UInt64.self)
+  }
+
+  /// Sets the reply flag of the message in `buffer` (a server's echo), leaving the rest as is.
+  @inline(__always)
+  public static func markReply(_ buffer: UnsafeMutableRawBufferPointer) {
+    let flags = UInt32(littleEndian: buffer.loadUnaligned(fromByteOffset: flagsOffset, as: UInt32.self))
+    buffer.storeBytes(of: (flags | replyFlag).littleEndian, toByteOffset: flagsOffset, as: UInt32.self)
   }
 
   /// A received header; nil when the bytes are not a probe message.
@@ -34,6 +50,10 @@ public enum ProbeMessage {
     public var run: UInt32
     public var sequence: UInt64
     public var sentAt: UInt64
+    public var flags: UInt32 = 0
+
+    /// The message is a server's reply (``replyFlag``): a server drops it.
+    public var isReply: Bool { flags & ProbeMessage.replyFlag != 0 }
   }
 
   @inline(__always)
@@ -47,6 +67,7 @@ public enum ProbeMessage {
       length: length,
       run: UInt32(littleEndian: buffer.loadUnaligned(fromByteOffset: 8, as: UInt32.self)),
       sequence: UInt64(littleEndian: buffer.loadUnaligned(fromByteOffset: 16, as: UInt64.self)),
-      sentAt: UInt64(littleEndian: buffer.loadUnaligned(fromByteOffset: 24, as: UInt64.self)))
+      sentAt: UInt64(littleEndian: buffer.loadUnaligned(fromByteOffset: 24, as: UInt64.self)),
+      flags: UInt32(littleEndian: buffer.loadUnaligned(fromByteOffset: flagsOffset, as: UInt32.self)))
   }
 }

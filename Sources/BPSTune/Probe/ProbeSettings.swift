@@ -52,7 +52,7 @@ public struct ProbeSocketSettings: Sendable, Codable, Equatable {
   /// The checks the command line cannot express; each names its option.
   public func validate() throws(BPSTuneError) {
     if let busyPoll, busyPoll < 0 || busyPoll > Int(Int32.max) {
-      throw .usage("--busy-poll \(busyPoll): µs must be 0 or more")
+      throw .usage("--busy-poll \(busyPoll): must be 0 to \(Int32.max) µs")
     }
     if let busyPollBudget, busyPollBudget < 1 || busyPollBudget > Int(UInt16.max) {
       throw .usage("--busy-poll-budget \(busyPollBudget): must be 1 to 65535")

@@ -84,6 +84,46 @@ public struct SocketAddress: Sendable, CustomStringConvertible {
     return withUnsafePointer(to: &copy) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, length) } }
   }
 
+  /// The address without the port, as the kernel holds it: sin_addr's 4 bytes or sin6_addr's 16.
+  var addressBytes: [UInt8] {
+    withUnsafeBytes(of: storage) { raw in
+      family == AF_INET6 ? Array(raw[8..<24]) : family == AF_INET ? Array(raw[4..<8]) : []
+    }
+  }
+
+  /// The wildcard address (0.0.0.0 or ::): a bind to every local address.
+  public var isWildcard: Bool { addressBytes.allSatisfy { $0 == 0 } }
+
+  /// The same address and port.
+  public func sameEndpoint(as other: SocketAddress) -> Bool {
+    family == other.family && port == other.port && addressBytes == other.addressBytes
+  }
+
+  /// Every address of this family the interfaces of this network namespace hold (getifaddrs(3)),
+  /// port 0; empty when getifaddrs fails.
+  static func localAddresses(family: Int32) -> [SocketAddress] {
+    var list: UnsafeMutablePointer<ifaddrs>?
+    guard getifaddrs(&list) == 0 else { return [] }
+    defer { freeifaddrs(list) }
+    var found: [SocketAddress] = []
+    var cursor = list
+    while let entry = cursor {
+      defer { cursor = entry.pointee.ifa_next }
+      guard let address = entry.pointee.ifa_addr, Int32(address.pointee.sa_family) == family else { continue }
+      let size = family == AF_INET6 ? MemoryLayout<sockaddr_in6>.size : MemoryLayout<sockaddr_in>.size
+      var other = sockaddr_storage()
+      withUnsafeMutableBytes(of: &other) { $0.copyMemory(from: UnsafeRawBufferPointer(start: address, count: size)) }
+      found.append(SocketAddress(storage: other, length: socklen_t(size)))
+    }
+    return found
+  }
+
+  /// The address bytes (``addressBytes``) of every IPv4 and IPv6 address of this network
+  /// namespace's interfaces (getifaddrs(3)).
+  static func localAddressBytes() -> [[UInt8]] {
+    (localAddresses(family: AF_INET) + localAddresses(family: AF_INET6)).map(\.addressBytes)
+  }
+
   /// The interface holding this (local) address (getifaddrs(3)); nil for a wildcard address or
   /// one no interface of this network namespace has.
   public var interfaceName: String? {
@@ -198,9 +238,11 @@ public struct ProbeSocket: Sendable {
     if r < 0 { throw SystemError("bind", address.description, Errno(rawValue: Glibc.errno)) }
   }
 
-  /// listen(2).
+  /// listen(2) with a backlog of SOMAXCONN (the kernel caps it at net.core.somaxconn): a burst
+  /// of connects waits in the accept queue to be accepted (and served or closed at once)
+  /// instead of having its handshakes dropped and retried for seconds.
   public func listen() throws(SystemError) {
-    if Glibc.listen(fd, 64) < 0 { throw SystemError("listen", "socket", Errno(rawValue: Glibc.errno)) }
+    if Glibc.listen(fd, SOMAXCONN) < 0 { throw SystemError("listen", "socket", Errno(rawValue: Glibc.errno)) }
   }
 
   /// accept(2), then FD_CLOEXEC; nil on EAGAIN (a listener with a receive timeout).
@@ -278,6 +320,20 @@ public struct ProbeSocket: Sendable {
     }
   }
 
+  /// One send(2) on a non-blocking socket (MSG_DONTWAIT | MSG_NOSIGNAL): the bytes the kernel
+  /// took, 0 when its send buffer is full (EAGAIN). The probe server's TCP loop, which must not
+  /// wait for one peer.
+  public func sendAvailable(_ bytes: UnsafeRawBufferPointer) throws(SystemError) -> Int {
+    while true {
+      let r = Glibc.send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
+      if r >= 0 { return r }
+      let e = Errno(rawValue: Glibc.errno)
+      if e == .interrupted { continue }
+      if e == .resourceTemporarilyUnavailable { return 0 }
+      throw SystemError("send", "peer", e)
+    }
+  }
+
   /// recv(2) into `buffer`: a datagram, or for TCP what has arrived. `from` receives the
   /// sender's address (recvfrom) for an unconnected UDP socket.
   public func receive(into buffer: UnsafeMutableRawBufferPointer, from: UnsafeMutablePointer<SocketAddress>? = nil)
@@ -338,6 +394,68 @@ public struct EpollWaiter: Sendable {
       if r >= 0 { return r > 0 }
       let e = Errno(rawValue: Glibc.errno)
       if e != .interrupted { throw SystemError("epoll_wait", "epoll", e) }
+    }
+  }
+
+  public func close() { _ = Glibc.close(fd) }
+}
+
+/// An epoll instance watching many descriptors: the probe server's one TCP loop, which serves
+/// its listener and every connection (epoll(7), level-triggered).
+public struct EpollSet: Sendable {
+  public let fd: Int32
+
+  /// epoll_create1(2).
+  public init() throws(SystemError) {
+    fd = epoll_create1(Int32(EPOLL_CLOEXEC))
+    if fd < 0 { throw SystemError("epoll_create1", "probe server", Errno(rawValue: Glibc.errno)) }
+  }
+
+  public static let readable = UInt32(EPOLLIN.rawValue)
+  public static let writable = UInt32(EPOLLOUT.rawValue)
+  /// EPOLLERR and EPOLLHUP, which epoll_wait reports whether asked for or not.
+  public static let failed = UInt32(EPOLLERR.rawValue) | UInt32(EPOLLHUP.rawValue)
+
+  /// epoll_ctl(EPOLL_CTL_ADD).
+  public func add(_ descriptor: Int32, events: UInt32) throws(SystemError) {
+    if bpstune_epoll_ctl(fd, EPOLL_CTL_ADD, descriptor, events) < 0 {
+      throw SystemError("epoll_ctl EPOLL_CTL_ADD", "fd \(descriptor)", Errno(rawValue: Glibc.errno))
+    }
+  }
+
+  /// epoll_ctl(EPOLL_CTL_MOD): what to wait for (0: nothing, the descriptor paused).
+  public func modify(_ descriptor: Int32, events: UInt32) throws(SystemError) {
+    if bpstune_epoll_ctl(fd, EPOLL_CTL_MOD, descriptor, events) < 0 {
+      throw SystemError("epoll_ctl EPOLL_CTL_MOD", "fd \(descriptor)", Errno(rawValue: Glibc.errno))
+    }
+  }
+
+  /// epoll_ctl(EPOLL_CTL_DEL); closing a descriptor also removes it.
+  public func remove(_ descriptor: Int32) {
+    _ = bpstune_epoll_ctl(fd, EPOLL_CTL_DEL, descriptor, 0)
+  }
+
+  /// ioctl(EPIOCSPARAMS): busy-poll µs, budget and prefer (Linux 6.9+, ENOTTY before).
+  public func setBusyPoll(microseconds: Int, budget: Int, prefer: Bool) throws(SystemError) {
+    if bpstune_epoll_set_params(fd, UInt32(microseconds), UInt32(budget), prefer ? 1 : 0) < 0 {
+      throw SystemError("ioctl EPIOCSPARAMS", "epoll", Errno(rawValue: Glibc.errno))
+    }
+  }
+
+  /// epoll_wait(2) for up to 64 events (0 ms: a poll that does not sleep); calls `body` with
+  /// each ready descriptor and its events, and returns how many there were.
+  @discardableResult
+  public func wait(milliseconds: Int, _ body: (Int32, UInt32) -> Void) throws(SystemError) -> Int {
+    var fds = [Int32](repeating: 0, count: 64)
+    var events = [UInt32](repeating: 0, count: 64)
+    while true {
+      let r = bpstune_epoll_wait_many(fd, &fds, &events, 64, Int32(clamping: milliseconds))
+      if r >= 0 {
+        for i in 0..<Int(r) { body(fds[i], events[i]) }
+        return Int(r)
+      }
+      let e = Errno(rawValue: Glibc.errno)
+      if e != .interrupted { throw SystemError("epoll_wait", "probe server", e) }
     }
   }
 
@@ -425,6 +543,21 @@ extension Syscalls {
       sigaddset(&set, signal)
     }
     pthread_sigmask(SIG_UNBLOCK, &set, nil)
+  }
+
+  /// getrlimit/setrlimit(RLIMIT_NOFILE): raises the soft limit of open descriptors to at least
+  /// `count`, as far as the hard limit allows; returns the soft limit in force afterwards.
+  @discardableResult
+  public static func raiseOpenFileLimit(to count: Int) -> Int {
+    var limit = rlimit()
+    guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 0 }
+    let wanted = rlim_t(count)
+    if limit.rlim_cur < wanted {
+      var raised = limit
+      raised.rlim_cur = min(wanted, limit.rlim_max)
+      if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
+    }
+    return limit.rlim_cur > rlim_t(Int.max) ? Int.max : Int(limit.rlim_cur)
   }
 
   /// Whether SIGINT or SIGTERM arrived since ``catchInterrupts()``.
