@@ -418,10 +418,9 @@ class BPSTune:
             {"before_header": path, "after_header": path, "before": current or "", "after": content}
         )
         if self.module.check_mode:
-            if current is None:
-                # The file is not there to plan from: plan from a private copy.
-                return self.private_copy(name, content)
-            return path
+            # The stored file is missing or holds other text: plan from the new content, in a
+            # private copy (planning from the stored file would show the old profile's plan).
+            return self.private_copy(name, content)
         if not os.path.isdir(directory):
             os.makedirs(directory, 0o755)
         descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=".ansible-", suffix=".profile")
