@@ -19,6 +19,12 @@ description:
     with bpstune's one-line message. Exit 3 fails saying the host is as before. Exit 4 fails
     and lists each setting left changed.
   - Needs only Python's standard library on the managed host.
+  - Each option reaches bpstune with its value in one argument (C(-i=IF), C(--set=NAME=VALUE))
+    and C(--) comes before the profile or snapshot, so no parameter can become an option of
+    bpstune whatever it starts with.
+  - A control character in any parameter (in O(content), anything but tab and newline) and a
+    relative O(profiles_dir), O(metrics_dir), O(state_dir) or O(executable) fail the task
+    before bpstune runs or anything is stored.
 options:
   state:
     description:
@@ -47,6 +53,9 @@ options:
       - With O(state=enabled) it is written to O(profiles_dir)/O(profile).profile (only when
         it differs), because bpstune's units read it again at every boot.
       - Otherwise it goes to a private temporary file, removed when the task ends.
+      - In check mode bpstune plans from this content (a private copy, mode 0600 in a
+        directory of its own), also when the stored profile holds other text.
+      - Tab, newline and CR LF are its only control characters; any other fails the task.
     type: str
   profiles_dir:
     description:
@@ -55,7 +64,7 @@ options:
     default: /etc/bpstune/profiles
   variables:
     description:
-      - Profile variables, passed as C(--set NAME=VALUE).
+      - Profile variables, passed as C(--set=NAME=VALUE); a name holds no C(=).
     type: dict
     default: {}
   interface:
