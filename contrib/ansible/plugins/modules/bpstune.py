@@ -218,7 +218,8 @@ left_changed:
   elements: str
 rc:
   description: bpstune's exit code when the task failed (1 drift, 2 bad input, 3 failed and
-    undone, 4 failed and undo incomplete); 0 when it succeeded.
+    undone, 4 failed and undo incomplete); 0 when it succeeded. 2 also when the module refused
+    a parameter before running bpstune (then RV(cmd) is empty).
   returned: always
   type: int
   sample: 0
