@@ -95,7 +95,9 @@ clean-netns:
 	@for ns in $$(ip netns list 2>/dev/null | awk '/^bpst-/ {print $$1}'); do ip netns del $$ns; done; true
 
 # Packaging: a release build with the Swift standard library linked statically, in .build-deb.
-DEB_APT_PACKAGES := dpkg-dev lintian debootstrap man-db binutils
+# (openssl: ansible-test, which needs deb-deps, serves the package over https with a
+# self-signed certificate it makes.)
+DEB_APT_PACKAGES := dpkg-dev lintian debootstrap man-db binutils openssl
 DEB_MISSING = $(strip $(foreach p,$(DEB_APT_PACKAGES),$(if $(shell dpkg-query -W -f='$${Status}' $(p) 2>/dev/null | grep -q 'ok installed' && echo y),,$(p))))
 VERSION := $(shell sed -n 's/^let bpstuneVersion = "\(.*\)"$$/\1/p' Sources/bpstune/Version.swift)
 DEB := .build-deb/bpstune_$(VERSION)_amd64.deb

@@ -19,6 +19,12 @@ description:
     with bpstune's one-line message. Exit 3 fails saying the host is as before. Exit 4 fails
     and lists each setting left changed.
   - Needs only Python's standard library on the managed host.
+  - Each option reaches bpstune with its value in one argument (C(-i=IF), C(--set=NAME=VALUE))
+    and C(--) comes before the profile or snapshot, so no parameter can become an option of
+    bpstune whatever it starts with.
+  - A control character in any parameter (in O(content), anything but tab and newline) and a
+    relative O(profiles_dir), O(metrics_dir), O(state_dir) or O(executable) fail the task
+    before bpstune runs or anything is stored.
 options:
   state:
     description:
@@ -47,6 +53,9 @@ options:
       - With O(state=enabled) it is written to O(profiles_dir)/O(profile).profile (only when
         it differs), because bpstune's units read it again at every boot.
       - Otherwise it goes to a private temporary file, removed when the task ends.
+      - In check mode bpstune plans from this content (a private copy, mode 0600 in a
+        directory of its own), also when the stored profile holds other text.
+      - Tab, newline and CR LF are its only control characters; any other fails the task.
     type: str
   profiles_dir:
     description:
@@ -55,7 +64,7 @@ options:
     default: /etc/bpstune/profiles
   variables:
     description:
-      - Profile variables, passed as C(--set NAME=VALUE).
+      - Profile variables, passed as C(--set=NAME=VALUE); a name holds no C(=).
     type: dict
     default: {}
   interface:
@@ -209,7 +218,8 @@ left_changed:
   elements: str
 rc:
   description: bpstune's exit code when the task failed (1 drift, 2 bad input, 3 failed and
-    undone, 4 failed and undo incomplete); 0 when it succeeded.
+    undone, 4 failed and undo incomplete); 0 when it succeeded. 2 also when the module refused
+    a parameter before running bpstune (then RV(cmd) is empty).
   returned: always
   type: int
   sample: 0
@@ -226,12 +236,60 @@ report:
 
 import json
 import os
+import shlex
+import shutil
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
 STATES_NEEDING_PROFILE = ("applied", "enabled", "verified")
 ENABLED_UNITS = ("bpstune.service", "bpstune-drift.timer")
+# Parameters that become bpstune arguments, file names or paths: no control character at all.
+TEXT_PARAMETERS = ("profile", "interface", "snapshot", "profiles_dir", "metrics_dir", "state_dir", "executable")
+# Paths bpstune is given that must not depend on the module's working directory.
+ABSOLUTE_PARAMETERS = ("profiles_dir", "metrics_dir", "state_dir", "executable")
+
+
+def control_character(text, allowed=""):
+    """The first control character (C0, DEL, C1) of text not in allowed, or None."""
+    for character in text:
+        code = ord(character)
+        if (code < 0x20 or 0x7F <= code <= 0x9F) and character not in allowed:
+            return character
+    return None
+
+
+def refusal(parameters):
+    """Why the parameters may not be handed to bpstune, or None: a control character in a
+    name, path, snapshot or variable (bpstune would refuse it, but after the module printed or
+    stored it), in the profile's content anything but tab, newline and CR LF, a variable name
+    with "=", a relative path."""
+
+    def found(name, character):
+        return "%s holds the control character U+%04X; refused" % (name, ord(character))
+
+    for name in TEXT_PARAMETERS:
+        value = parameters.get(name)
+        if value is not None and control_character(value):
+            return found(name, control_character(value))
+    for key, value in (parameters.get("variables") or {}).items():
+        key, value = str(key), str(value)
+        if control_character(key):
+            return found("variables (a name)", control_character(key))
+        if control_character(value):
+            return found("variables (%s)" % key, control_character(value))
+        if not key or "=" in key:
+            return "variables: %r is not a variable name (empty or holding =); refused" % key
+    content = parameters.get("content")
+    if content is not None:
+        character = control_character(content.replace("\r\n", "\n"), allowed="\t\n")
+        if character:
+            return found("content", character)
+    for name in ABSOLUTE_PARAMETERS:
+        value = parameters.get(name)
+        if value is not None and not os.path.isabs(value):
+            return "%s %s: must be an absolute path" % (name, value)
+    return None
 
 
 class BPSTune:
@@ -249,23 +307,28 @@ class BPSTune:
 
     # Running bpstune.
 
+    # Every option takes its value in the same argument (--name=VALUE, -i=VALUE), and "--"
+    # ends the options before the positionals: no parameter can become an option, whatever
+    # it starts with (a snapshot "--force" is the snapshot id "--force", not rollback --force).
+
     def global_options(self):
         options = ["--no-color"]
         if self.params["state_dir"]:
-            options += ["--state-dir", self.params["state_dir"]]
+            options.append("--state-dir=" + self.params["state_dir"])
         return options
 
-    def profile_arguments(self, profile):
-        arguments = [profile]
+    def profile_options(self):
+        options = []
         if self.params["interface"]:
-            arguments += ["-i", self.params["interface"]]
+            options.append("-i=" + self.params["interface"])
         for name in sorted(self.params["variables"]):
-            arguments += ["--set", "%s=%s" % (name, self.params["variables"][name])]
-        return arguments
+            options.append("--set=%s=%s" % (name, self.params["variables"][name]))
+        return options
 
-    def run(self, arguments):
-        command = [self.executable] + arguments + self.global_options()
-        self.result["cmd"].append(" ".join(command))
+    def run(self, command, options, positionals=()):
+        """bpstune COMMAND OPTIONS... GLOBAL-OPTIONS... -- POSITIONALS..."""
+        command = [self.executable, command] + options + self.global_options() + ["--"] + list(positionals)
+        self.result["cmd"].append(" ".join(shlex.quote(argument) for argument in command))
         rc, out, err = self.module.run_command(command, environ_update={"NO_COLOR": "1"})
         self.result["rc"] = rc
         document = None
@@ -277,19 +340,19 @@ class BPSTune:
             self.result["report"] = document
         return rc, document, out, err
 
-    def document(self, arguments, accepted=(0,)):
+    def document(self, command, options, positionals=(), accepted=(0,)):
         """Runs bpstune for its JSON document; another exit code or an error document fails the task."""
-        rc, document, out, err = self.run(arguments)
+        rc, document, out, err = self.run(command, options, positionals)
         if rc not in accepted or document is None or "error" in document:
             self.fail_for_exit(rc, document, err)
         return document
 
-    def changing(self, arguments, dry_run=True):
+    def changing(self, options, dry_run=True):
         """A command that changes the host: the lock timeout, and --dry-run in check mode."""
-        arguments = arguments + ["--lock-timeout", str(self.params["lock_timeout"])]
+        options = options + ["--lock-timeout=%d" % self.params["lock_timeout"]]
         if dry_run and self.module.check_mode:
-            arguments.append("--dry-run")
-        return arguments
+            options.append("--dry-run")
+        return options
 
     def fail(self, msg, **extra):
         self.cleanup()
@@ -335,10 +398,18 @@ class BPSTune:
             return profile
         if self.params["state"] == "enabled":
             return self.store_content(profile, content)
-        descriptor, path = tempfile.mkstemp(prefix="ansible-bpstune-", suffix=".profile")
+        return self.private_copy("inline", content)
+
+    def private_copy(self, name, content):
+        """content in a file only root can read, in a directory of its own (mode 0700, made by
+        mkdtemp), removed when the task ends: what bpstune plans from when the content is not
+        (or not yet) where it is stored."""
+        self.cleanup()
+        self.temporary = tempfile.mkdtemp(prefix="ansible-bpstune-")
+        path = os.path.join(self.temporary, name + ".profile")
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
         with os.fdopen(descriptor, "w") as handle:
             handle.write(content)
-        self.temporary = path
         return path
 
     def store_content(self, name, content):
@@ -357,14 +428,9 @@ class BPSTune:
             {"before_header": path, "after_header": path, "before": current or "", "after": content}
         )
         if self.module.check_mode:
-            if current is None:
-                # The file is not there to plan from: plan from a private copy.
-                descriptor, temporary = tempfile.mkstemp(prefix="ansible-bpstune-", suffix=".profile")
-                with os.fdopen(descriptor, "w") as handle:
-                    handle.write(content)
-                self.temporary = temporary
-                return temporary
-            return path
+            # The stored file is missing or holds other text: plan from the new content, in a
+            # private copy (planning from the stored file would show the old profile's plan).
+            return self.private_copy(name, content)
         if not os.path.isdir(directory):
             os.makedirs(directory, 0o755)
         descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=".ansible-", suffix=".profile")
@@ -376,10 +442,7 @@ class BPSTune:
 
     def cleanup(self):
         if self.temporary:
-            try:
-                os.unlink(self.temporary)
-            except OSError:
-                pass
+            shutil.rmtree(self.temporary, ignore_errors=True)
             self.temporary = None
 
     # Reading plans.
@@ -425,10 +488,10 @@ class BPSTune:
 
     def applied(self):
         profile = self.profile_reference()
-        arguments = ["apply"] + self.profile_arguments(profile) + ["--format", "json"]
+        options = self.profile_options() + ["--format=json"]
         if self.params["skip_unsupported"]:
-            arguments.append("--skip-unsupported")
-        document = self.document(self.changing(arguments))
+            options.append("--skip-unsupported")
+        document = self.document("apply", self.changing(options), [profile])
         changes = self.take_plan(document, self.params["profile"] or "inline profile")
         if document.get("snapshot"):
             self.result["snapshot"] = document["snapshot"]
@@ -436,7 +499,7 @@ class BPSTune:
 
     def verified(self):
         profile = self.profile_reference()
-        document = self.document(["verify"] + self.profile_arguments(profile) + ["--format", "json"], accepted=(0, 1))
+        document = self.document("verify", self.profile_options() + ["--format=json"], [profile], accepted=(0, 1))
         results = document.get("results", [])
         drift = [
             {"name": r["name"], "expected": r.get("expected", ""), "actual": r.get("actual", "")}
@@ -468,13 +531,11 @@ class BPSTune:
             )
 
     def rolled_back(self):
-        arguments = ["rollback"]
-        if self.params["snapshot"]:
-            arguments.append(self.params["snapshot"])
-        arguments += ["--format", "json"]
+        options = ["--format=json"]
         if self.params["force"]:
-            arguments.append("--force")
-        document = self.document(self.changing(arguments))
+            options.append("--force")
+        snapshot = [self.params["snapshot"]] if self.params["snapshot"] else []
+        document = self.document("rollback", self.changing(options), snapshot)
         restored = [
             {"name": s["name"], "before": s.get("current", ""), "after": s.get("restore_to", "")}
             for s in document.get("settings", [])
@@ -494,7 +555,7 @@ class BPSTune:
 
     def status(self):
         """bpstune status as a document; None when nothing is enabled."""
-        rc, document, out, err = self.run(["status", "--format", "json"])
+        rc, document, out, err = self.run("status", ["--format=json"])
         if document is None:
             self.fail_for_exit(rc, document, err)
         if "error" in document:
@@ -528,24 +589,24 @@ class BPSTune:
             self.result["drift"] = []
             return
         # The plan, for the result and the diff; it refuses exactly as enable would.
-        arguments = ["apply"] + self.profile_arguments(profile) + ["--dry-run", "--format", "json"]
+        options = self.profile_options() + ["--dry-run", "--format=json"]
         if self.params["skip_unsupported"]:
-            arguments.append("--skip-unsupported")
-        document = self.document(arguments)
+            options.append("--skip-unsupported")
+        document = self.document("apply", options, [profile])
         self.take_plan(document, self.params["profile"] or profile)
         if status is not None and "error" not in status:
             self.result["drift"] = status.get("drift", [])
         self.result["changed"] = True
         if self.module.check_mode:
             return
-        arguments = self.changing(["enable"] + self.profile_arguments(profile), dry_run=False)
+        options = self.changing(self.profile_options(), dry_run=False)
         if self.params["skip_unsupported"]:
-            arguments.append("--skip-unsupported")
+            options.append("--skip-unsupported")
         if self.params["metrics_dir"]:
-            arguments += ["--metrics-dir", self.params["metrics_dir"]]
+            options.append("--metrics-dir=" + self.params["metrics_dir"])
         if self.params["reapply_on_drift"]:
-            arguments.append("--reapply-on-drift")
-        rc, document, out, err = self.run(arguments)
+            options.append("--reapply-on-drift")
+        rc, document, out, err = self.run("enable", options, [profile])
         if rc != 0:
             self.fail_for_exit(rc, None, err)
         for line in err.splitlines():
@@ -565,10 +626,10 @@ class BPSTune:
         self.result["changed"] = True
         if self.module.check_mode:
             return
-        arguments = self.changing(["disable"], dry_run=False)
+        options = self.changing([], dry_run=False)
         if self.params["keep_settings"]:
-            arguments.append("--keep-settings")
-        rc, document, out, err = self.run(arguments)
+            options.append("--keep-settings")
+        rc, document, out, err = self.run("disable", options)
         if rc != 0:
             self.fail_for_exit(rc, None, err)
 
@@ -598,6 +659,9 @@ def main():
         supports_check_mode=True,
     )
     state = module.params["state"]
+    refused = refusal(module.params)
+    if refused:
+        module.fail_json(msg=refused, cmd=[], rc=2)
     if state in STATES_NEEDING_PROFILE and not module.params["profile"] and module.params["content"] is None:
         module.fail_json(msg="state=%s needs profile or content" % state)
     if state == "enabled" and module.params["content"] is not None and "/" in module.params["profile"]:
