@@ -113,3 +113,8 @@ static inline int bpstune_epoll_wait_many(int epfd, int *fds, unsigned *events, 
 static inline int bpstune_set_timer_slack(unsigned long nanoseconds) {
   return prctl(PR_SET_TIMERSLACK, nanoseconds, 0, 0, 0);
 }
+
+// strerrorname_np(3) (glibc 2.32+): the symbolic name of an errno value ("ECONNREFUSED"), or
+// NULL. Declared only under _GNU_SOURCE, hence this declaration of the exported function.
+extern const char *strerrorname_np(int errnum);
+static inline const char *bpstune_errno_name(int errnum) { return strerrorname_np(errnum); }

@@ -145,7 +145,7 @@ struct VerifyCommand: ParsableCommand, ReportsErrorsAsJSON {
     let plan = try Planner().plan(profile, on: global.host())
     let report = VerifyReport.render(
       plan, format: format, style: output == nil ? global.style : TextStyle(color: false),
-      ignoreUnsupported: ignoreUnsupported)
+      ignoreUnsupported: ignoreUnsupported, quiet: global.quiet)
     if let output {
       do {
         try Syscalls.writeDurably(output, Array((report + "\n").utf8), mode: Syscalls.readableByAll)

@@ -31,6 +31,12 @@ struct BPSTuneCommand: ParsableCommand {
 
   /// Parses, runs, and maps every outcome to the documented exit code with a one-line message.
   static func main() {
+    // Bare `bpstune` is a command line without a command: usage on standard error, exit 2.
+    if CommandLine.arguments.count == 1 {
+      Syscalls.writeStandardError(helpMessage() + "\n")
+      Output.error("name a command (see bpstune --help)")
+      Glibc.exit(2)
+    }
     var parsed: ParsableCommand?
     do {
       var command = try parseAsRoot()

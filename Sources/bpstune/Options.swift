@@ -105,7 +105,8 @@ struct ProfileOptions: ParsableArguments {
   var profile: String
 
   @Option(
-    name: .customShort("i"), help: ArgumentHelp("Interface for the profile's ${iface} variable.", valueName: "IF"),
+    name: [.customShort("i"), .customLong("interface")],
+    help: ArgumentHelp("Interface for the profile's ${iface} variable.", valueName: "IF"),
     completion: .custom { _, _, _ in Completion.interfaces() })
   var interface: String?
 

@@ -144,7 +144,7 @@ struct ProbeWorkloadOptions: ParsableArguments {
   var timeout = 1000
 
   @Option(
-    name: .customShort("i"),
+    name: [.customShort("i"), .customLong("interface")],
     help: ArgumentHelp(
       "Interface whose queue IRQs are counted (default: the one holding the local address).", valueName: "IF"),
     completion: .custom { _, _, _ in Completion.interfaces() })

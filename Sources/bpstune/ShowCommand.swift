@@ -5,7 +5,9 @@ struct ShowCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "show", abstract: "Show the host's current busy-poll-relevant settings.")
 
-  @Option(name: .customShort("i"), help: "Only this interface (default: every interface but lo).")
+  @Option(
+    name: [.customShort("i"), .customLong("interface")], help: "Only this interface (default: every interface but lo).",
+    completion: .custom { _, _, _ in Completion.interfaces() })
   var interface: String?
 
   @OptionGroup var global: GlobalOptions
@@ -22,7 +24,8 @@ struct ShowCommand: ParsableCommand {
     let names: [String]
     if let interface {
       guard host.interfaces.contains(interface) else {
-        throw BPSTuneError.usage("-i \(interface): no such interface on this host")
+        throw BPSTuneError.usage(
+          "-i \(interface): no such interface on this host" + Suggestion.hint(for: interface, in: host.interfaces))
       }
       names = [interface]
     } else {

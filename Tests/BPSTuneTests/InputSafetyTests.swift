@@ -166,3 +166,10 @@ import Testing
     #expect(kernel.get(file) == "0")
   }
 }
+
+/// Every errno is named symbolically, as the kernel's headers name it (issue 27: a refused
+/// connection printed "(errno 111)").
+@Test(arguments: [(111, "ECONNREFUSED"), (110, "ETIMEDOUT"), (113, "EHOSTUNREACH"), (98, "EADDRINUSE"), (2, "ENOENT")])
+func errnoValuesAreNamed(value: Int32, name: String) {
+  #expect(Errno(rawValue: value).explained.hasSuffix("(\(name))"), "\(Errno(rawValue: value).explained)")
+}

@@ -307,4 +307,39 @@ struct OperatorTests {
     #expect(bpstune(ns, ["disable"]).status == 0)
     #expect(ns.cat(Self.somaxconn) == before)
   }
+
+  @Test func theSmallInconsistenciesAreGone() throws {
+    let ns = try NetworkNamespace()
+    // Bare bpstune: usage on standard error, exit 2.
+    let bare = ns.run([Run.bpstune])
+    #expect(bare.status == 2 && bare.stdout.isEmpty && bare.stderr.contains("USAGE"), "\(bare)")
+    // --interface beside -i, and did-you-mean in show as in diff.
+    let typo = String(ns.a.dropLast()) + "x"
+    let show = bpstune(ns, ["show", "--interface", typo])
+    #expect(show.status == 2 && show.stderr.contains("(did you mean \(ns.a)?)"), "\(show)")
+    #expect(bpstune(ns, ["show", "--interface", ns.a]).status == 0)
+    // verify -q: only what fails, and the summary.
+    let now = ns.cat(Self.somaxconn)
+    let p = work.write("q.profile", "[sysctl]\nnet.core.somaxconn = \(now)\nnet.ipv4.tcp_fin_timeout = 7\n")
+    let quiet = bpstune(ns, ["verify", p, "-q"])
+    #expect(
+      quiet.status == 1 && !quiet.stdout.contains("somaxconn") && quiet.stdout.contains("tcp_fin_timeout"), "\(quiet)")
+    let full = bpstune(ns, ["verify", p])
+    #expect(full.stdout.split(separator: "\n").count == quiet.stdout.split(separator: "\n").count + 1, "\(full)")
+    // Without a running systemd, status says so once.
+    let fake = work.write(
+      "systemctl",
+      "#!/bin/sh\necho 'System has not been booted with systemd as init system (PID 1). Can'\\''t operate.'\necho 'Failed to connect to bus: Host is down'\nexit 1\n",
+      mode: 0o755)
+    #expect(bpstune(ns, ["enable", p, "--metrics-dir", work.path + "/metrics"]).status == 0)
+    let status = ns.run(
+      [
+        Run.bpstune, "status", "--no-color", "--config-dir", work.path + "/etc", "--systemctl", fake, "--state-dir",
+        state,
+      ])
+    #expect(
+      status.stdout.contains("units:    systemd not running on this host: nothing runs bpstune's units\n"), "\(status)")
+    #expect(!status.stdout.contains("Failed to connect"), "\(status)")
+    #expect(bpstune(ns, ["disable"]).status == 0)
+  }
 }

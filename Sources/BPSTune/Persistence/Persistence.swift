@@ -218,6 +218,12 @@ public struct Persistence: Sendable {
       guard hasSystemd else { return UnitState(unit: unit, enabled: "no systemd", active: "no systemd") }
       let enabled = Syscalls.run([systemctl, "is-enabled", unit]).output
       let active = Syscalls.run([systemctl, "is-active", unit]).output
+      // systemctl without a running systemd (a container, a chroot) explains at length, per
+      // call; one word for status to say once.
+      for text in [enabled, active]
+      where text.contains("not been booted with systemd") || text.contains("Failed to connect to bus") {
+        return UnitState(unit: unit, enabled: "systemd not running", active: "systemd not running")
+      }
       return UnitState(
         unit: unit, enabled: Self.oneLine(enabled.isEmpty ? "unknown" : enabled),
         active: Self.oneLine(active.isEmpty ? "unknown" : active))

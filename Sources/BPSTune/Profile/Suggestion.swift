@@ -1,7 +1,7 @@
 /// "did you mean ...?" for misspelt keys, enum values and names.
-enum Suggestion {
+public enum Suggestion {
   /// The candidate nearest to `word` by edit distance, if it is near enough to be a typo.
-  static func nearest(to word: String, in candidates: [String]) -> String? {
+  public static func nearest(to word: String, in candidates: [String]) -> String? {
     // Ties go to the candidate sharing the longest prefix ("of" -> "off", not "on").
     let w = word.lowercased()
     let scored = candidates.map { c in
@@ -12,7 +12,7 @@ enum Suggestion {
   }
 
   /// " (did you mean X?)" or "".
-  static func hint(for word: String, in candidates: [String]) -> String {
+  public static func hint(for word: String, in candidates: [String]) -> String {
     nearest(to: word, in: candidates).map { " (did you mean \($0)?)" } ?? ""
   }
 

@@ -144,7 +144,13 @@ public struct StatusReport {
   }
 
   static func unitLine(_ states: [Persistence.UnitState]) -> String {
-    "units:    " + states.map { "\($0.unit) \($0.enabled), \($0.active)" }.joined(separator: "; ")
+    // No systemd here: said once, not once per unit and state.
+    if let first = states.first, ["no systemd", "systemd not running"].contains(first.enabled),
+      states.allSatisfy({ $0.enabled == first.enabled && $0.active == first.enabled })
+    {
+      return "units:    \(first.enabled) on this host: nothing runs bpstune's units"
+    }
+    return "units:    " + states.map { "\($0.unit) \($0.enabled), \($0.active)" }.joined(separator: "; ")
   }
 
   /// Nothing is enabled (exit 2); what is applied all the same.

@@ -56,9 +56,10 @@ public enum VerifyReport {
     !plan.differs && (ignoreUnsupported || plan.unsupported.isEmpty)
   }
 
-  public static func render(_ plan: Plan, format: Format, style: TextStyle, ignoreUnsupported: Bool = false)
-    -> String
-  {
+  /// `quiet`: text lists only what fails (and the summary line), as CI logs want it.
+  public static func render(
+    _ plan: Plan, format: Format, style: TextStyle, ignoreUnsupported: Bool = false, quiet: Bool = false
+  ) -> String {
     let rs = results(plan)
     let drift = rs.filter { $0.status == "drift" }.count
     let unsupported = rs.filter { !$0.supported }.count
@@ -67,7 +68,8 @@ public enum VerifyReport {
     let failures = drift + (ignoreUnsupported ? 0 : unsupported)
     switch format {
     case .text:
-      var lines = Grouping.lines(plan.entries, id: \.id, style: style) { e, name in
+      let shown = quiet ? plan.entries.filter { $0.status != .ok } : plan.entries
+      var lines = Grouping.lines(shown, id: \.id, style: style) { e, name in
         let s = e.target.semantics
         switch e.status {
         case .ok: return style.ok("ok     ") + name + s.display(e.target.desired)

@@ -44,6 +44,8 @@ extension Errno {
     ]
     let text = String(cString: strerror(rawValue))
     if let name = names[self] { return "\(text) (\(name))" }
+    // Every other value by glibc's own table (strerrorname_np): ECONNREFUSED, not "errno 111".
+    if let name = bpstune_errno_name(rawValue) { return "\(text) (\(String(cString: name)))" }
     return "\(text) (errno \(rawValue))"
   }
 }
