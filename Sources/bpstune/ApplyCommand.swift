@@ -49,8 +49,10 @@ struct ApplyCommand: ParsableCommand, ReportsErrorsAsJSON {
       }
       return
     }
+    StopReport.install(doing: "applying \(profile.name)")
     let lock = try global.lock(timeout: lockTimeout)
     defer { lock.release() }
+    StopReport.doing("reading the current values to plan \(profile.name)")
     let outcome = try Applier(executor: global.executor(host)).apply(profile, skipUnsupported: skipUnsupported)
     let skipped = outcome.skipped.map { "\($0.id): \($0.reason ?? "")" }
     if let snapshot = outcome.snapshot {

@@ -54,8 +54,10 @@ struct EnableCommand: ParsableCommand {
       profile: recorded,
       interface: profileOptions.interface, variables: try profileOptions.overrides(),
       skipUnsupported: skipUnsupported, metricsDirectory: metricsDir, reapplyOnDrift: reapplyOnDrift)
+    StopReport.install(doing: "enabling \(record.profile)")
     let lock = try global.lock(timeout: lockTimeout)
     defer { lock.release() }
+    StopReport.doing("reading the current values to plan \(record.profile)")
     var executor = global.executor(global.host())
     executor.trigger = "enable"
     let outcome = try Applier(executor: executor).apply(profile, skipUnsupported: skipUnsupported)
@@ -211,6 +213,7 @@ struct PersistCommand: ParsableCommand {
     func validate() throws { try Validate.lockTimeout(lockTimeout) }
 
     func run() throws {
+      StopReport.install(doing: "reading the enabled profile")
       try global.require([.root], for: "persist boot")
       guard let enabled = try EnabledProfile.load(global.persistence) else {
         print("nothing is enabled")
@@ -243,6 +246,7 @@ struct PersistCommand: ParsableCommand {
     }
 
     func run() throws {
+      StopReport.install(doing: "reading the enabled profile")
       try global.require([.root], for: "persist interface")
       guard let enabled = try EnabledProfile.load(global.persistence) else {
         print("nothing is enabled")
@@ -263,6 +267,7 @@ struct PersistCommand: ParsableCommand {
       // A new NIC is down until the network configuration brings it up; its queue IRQs,
       // NAPIs and their kthreads appear only then.
       if !host.isUp(name) {
+        StopReport.doing("waiting for \(name) to be brought up")
         print("\(shown): waiting up to \(waitUp) s for it to be brought up")
         guard Persistence.waitUntilUp(name, on: host, seconds: waitUp) else {
           guard host.interfaces.contains(name) else {
@@ -294,12 +299,14 @@ struct PersistCommand: ParsableCommand {
     func validate() throws { try Validate.lockTimeout(lockTimeout) }
 
     func run() throws {
+      StopReport.install(doing: "reading the enabled profile")
       guard let enabled = try EnabledProfile.load(global.persistence) else {
         print("nothing is enabled")
         return
       }
       let host = global.host()
       let (part, absent) = Persistence.present(enabled.profile, on: host)
+      StopReport.doing("reading the current values to check \(enabled.record.profile)")
       let plan = try Planner().plan(part, on: host)
       let metrics = enabled.record.metricsDirectory + "/" + Persistence.metricsFile
       do {
@@ -343,6 +350,7 @@ struct PersistCommand: ParsableCommand {
   {
     let lock = try global.lock(timeout: lockTimeout)
     defer { lock.release() }
+    StopReport.doing("reading the current values to plan \(record.profile)")
     var executor = global.executor(global.host())
     executor.trigger = trigger
     let outcome = try Applier(executor: executor).apply(profile, skipUnsupported: record.skipUnsupported)
