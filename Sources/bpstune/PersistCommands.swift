@@ -64,7 +64,20 @@ struct EnableCommand: ParsableCommand {
     if let snapshot = outcome.snapshot { Output.warnIfUnrecorded(snapshot) }
     try record.save(persistence.recordPath)
     try persistence.installRule(for: profile)
-    let unitProblems = persistence.enableUnits()
+    // The drift unit may write only there (ProtectSystem=strict, ReadWritePaths=): made now,
+    // 0755 for node_exporter, so that it exists when the unit starts.
+    var unitProblems: [String] = []
+    do {
+      try Syscalls.makeDirectories(metricsDir, mode: 0o755)
+    } catch {
+      unitProblems.append("cannot create the metrics directory: \(error)")
+    }
+    if metricsDir != EnabledRecord.defaultMetricsDirectory {
+      unitProblems.append(
+        "\(Persistence.driftService) may write only \(EnabledRecord.defaultMetricsDirectory): add "
+          + "ReadWritePaths=\(metricsDir) with `systemctl edit \(Persistence.driftService)`")
+    }
+    unitProblems += persistence.enableUnits()
 
     print(PlanReport.text(outcome.plan, style: global.style, quiet: global.quiet))
     for entry in outcome.skipped { print("skipped (unsupported): \(entry.id): \(entry.reason ?? "")") }

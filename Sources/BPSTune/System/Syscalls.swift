@@ -291,12 +291,15 @@ public enum Syscalls {
     }
   }
 
-  /// mkdir(2) with the given mode; an existing directory is left as it is.
+  /// mkdir(2) with the given mode, whatever the umask took away (a unit's UMask=0077 would
+  /// make node_exporter's textfile directory 0700); an existing directory is left as it is.
   public static func makeDirectory(_ path: String, mode: mode_t) throws {
     if mkdir(path, mode) != 0 {
       let e = Errno(rawValue: Glibc.errno)
       if e != .fileExists { throw SystemError("mkdir", path, e) }
+      return
     }
+    if chmod(path, mode) != 0 { throw SystemError("chmod", path, Errno(rawValue: Glibc.errno)) }
   }
 
   /// mkdir -p: each missing directory of `path`, with `mode`.
