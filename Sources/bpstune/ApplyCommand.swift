@@ -50,8 +50,10 @@ struct ApplyCommand: ParsableCommand, ReportsErrorsAsJSON {
       }
       return
     }
+    StopReport.install(doing: "applying \(profile.name)")
     let lock = try global.lock(timeout: lockTimeout)
     defer { lock.release() }
+    StopReport.doing("reading the current values to plan \(profile.name)")
     var executor = global.executor(host)
     executor.reason = reasonOption.reason
     let outcome = try Applier(executor: executor).apply(profile, skipUnsupported: skipUnsupported)

@@ -58,6 +58,7 @@ struct GlobalOptions: ParsableArguments {
   func executor(_ host: KernelHost) -> Executor {
     var executor = Executor(host: host, knobs: KnobRegistry.standard, store: store)
     if verbose { executor.log = { Output.note("  \($0)") } }
+    executor.progress = { StopReport.doing($0) }
     return executor
   }
 
@@ -75,8 +76,10 @@ struct GlobalOptions: ParsableArguments {
       try store.prepare()
       let host = KernelHost(root: root)
       try? Syscalls.makeDirectories(host.path("/run/bpstune"), mode: 0o755)
-      return try store.lock(timeout: timeout, hostLock: host.path(Self.hostLock)) {
-        Output.note("bpstune: waiting up to \(timeout)s for another bpstune run to finish (\(store.lockPath))")
+      StopReport.doing("taking the lock \(host.path(Self.hostLock))")
+      return try store.lock(timeout: timeout, hostLock: host.path(Self.hostLock)) { path, holder in
+        StopReport.doing("waiting for another bpstune run to finish (\(path) held by pid \(holder))")
+        Output.note("bpstune: waiting up to \(timeout)s for another bpstune run to finish (\(path))")
       }
     } catch {
       throw error.beforeAnyChange

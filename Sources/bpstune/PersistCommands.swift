@@ -107,8 +107,10 @@ struct EnableCommand: ParsableCommand {
       profile: recorded, interface: interface, variables: overrides,
       skipUnsupported: skipUnsupported, metricsDirectory: metricsDir, reapplyOnDrift: reapplyOnDrift)
     record.sha256 = profile.contentHash
+    StopReport.install(doing: "enabling \(record.profile)")
     let lock = try global.lock(timeout: lockTimeout)
     defer { lock.release() }
+    StopReport.doing("reading the current values to plan \(record.profile)")
     var executor = global.executor(global.host())
     executor.trigger = "enable"
     executor.reason = reasonOption.reason
@@ -116,7 +118,20 @@ struct EnableCommand: ParsableCommand {
     if let snapshot = outcome.snapshot { Output.warnIfUnrecorded(snapshot) }
     try record.save(persistence.recordPath)
     try persistence.installRule(for: profile)
-    let unitProblems = persistence.enableUnits()
+    // The drift unit may write only there (ProtectSystem=strict, ReadWritePaths=): made now,
+    // 0755 for node_exporter, so that it exists when the unit starts.
+    var unitProblems: [String] = []
+    do {
+      try Syscalls.makeDirectories(metricsDir, mode: 0o755)
+    } catch {
+      unitProblems.append("cannot create the metrics directory: \(error)")
+    }
+    if metricsDir != EnabledRecord.defaultMetricsDirectory {
+      unitProblems.append(
+        "\(Persistence.driftService) may write only \(EnabledRecord.defaultMetricsDirectory): add "
+          + "ReadWritePaths=\(metricsDir) with `systemctl edit \(Persistence.driftService)`")
+    }
+    unitProblems += persistence.enableUnits()
 
     if !refresh { print(PlanReport.text(outcome.plan, style: global.style, quiet: global.quiet)) }
     for entry in outcome.skipped { print("skipped (unsupported): \(entry.id): \(entry.reason ?? "")") }
@@ -289,6 +304,7 @@ struct PersistCommand: ParsableCommand {
     func validate() throws { try Validate.lockTimeout(lockTimeout) }
 
     func run() throws {
+      StopReport.install(doing: "reading the enabled profile")
       try global.require([.root], for: "persist boot")
       guard let enabled = try EnabledProfile.load(global.persistence) else {
         print("nothing is enabled")
@@ -321,6 +337,7 @@ struct PersistCommand: ParsableCommand {
     }
 
     func run() throws {
+      StopReport.install(doing: "reading the enabled profile")
       try global.require([.root], for: "persist interface")
       guard let enabled = try EnabledProfile.load(global.persistence) else {
         print("nothing is enabled")
@@ -341,6 +358,7 @@ struct PersistCommand: ParsableCommand {
       // A new NIC is down until the network configuration brings it up; its queue IRQs,
       // NAPIs and their kthreads appear only then.
       if !host.isUp(name) {
+        StopReport.doing("waiting for \(name) to be brought up")
         print("\(shown): waiting up to \(waitUp) s for it to be brought up")
         guard Persistence.waitUntilUp(name, on: host, seconds: waitUp) else {
           guard host.interfaces.contains(name) else {
@@ -383,6 +401,7 @@ struct PersistCommand: ParsableCommand {
     }
 
     func run() throws {
+      StopReport.install(doing: "reading the enabled profile")
       let persistence = global.persistence
       let record: EnabledRecord?
       do {
@@ -410,6 +429,7 @@ struct PersistCommand: ParsableCommand {
         }
         enabled = loaded
         (part, absent) = Persistence.present(enabled.profile, on: host)
+        StopReport.doing("reading the current values to check \(enabled.record.profile)")
         plan = try Planner().plan(part, on: host)
       } catch {
         // The enabled profile moved, or this host can no longer take it: success 0, the reason,
@@ -457,6 +477,7 @@ struct PersistCommand: ParsableCommand {
   {
     let lock = try global.lock(timeout: lockTimeout)
     defer { lock.release() }
+    StopReport.doing("reading the current values to plan \(record.profile)")
     var executor = global.executor(global.host())
     executor.trigger = trigger
     let outcome = try Applier(executor: executor).apply(profile, skipUnsupported: record.skipUnsupported)

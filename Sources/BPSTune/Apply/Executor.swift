@@ -7,6 +7,9 @@ public struct Executor {
   public let store: SnapshotStore
   /// Told about each write ("-v").
   public var log: (String) -> Void = { _ in }
+  /// Told what the executor starts doing, before it does it: "writing net.core.busy_poll
+  /// (3 of 12 settings applied)", "putting back ...". The commands hand it to ``StopReport``.
+  public var progress: (String) -> Void = { _ in }
   /// Recorded in each snapshot this executor writes (``Snapshot/trigger``).
   public var trigger: String?
   /// `--reason TEXT`, recorded in each snapshot this executor writes (``Snapshot/Origin``).
@@ -37,6 +40,7 @@ public struct Executor {
     for index in start..<(end ?? snapshot.entries.count) {
       let entry = snapshot.entries[index]
       let display = entry.semantics.display(entry.after)
+      progress("writing \(entry.setting) (\(done.count) of \(snapshot.entries.count) settings applied)")
       do {
         let knob = try knob(entry.setting)
         log("\(entry.setting): \(entry.semantics.change(from: entry.before, to: entry.after))")
@@ -73,6 +77,8 @@ public struct Executor {
     }
     guard let failure else {
       guard finish else { return }
+      progress(
+        "recording snapshot \(snapshot.id) as complete (\(done.count) of \(snapshot.entries.count) settings applied)")
       // Every change is made. If recording completion fails, the snapshot on disk stays
       // in-progress: shown as interrupted, still a full record for rollback. Reporting exit 2
       // ("nothing was changed") here would be false, so the status stays in-progress instead.
@@ -145,6 +151,7 @@ public struct Executor {
   /// Puts one entry's `before` value back; describes what is left changed, or nil.
   private func restore(_ entry: Snapshot.Entry) -> String? {
     let s = entry.semantics
+    progress("putting back the earlier value of \(entry.setting)")
     do {
       let knob = try knob(entry.setting)
       let now = try knob.read(entry.setting, on: host)

@@ -333,7 +333,11 @@ public struct SnapshotStore: Sendable {
   /// Takes the lock of the host's kernel settings (`hostLock`, /run/bpstune/lock on a real
   /// host: two runs with different state directories still change the same kernel), then the
   /// state directory's, in that order, waiting up to `timeout` seconds in all for other runs.
-  public func lock(timeout: Int, hostLock: String? = nil, waiting: () -> Void = {}) throws(BPSTuneError) -> StateLock {
+  public func lock(
+    timeout: Int, hostLock: String? = nil, waiting: (_ path: String, _ holder: String) -> Void = { _, _ in }
+  )
+    throws(BPSTuneError) -> StateLock
+  {
     var notified = false
     // Tenths of a second; a timeout beyond a day is a day (the command line allows no more).
     let deadline = min(max(timeout, 0), 86_400) * 10
@@ -355,14 +359,10 @@ public struct SnapshotStore: Sendable {
         }
         if tries >= deadline {
           for h in held { try? h.close() }
-          let holder =
-            (try? Syscalls.readFile(path, limit: 64, regularOnly: true, followLinks: false)).map {
-              String(decoding: $0, as: UTF8.self).trimmingWhitespace
-            } ?? "?"
-          throw .locked(path: path, holder: "pid \(Printable.escaped(holder))")
+          throw .locked(path: path, holder: "pid \(Printable.escaped(Self.holder(of: path)))")
         }
         if !notified {
-          waiting()
+          waiting(path, Self.holder(of: path))
           notified = true
         }
         Syscalls.sleep(milliseconds: 100)
@@ -370,6 +370,13 @@ public struct SnapshotStore: Sendable {
       }
     }
     return StateLock(descriptors: held)
+  }
+
+  /// The process id a lock's holder wrote into it; "?" when it cannot be read.
+  static func holder(of path: String) -> String {
+    (try? Syscalls.readFile(path, limit: 64, regularOnly: true, followLinks: false)).map {
+      String(decoding: $0, as: UTF8.self).trimmingWhitespace
+    } ?? "?"
   }
 
   /// Whether another process holds the lock now. Read-only: a missing lock file is not

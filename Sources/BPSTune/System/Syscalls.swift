@@ -1,4 +1,5 @@
 import CLinux
+import Synchronization
 import SystemPackage
 
 #if canImport(Glibc)
@@ -292,12 +293,15 @@ public enum Syscalls {
     }
   }
 
-  /// mkdir(2) with the given mode; an existing directory is left as it is.
+  /// mkdir(2) with the given mode, whatever the umask took away (a unit's UMask=0077 would
+  /// make node_exporter's textfile directory 0700); an existing directory is left as it is.
   public static func makeDirectory(_ path: String, mode: mode_t) throws {
     if mkdir(path, mode) != 0 {
       let e = Errno(rawValue: Glibc.errno)
       if e != .fileExists { throw SystemError("mkdir", path, e) }
+      return
     }
+    if chmod(path, mode) != 0 { throw SystemError("chmod", path, Errno(rawValue: Glibc.errno)) }
   }
 
   /// mkdir -p: each missing directory of `path`, with `mode`.
@@ -617,5 +621,97 @@ extension Syscalls {
     var output = String(decoding: bytes, as: UTF8.self)
     while output.hasSuffix("\n") { output.removeLast() }
     return ProgramResult(status: exited ? (status >> 8) & 0xff : -1, output: output)
+  }
+}
+
+// MARK: - The line a SIGTERM leaves (StopReport)
+
+/// The longest line the SIGTERM handler writes, newline included; a longer one is cut.
+private let stopLineCapacity = 512
+/// Two slots the recording thread fills in turn: 2 bytes of length (little-endian), then the
+/// line. `stopVersion` publishes one (its parity names the slot; 0: nothing recorded), so the
+/// handler always finds a whole line even when it interrupts a recording in progress.
+nonisolated(unsafe) private let stopSlots = UnsafeMutablePointer<UInt8>.allocate(capacity: 2 * stopLineCapacity)
+private let stopVersion = Atomic<Int>(0)
+/// The handler's own copy of the line, and who writes it (a second SIGTERM on another
+/// thread only exits).
+nonisolated(unsafe) private let stopCopy = UnsafeMutablePointer<UInt8>.allocate(capacity: stopLineCapacity)
+private let stopWriting = Atomic<Int>(0)
+
+/// Copies the published line into `out`; returns its length (0: none). Async-signal-safe:
+/// atomics and byte copies only. A copy that a recording overtook (the slot read was being
+/// refilled) is made again.
+private func copyStopLine(into out: UnsafeMutablePointer<UInt8>) -> Int {
+  while true {
+    let version = stopVersion.load(ordering: .acquiring)
+    if version == 0 { return 0 }
+    let slot = stopSlots + (version & 1) * stopLineCapacity
+    let count = min(Int(slot[0]) | Int(slot[1]) << 8, stopLineCapacity - 2)
+    var i = 0
+    while i < count {
+      out[i] = slot[2 + i]
+      i += 1
+    }
+    // The slot read is refilled only by the second recording after `version`.
+    if stopVersion.load(ordering: .acquiring) <= version + 1 { return count }
+  }
+}
+
+extension Syscalls {
+  /// Records the line the SIGTERM handler of ``writeStopLineOnSIGTERM()`` writes. Called by
+  /// one thread at a time (the one applying); never blocks the handler.
+  public static func recordStopLine(_ line: String) {
+    var bytes = Array(line.utf8)
+    if bytes.count > stopLineCapacity - 2 {
+      // Cut at a character boundary, keeping the newline.
+      var end = stopLineCapacity - 6
+      while end > 0 && bytes[end] & 0xC0 == 0x80 { end -= 1 }
+      bytes = Array(bytes[..<end]) + Array("...\n".utf8)
+    }
+    let next = stopVersion.load(ordering: .relaxed) + 1
+    let slot = stopSlots + (next & 1) * stopLineCapacity
+    slot[0] = UInt8(bytes.count & 0xFF)
+    slot[1] = UInt8(bytes.count >> 8)
+    for (i, byte) in bytes.enumerated() { slot[2 + i] = byte }
+    stopVersion.store(next, ordering: .releasing)
+  }
+
+  /// The line recorded last, as the handler would write it; nil before any.
+  public static func recordedStopLine() -> String? {
+    let out = UnsafeMutablePointer<UInt8>.allocate(capacity: stopLineCapacity)
+    defer { out.deallocate() }
+    let count = copyStopLine(into: out)
+    return count == 0 ? nil : String(decoding: UnsafeBufferPointer(start: out, count: count), as: UTF8.self)
+  }
+
+  /// sigaction(2) of SIGTERM to a handler that writes the recorded line to standard error with
+  /// write(2) and ends the process with _exit(2), status 128 + 15 (what a shell reports for
+  /// SIGTERM); pthread_sigmask(SIG_UNBLOCK) of SIGTERM, as ``catchInterrupts()`` does. The
+  /// handler calls only async-signal-safe functions: atomics, byte copies, write and _exit.
+  public static func writeStopLineOnSIGTERM() {
+    // Every global the handler touches is initialized here, not in the handler.
+    _ = stopSlots
+    _ = stopCopy
+    _ = stopVersion.load(ordering: .relaxed)
+    _ = stopWriting.load(ordering: .relaxed)
+    var action = sigaction()
+    action.__sigaction_handler.sa_handler = { signal in
+      if stopWriting.compareExchange(expected: 0, desired: 1, ordering: .acquiring).exchanged {
+        let count = copyStopLine(into: stopCopy)
+        var done = 0
+        while done < count {
+          let n = write(2, stopCopy + done, count - done)
+          if n <= 0 { break }
+          done += n
+        }
+      }
+      _exit(128 + signal)
+    }
+    sigemptyset(&action.sa_mask)
+    sigaction(SIGTERM, &action, nil)
+    var set = sigset_t()
+    sigemptyset(&set)
+    sigaddset(&set, SIGTERM)
+    pthread_sigmask(SIG_UNBLOCK, &set, nil)
   }
 }

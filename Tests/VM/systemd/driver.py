@@ -200,6 +200,28 @@ def main():
         if not step("boot with systemd as PID 1 from the disk image", boot):
             return
 
+        def security():
+            # The services the package installed (a timer runs no process of its own: not scored).
+            scores = {}
+            for unit in ("bpstune.service", "bpstune-interface@.service", "bpstune-drift.service"):
+                out = guest.ok(f"systemd-analyze security --offline=yes --no-pager /lib/systemd/system/{unit}")
+                match = re.search(r"Overall exposure level for \S+: (\d+\.\d+)", out)
+                if not match:
+                    raise AssertionError(f"{unit}: no overall exposure level in: {out[-600:]}")
+                scores[unit] = float(match.group(1))
+            state["scores"] = ", ".join(f"{u} {s:.1f}" for u, s in scores.items())
+            print(f"systemd: systemd-analyze security --offline=yes: {state['scores']}", flush=True)
+            bad = {u: s for u, s in scores.items() if s > 4.5}
+            if bad:
+                raise AssertionError(f"exposure above 4.5: {bad}")
+            # What the sandbox leaves the boot unit, as systemd loaded it (not only as written).
+            caps = guest.ok("systemctl show -P CapabilityBoundingSet bpstune.service").split()
+            if sorted(caps) != ["cap_net_admin", "cap_sys_nice"]:
+                raise AssertionError(f"bpstune.service's capability bounding set: {caps}")
+            guest.ok("test \"$(systemctl show -P ProtectSystem bpstune.service)\" = strict && "
+                     "test \"$(systemctl show -P ProtectKernelTunables bpstune.service)\" = no")
+        step("a0. every service the package installs scores 4.5 or lower with systemd-analyze security --offline=yes", security)
+
         def enable():
             out = guest.ok(f"bpstune enable {PROFILE} --no-color")
             if "enabled persist-threaded: applied" not in out:
@@ -236,6 +258,15 @@ def main():
             if len(boots) < 2 or boots[0] == "this" or "this" not in boots[1:]:
                 raise AssertionError(f"BOOT column of the applies: {boots}")
             guest.ok("journalctl -b -o short-monotonic --no-pager | grep -E 'bpstune.service|Network \\(Pre\\)' | tail -5")
+            # The hardened boot unit's activation time beside systemd-sysctl's, from this boot.
+            guest.run("systemctl is-system-running --wait", timeout=300)
+            blame = guest.ok("systemd-analyze blame --no-pager | grep -E ' (bpstune|systemd-sysctl)\\.service$'")
+            times = dict(reversed(line.split(None, 1)) for line in blame.strip().splitlines())
+            if "bpstune.service" not in times or "systemd-sysctl.service" not in times:
+                raise AssertionError("systemd-analyze blame: " + blame)
+            state["blame"] = (f"bpstune.service {times['bpstune.service']}, "
+                              f"systemd-sysctl.service {times['systemd-sysctl.service']}")
+            print(f"systemd: activation (systemd-analyze blame, one boot): {state['blame']}", flush=True)
         step("b. reboot: applied again at boot, before network-pre.target", reboot)
 
         def hot_add():
@@ -312,6 +343,35 @@ def main():
                      "systemctl is-active bpstune.service")
         step("f2. a failing boot unit shows in systemctl and the journal with bpstune's one-line message", failing_unit)
 
+        def timeout():
+            # Another run holds the host-wide lock (its pid in the file, as bpstune writes it) and
+            # the boot unit's start timeout is cut to 5 s by a drop-in: systemd's SIGTERM comes
+            # while bpstune waits (--lock-timeout 60), and its line says for what.
+            guest.ok("mkdir -p /run/systemd/system/bpstune.service.d && printf '[Service]\\nTimeoutStartSec=5s\\n' "
+                     "> /run/systemd/system/bpstune.service.d/timeout.conf && systemctl daemon-reload")
+            guest.ok("setsid bash -c 'exec 9<>/run/bpstune/lock && flock 9 && echo $$ > /run/bpstune/lock && "
+                     "exec sleep 600' </dev/null >/dev/null 2>&1 &")
+            wait_until(guest, "! flock -n /run/bpstune/lock true", 10, "the lock held")
+            holder = guest.ok("cat /run/bpstune/lock").strip()
+            since = guest.ok("date +%s").strip()
+            status, out = guest.run("systemctl restart bpstune.service")
+            try:
+                if status == 0:
+                    raise AssertionError("systemctl restart bpstune.service succeeded while the lock was held")
+                result = guest.ok("systemctl show -P Result bpstune.service").strip()
+                if result != "timeout":
+                    raise AssertionError(f"bpstune.service's result is {result}, not timeout")
+                want = ("bpstune: stopped by SIGTERM while waiting for another bpstune run to finish "
+                        f"(/run/bpstune/lock held by pid {holder})")
+                # journald reads the unit's stream on its own time: polled, not read once.
+                wait_until(guest, f"journalctl -u bpstune.service --since @{since} -o cat --no-pager | grep -qxF '{want}'",
+                           20, "the line " + want)
+                state["timeout"] = want
+            finally:
+                guest.run(f"kill {holder}; rm -rf /run/systemd/system/bpstune.service.d; systemctl daemon-reload")
+            guest.ok("systemctl restart bpstune.service && systemctl is-active bpstune.service")
+        step("f3. the boot unit past its start timeout (lock held, TimeoutStartSec=5s): the journal names the lock and its holder", timeout)
+
         def disable():
             out = guest.ok("bpstune disable --no-color")
             if "rolled back" not in out:
@@ -373,6 +433,8 @@ def main():
               f"hot-added igb tuned after {state.get('hot-add', '?')}; igb reload tuned after {state.get('reload', '?')}; "
               f"the Ansible role took {state.get('role', '?')}, then {state.get('role again', '?')}",
               flush=True)
+        print(f"systemd: exposure {state.get('scores', '?')}; activation {state.get('blame', '?')}; "
+              f"timeout line: {state.get('timeout', '?')}", flush=True)
     finally:
         guest.stop()
 

@@ -1,0 +1,90 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import BPSTune
+
+/// The line a SIGTERM leaves (bpstune.service's start timeout): what the run records as it goes
+/// (in process), and the built binary stopped while it waits for a held lock. The SIGTERM in the
+/// middle of a write is the host tier's (strace's signal injection: HostTierTests/StopReportTests).
+@Suite struct StopReportTests {
+  /// One test for the process-wide line: the steps recorded in turn, the last one is the line,
+  /// escaped to stay one line, cut at a character boundary when it is too long.
+  @Test func theLastRecordedStepIsTheLineEscapedAndBounded() {
+    StopReport.doing("taking the lock /run/bpstune/lock")
+    StopReport.doing("writing net.core.busy_poll (3 of 12 settings applied)")
+    #expect(
+      StopReport.current == "bpstune: stopped by SIGTERM while writing net.core.busy_poll (3 of 12 settings applied)\n")
+    StopReport.doing("writing eth0\n\u{1b}[31m busy")
+    #expect(StopReport.current == "bpstune: stopped by SIGTERM while writing eth0\\n\\x1B[31m busy\n")
+    StopReport.doing("writing " + String(repeating: "é", count: 400))
+    let long = StopReport.current ?? ""
+    #expect(long.utf8.count <= 510 && long.hasSuffix("é...\n") && long.split(separator: "\n").count == 1, "\(long)")
+    // Many recordings in a row keep the line whole (two slots, published in turn).
+    for i in 0..<1000 { StopReport.doing("writing setting \(i) (\(i) of 1000 settings applied)") }
+    #expect(
+      StopReport.current == "bpstune: stopped by SIGTERM while writing setting 999 (999 of 1000 settings applied)\n")
+  }
+
+  /// The executor says what it starts before it starts it: each write with the count done, then
+  /// the snapshot's completion.
+  @Test func theExecutorReportsEachWriteBeforeItAndTheCount() throws {
+    let s = Scenario()
+    var steps: [String] = []
+    var executor = s.executor(KernelHost(root: s.kernel.root))
+    executor.progress = { steps.append($0) }
+    let outcome = try Applier(executor: executor).apply(
+      try s.profile("[sysctl]\nnet.core.busy_read = 50\nnet.core.busy_poll = 50\n"), skipUnsupported: false)
+    let id = try #require(outcome.snapshot?.id)
+    #expect(
+      steps == [
+        "writing net.core.busy_poll (0 of 2 settings applied)", "writing net.core.busy_read (1 of 2 settings applied)",
+        "recording snapshot \(id) as complete (2 of 2 settings applied)",
+      ], "\(steps)")
+  }
+
+  /// `bpstune apply` waiting for the host-wide lock another process holds: SIGTERM (sent once it
+  /// said it waits, not after a delay) ends it at once with exit 143 and one line naming the lock
+  /// and its holder; nothing was written.
+  @Test func aRunStoppedWhileItWaitsForTheLockNamesTheLockAndItsHolder() throws {
+    let s = Scenario()
+    s.kernel.set("/proc/sys/net/core/busy_read", "0")
+    let lockPath = s.kernel.root + "/run/bpstune/lock"
+    try FileManager.default.createDirectory(atPath: s.kernel.root + "/run/bpstune", withIntermediateDirectories: true)
+    let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+    try #require(fd >= 0 && flock(fd, LOCK_EX) == 0)
+    defer { close(fd) }
+    _ = "\(getpid())\n".withCString { write(fd, $0, strlen($0)) }
+    s.profiles.write("p.profile", "[sysctl]\nnet.core.busy_read = 50\n")
+
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: Run.bpstune)
+    process.arguments = [
+      "apply", s.profiles.path + "/p.profile", "--root", s.kernel.root, "--state-dir", s.state.path + "/s",
+      "--lock-timeout", "600", "--no-color",
+    ]
+    let err = Pipe()
+    process.standardError = err
+    process.standardOutput = FileHandle.nullDevice
+    process.standardInput = FileHandle.nullDevice
+    try withSignalsUnblocked { try process.run() }
+    var text = ""
+    while !text.contains("waiting up to 600s") {
+      let data = err.fileHandleForReading.availableData
+      if data.isEmpty { break }
+      text += String(decoding: data, as: UTF8.self)
+    }
+    try #require(text.contains("waiting up to 600s"), "\(text)")
+    process.terminate()
+    text += String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    #expect(process.terminationReason == .exit && process.terminationStatus == 143, "\(process.terminationStatus)")
+    let lines = text.split(separator: "\n")
+    #expect(
+      lines.last
+        == "bpstune: stopped by SIGTERM while waiting for another bpstune run to finish (\(lockPath) held by pid \(getpid()))",
+      "\(text)")
+    #expect(lines.count == 2, "\(text)")
+    #expect(s.kernel.dir.read("proc/sys/net/core/busy_read")?.hasPrefix("0") == true)
+  }
+}
