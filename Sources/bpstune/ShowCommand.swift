@@ -40,7 +40,13 @@ struct ShowCommand: ParsableCommand {
 
 struct ProfilesCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "profiles", abstract: "List built-in and installed profiles with their descriptions.")
+    commandName: "profiles", abstract: "List built-in and installed profiles, or show one.",
+    subcommands: [ProfilesList.self, ProfilesShow.self], defaultSubcommand: ProfilesList.self)
+}
+
+struct ProfilesList: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "list", abstract: "List built-in and installed profiles with their descriptions.")
 
   @OptionGroup var global: GlobalOptions
 
@@ -119,4 +125,107 @@ struct LintCommand: ParsableCommand {
 
 extension String {
   func padding(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
+}
+
+/// `bpstune profiles show NAME`: what a profile is made of and whether this host can take it.
+struct ProfilesShow: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "show",
+    abstract:
+      "A profile's files (includes resolved), every variable with its default and where it is used, and whether this host can take it.",
+    discussion: """
+      Every setting is planned on its own against this host (read-only), so that every problem \
+      shows at once rather than one per run. Exit 0 when the host can take the profile with these \
+      values, 1 when it cannot (each problem named), 2 when the profile itself is invalid.
+      """)
+
+  @OptionGroup var profileOptions: ProfileOptions
+  @OptionGroup var global: GlobalOptions
+  @Option(help: "Output format.") var format: OutputFormat = .text
+
+  struct Document: Encodable {
+    var schema = 1
+    var command = "profiles show"
+    var name: String
+    var path: String
+    var description: String?
+    var files: [String]
+    var sha256: String
+    var variables: [VariableInfo]
+    var problems: [String]
+    var warnings: [String]
+  }
+
+  func run() throws {
+    let profile = try profileOptions.load()
+    let host = global.host()
+    // Each setting planned alone: one refusal does not hide the next.
+    var pieces: [Profile] = []
+    for (section, settings) in profile.sections.sorted(by: { $0.key < $1.key }) {
+      for setting in settings {
+        var one = profile
+        one.sections = [section: [setting]]
+        one.interfaces = []
+        pieces.append(one)
+      }
+    }
+    for spec in profile.interfaces {
+      for setting in spec.settings {
+        var one = profile
+        one.sections = [:]
+        var alone = spec
+        alone.settings = [setting]
+        one.interfaces = [alone]
+        pieces.append(one)
+      }
+    }
+    var problems: [String] = []
+    var warnings: [String] = []
+    func add(_ line: String, to list: inout [String]) { if !list.contains(line) { list.append(line) } }
+    for piece in pieces {
+      do {
+        let plan = try Planner().plan(piece, on: host)
+        for entry in plan.unsupported { add("\(entry.id): \(entry.reason ?? "unsupported")", to: &problems) }
+        for warning in plan.warnings { add(warning, to: &warnings) }
+      } catch {
+        add(error.description, to: &problems)
+      }
+    }
+    if format == .json {
+      print(
+        ReportJSON.encode(
+          Document(
+            name: profile.name, path: profile.path, description: profile.description, files: profile.files,
+            sha256: profile.contentHash, variables: profile.variableInfo, problems: problems, warnings: warnings)))
+    } else {
+      var lines = ["\(profile.name): \(profile.path)"]
+      if let d = profile.description { lines.append("  \(d)") }
+      if profile.files.count > 1 { lines.append("  includes: " + profile.files.dropFirst().joined(separator: ", ")) }
+      lines.append("  sha256 \(profile.contentHash)")
+      if profile.variableInfo.isEmpty {
+        lines.append("variables: none")
+      } else {
+        lines.append("variables:")
+        for v in profile.variableInfo {
+          let now = v.value.map { "\"\($0)\"" } ?? "(undefined)"
+          let origin =
+            v.defaultValue == nil
+            ? "not defined in the profile"
+            : v.value == v.defaultValue ? "default" : "default \"\(v.defaultValue!)\""
+          lines.append(
+            "  \(v.name) = \(now) (\(origin)); used by "
+              + (v.usedBy.isEmpty ? "nothing" : v.usedBy.joined(separator: ", ")))
+        }
+      }
+      if problems.isEmpty {
+        lines.append("this host can take it: every setting plans with these values")
+      } else {
+        lines.append("this host cannot take it with these values: \(problems.count) problem(s)")
+        lines += problems.map { "  " + $0 }
+      }
+      lines += warnings.map { "warning: " + $0 }
+      print(lines.joined(separator: "\n"))
+    }
+    if !problems.isEmpty { throw ExitCode(1) }
+  }
 }

@@ -342,4 +342,36 @@ struct OperatorTests {
     #expect(!status.stdout.contains("Failed to connect"), "\(status)")
     #expect(bpstune(ns, ["disable"]).status == 0)
   }
+
+  @Test func profilesShowGivesVariablesUsesAndEveryProblemAtOnce() throws {
+    let ns = try NetworkNamespace()
+    _ = work.write(
+      "base.profile", "[variables]\nhk = \"0-4095\"\n[sysfs]\n\"devices/virtual/workqueue/cpumask\" = \"${hk}\"\n")
+    let top = work.write(
+      "top.profile",
+      "[profile]\ninclude = [\"./base.profile\"]\n[variables]\niface = \"nonexist0\"\n[sysctl]\nnet.core.somaxcon = 1\n"
+        + "[[interface]]\nname = \"${iface}\"\nnapi-defer-hard-irqs = 2\n")
+    let show = bpstune(ns, ["profiles", "show", top])
+    #expect(show.status == 1, "\(show)")
+    #expect(show.stdout.contains("  includes: \(work.path)/base.profile"), "\(show)")
+    #expect(
+      show.stdout.contains("  hk = \"0-4095\" (default); used by sysfs.devices/virtual/workqueue/cpumask"), "\(show)")
+    #expect(show.stdout.contains("  iface = \"nonexist0\" (default); used by interface[0]"), "\(show)")
+    // Both problems at once, not one per run.
+    #expect(show.stdout.contains("cannot take it with these values: 2 problem(s)"), "\(show)")
+    #expect(show.stdout.contains("interface nonexist0 does not exist on this host"), "\(show)")
+    #expect(show.stdout.contains("net.core.somaxcon: no such sysctl on this kernel"), "\(show)")
+    // A CPU list cut to the CPUs that exist is a warning naming what was cut.
+    #expect(show.stdout.contains("CPU list 0-4095 cut to "), "\(show)")
+    let json = bpstune(ns, ["profiles", "show", top, "--format", "json"])
+    #expect(json.stdout.contains("\"used_by\"") && json.stdout.contains("\"problems\""), "\(json)")
+    // With -i naming a real interface, one problem is left.
+    let withInterface = bpstune(ns, ["profiles", "show", top, "-i", ns.a])
+    #expect(withInterface.stdout.contains("1 problem(s)"), "\(withInterface)")
+    #expect(withInterface.stdout.contains("  iface = \"\(ns.a)\" (default \"nonexist0\")"), "\(withInterface)")
+    // diff warns about the cut too.
+    let diff = bpstune(
+      ns, ["diff", work.write("cut.profile", "[sysfs]\n\"devices/virtual/workqueue/cpumask\" = \"0-4095\"\n")])
+    #expect(diff.stdout.contains("warning: ") && diff.stdout.contains("CPU list 0-4095 cut to "), "\(diff)")
+  }
 }

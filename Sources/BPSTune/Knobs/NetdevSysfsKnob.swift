@@ -105,6 +105,10 @@ public struct NetdevSysfsKnob: Knob {
               desired: kernelValue.desired, semantics: attribute.semantics,
               phase: attribute.queues == nil ? .device : .queue, origin: setting.origin.description,
               note: kernelValue.note)
+            // A CPU list the kernel cuts: warned once per interface, not once per queue.
+            if queue == queues.first, let cut = kernelValue.note, attribute.key == "rps-cpus" {
+              target.warning = "\(interface) \(attribute.key): \(cut) (offline or isolated CPUs are dropped)"
+            }
             let file = Self.path(interface, queue: queue, file: attribute.file)
             if host.isAbsent(file) {
               target.unsupported = "\(interface) has no \(file.dropFirst("/sys/class/net/\(interface)/".count))"

@@ -94,6 +94,15 @@ public struct SysfsKnob: Knob {
     var target = Target(
       id: SettingID(kind: kind, key: path), desired: value, semantics: semantics, phase: .system,
       origin: setting.origin.description, note: note)
+    if Self.isWorkqueueMask(path) {
+      let wanted = try ValueReader.cpus(setting, allowLocal: false).resolve(on: host, interface: nil)
+      let cut = wanted.subtracting(host.possibleCPUs)
+      if !cut.isEmpty {
+        target.warning =
+          "CPU list \(wanted.listString) cut to \(wanted.intersection(host.possibleCPUs).listString): "
+          + "CPU(s) \(cut.listString) do not exist here"
+      }
+    }
     if !host.exists(full) {
       let near = Suggestion.nearestPath(path.split(separator: "/").map(String.init), below: "/sys", on: host)
       target.unsupported =

@@ -79,6 +79,9 @@ public struct Target: Sendable {
   /// A boot parameter: the running kernel has it or not, and only a reboot changes that. A
   /// difference is planned as ``PlanStatus/reboot``, never written.
   public var needsReboot = false
+  /// Something the profile asked for that this host does not give in full (a CPU list cut
+  /// to the CPUs that exist): the plan warns, naming it, besides the note on its line.
+  public var warning: String?
 
   public init(
     id: SettingID, desired: String, semantics: ValueSemantics, phase: Phase, origin: String,

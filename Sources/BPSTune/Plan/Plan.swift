@@ -105,6 +105,12 @@ public struct Planner {
         entries.append(PlanEntry(target: target, current: nil, status: .unsupported, reason: "cannot read: \(error)"))
       }
     }
+    // A glob's files share their warning: said once.
+    for entry in entries {
+      if let w = entry.target.warning.map({ "\(entry.target.origin): \($0)" }), !warnings.contains(w) {
+        warnings.append(w)
+      }
+    }
     for knob in knobs { warnings += knob.warnings(for: request, entries: entries) }
     warnings += HostChecks.warnings(for: request, entries: entries)
     warnings += Overwriters(host: host).warnings(for: entries)

@@ -55,7 +55,29 @@ public struct Profile: Sendable {
   /// SHA-256 of the bytes read, the profile's file then each include in load order (`cat
   /// FILES | sha256sum`; `sha256sum FILE` for a profile without includes).
   public var contentHash: String = ""
+  /// Every variable: its default, where it is defined and where it is used (`profiles show`).
+  public var variableInfo: [VariableInfo] = []
   /// `--set` values and `-i`, as given (what a snapshot records of how the profile was used).
   public var overrides: [String: String] = [:]
   public var interface: String?
+}
+
+/// One `${variable}` of a profile, for `bpstune profiles show`.
+public struct VariableInfo: Sendable, Encodable {
+  public var name: String
+  /// The value in [variables] before `--set` (nil: used but never defined).
+  public var defaultValue: String?
+  /// The file whose [variables] defines it (the including profile's, when both do).
+  public var definedIn: String?
+  /// The value the profile uses now (the default, or `--set`).
+  public var value: String?
+  /// The settings, interface names and other variables that use it.
+  public var usedBy: [String]
+
+  enum CodingKeys: String, CodingKey {
+    case name, value
+    case defaultValue = "default"
+    case definedIn = "defined_in"
+    case usedBy = "used_by"
+  }
 }

@@ -266,6 +266,25 @@ public struct ProfileLoader {
       referenced.formUnion(Expander.references(in: block.name))
       block.settings.values.forEach { collect($0.value) }
     }
+    // Where each variable is used, for `profiles show`.
+    var uses: [String: [String]] = [:]
+    func note(_ value: ProfileValue, _ place: String) {
+      switch value {
+      case .string(let s): for r in Expander.references(in: s) { uses[r, default: []].append(place) }
+      case .array(let items): items.forEach { note($0, place) }
+      case .table(let t): t.values.forEach { note($0, place) }
+      default: break
+      }
+    }
+    for (key, entry) in raw {
+      for r in Expander.references(in: entry.text) { uses[r, default: []].append("variables.\(key)") }
+    }
+    for settings in layer.sections.values { for setting in settings.values { note(setting.value, setting.origin.key) } }
+    for block in layer.interfaces {
+      for r in Expander.references(in: block.name) { uses[r, default: []].append(block.origin.key) }
+      for setting in block.settings.values { note(setting.value, setting.origin.key) }
+    }
+    let defaults = raw
     let declared = Set(raw.keys).union(referenced)
     var all = overrides
     if let interface {
@@ -310,9 +329,15 @@ public struct ProfileLoader {
       }
       interfaces.append(InterfaceSpec(name: ifname, origin: block.origin, settings: list))
     }
-    return Profile(
+    var profile = Profile(
       name: name, path: path, description: layer.description, files: files, sections: sections,
       interfaces: interfaces, variables: expander.values)
+    profile.variableInfo = declared.sorted().map { name in
+      VariableInfo(
+        name: name, defaultValue: defaults[name]?.text, definedIn: defaults[name]?.origin?.file,
+        value: expander.values[name], usedBy: (uses[name] ?? []).sorted())
+    }
+    return profile
   }
 
   /// Interface names are at most 15 bytes (IFNAMSIZ), without "/", white space or NUL.

@@ -69,7 +69,10 @@ public struct ProfileSource: Sendable {
   public func locate(_ reference: String, relativeTo directory: String?) throws(BPSTuneError) -> String? {
     if Self.isPath(reference) {
       guard !reference.hasPrefix("/"), let directory else { return reference }
-      return (directory == "/" ? "" : directory) + "/" + reference
+      // "./x.profile" from /etc is /etc/x.profile, not /etc/./x.profile ("." only: ".." is left
+      // to the kernel, which knows where a symlinked directory's parent is).
+      let parts = (directory + "/" + reference).split(separator: "/").filter { $0 != "." }
+      return "/" + parts.joined(separator: "/")
     }
     for dir in searchPath {
       guard dir.hasPrefix("/") else {

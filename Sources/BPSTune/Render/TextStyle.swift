@@ -32,8 +32,8 @@ public struct TextStyle: Sendable {
 }
 
 /// JSON encoding shared by every report: sorted keys, pretty printed, "schema": 1 inside.
-enum ReportJSON {
-  static func encode<T: Encodable>(_ value: T) -> String {
+public enum ReportJSON {
+  public static func encode<T: Encodable>(_ value: T) -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     guard let data = try? encoder.encode(value) else { return "{}" }
