@@ -97,7 +97,7 @@ clean-netns:
 # Packaging: a release build with the Swift standard library linked statically, in .build-deb.
 # (openssl: ansible-test, which needs deb-deps, serves the package over https with a
 # self-signed certificate it makes.)
-DEB_APT_PACKAGES := dpkg-dev lintian debootstrap man-db binutils openssl
+DEB_APT_PACKAGES := dpkg-dev lintian debootstrap man-db binutils openssl python3
 DEB_MISSING = $(strip $(foreach p,$(DEB_APT_PACKAGES),$(if $(shell dpkg-query -W -f='$${Status}' $(p) 2>/dev/null | grep -q 'ok installed' && echo y),,$(p))))
 VERSION := $(shell sed -n 's/^let bpstuneVersion = "\(.*\)"$$/\1/p' Sources/bpstune/Version.swift)
 DEB := .build-deb/bpstune_$(VERSION)_amd64.deb
@@ -123,8 +123,7 @@ ansible-test: $(if $(wildcard $(DEB)),deb-deps,deb)
 
 install: deb-deps
 	SWIFT=$(SWIFT) contrib/debian/build-release
-	SWIFT=$(SWIFT) contrib/debian/build-release generate-manual
-	contrib/debian/install-tree .build-deb/release/bpstune .build-deb/release/generate-manual "$(DESTDIR)" $(PREFIX) $(VERSION)
+	contrib/debian/install-tree .build-deb/release/bpstune "$(DESTDIR)" $(PREFIX) $(VERSION)
 
 # Side by side, in one run: bpstune diff/verify against the shell script people use today, on
 # veths with 1, 8 and 64 queues; startup time and memory; system calls against the minimum.
