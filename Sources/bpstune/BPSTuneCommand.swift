@@ -48,7 +48,9 @@ struct BPSTuneCommand: ParsableCommand {
       if let name = (parsed as? ReportsErrorsAsJSON)?.jsonCommandName {
         print(StateReport.error(error, command: name))
       }
-      Output.error(error.description)
+      // -v: every list in full; otherwise the first few names of a long one.
+      let verbose = CommandLine.arguments.contains { $0 == "-v" || $0 == "--verbose" }
+      Output.error(verbose ? error.fullDescription : error.description)
       Glibc.exit(error.exitCode)
     } catch let code as ExitCode {
       Glibc.exit(code.rawValue)

@@ -234,7 +234,7 @@ extension ModelledHost {
       try Applier(executor: s.executor(host)).apply(try s.profile(), skipUnsupported: false)
     } throws: { error in
       let e = error as! BPSTuneError
-      return e.exitCode == 4 && e.description.contains("could not undo: net.core.busy_read")
+      return e.exitCode == 4 && e.description.contains("could not undo 1 setting(s): net.core.busy_read")
     }
     #expect(s.kernel.get("/proc/sys/net/core/busy_poll") == "0")
     let snapshot = try #require(try SnapshotStore(stateDirectory: s.state.path + "/s").all().first?.get())
@@ -418,4 +418,66 @@ extension ModelledHost {
     #expect(s.kernel.get("/proc/sys/net/core/busy_read") == "0")
     #expect(s.kernel.get("/sys/devices/virtual/workqueue/cpumask") == "f")
   }
+}
+
+/// A device that vanishes under bpstune (hot-unplug, a driver reset, `ip link del`; issue 27):
+/// named once, its settings gone with it, not counted as left changed.
+@Suite struct VanishedDeviceTests {
+  @Test func aDeviceDeletedMidApplyIsNamedOnceAndTheRestIsUndone() throws {
+    let s = Scenario()
+    s.kernel.addInterface("va", rx: 8, tx: 8)
+    let host = KernelHost(root: s.kernel.root)
+    nonisolated(unsafe) var writes = 0
+    host.afterWrite = { path in
+      guard path.contains("/class/net/va/") else { return }
+      writes += 1
+      // The third of va's writes is its last: the device goes away (as `ip link del va`).
+      if writes == 3 { try? FileManager.default.removeItem(atPath: s.kernel.root + "/sys/class/net/va") }
+    }
+    let text = "[sysctl]\nnet.core.busy_read = 50\n[[interface]]\nname = \"va\"\nrps-cpus = \"0-1\"\nxps-cpus = \"2\"\n"
+    #expect {
+      try Applier(executor: s.executor(host)).apply(try s.profile(text), skipUnsupported: false)
+    } throws: { error in
+      let e = error as! BPSTuneError
+      return e.exitCode == 3 && "\(e)".contains("va disappeared during apply: its 3 setting(s) went with it")
+        && "\(e)".contains("undid 1 change(s)") && !"\(e)".contains("could not undo")
+    }
+    #expect(s.kernel.get("/proc/sys/net/core/busy_read") == "0")
+    let snapshot = try #require(try SnapshotStore(stateDirectory: s.state.path + "/s").all().first?.get())
+    #expect(snapshot.status == .undone && snapshot.leftChanged == nil)
+    // Nothing is left for a plain rollback to do, and nothing blocks it.
+    let restorer = Restorer(executor: s.executor(KernelHost(root: s.kernel.root)))
+    #expect(try restorer.candidate().snapshot == nil)
+  }
+
+  @Test func aRollbackRestoresTheRestWhenADeviceIsGone() throws {
+    let s = Scenario()
+    s.kernel.addInterface("va", rx: 4, tx: 4)
+    let text = "[sysctl]\nnet.core.busy_read = 50\n[[interface]]\nname = \"va\"\nrps-cpus = \"0-1\"\n"
+    let outcome = try Applier(executor: s.executor(KernelHost(root: s.kernel.root))).apply(
+      try s.profile(text), skipUnsupported: false)
+    #expect(outcome.snapshot?.status == .complete)
+    try FileManager.default.removeItem(atPath: s.kernel.root + "/sys/class/net/va")
+    let restorer = Restorer(executor: s.executor(KernelHost(root: s.kernel.root)))
+    let plan = restorer.plan(try #require(try restorer.candidate().snapshot))
+    #expect(plan.items.filter { $0.action == .gone }.count == 4)
+    #expect(restorer.refusal(of: plan, force: false) == nil)
+    let made = try restorer.restore(plan, force: false)
+    #expect(made.status == .complete)
+    #expect(s.kernel.get("/proc/sys/net/core/busy_read") == "0")
+    let text2 = StateReport.rollback(
+      plan, snapshot: made, dryRun: false, json: false, style: TextStyle(color: false), quiet: true, passedOver: [])
+    #expect(text2.contains("va is gone: its 4 setting(s) went with it"), "\(text2)")
+  }
+}
+
+/// A long list in a message: the first few names and how many more; every one with -v.
+@Test func aLongListIsSummarizedAndGivenInFullOnRequest() {
+  let names = (0..<130).map { "va rx-\($0) rps-cpus" }
+  let e = BPSTuneError.conflicts(names)
+  #expect(e.description.contains("va rx-4 rps-cpus; and 125 more (-v lists every one)"), "\(e.description)")
+  #expect(!e.description.contains("rx-5 "))
+  #expect(e.fullDescription.contains("va rx-129 rps-cpus"))
+  // Six names are shown whole: "and 1 more" would save nothing.
+  #expect(BPSTuneError.conflicts(Array(names.prefix(6))).description.contains("rx-5 rps-cpus"))
 }

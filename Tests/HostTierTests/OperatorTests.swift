@@ -374,4 +374,21 @@ struct OperatorTests {
       ns, ["diff", work.write("cut.profile", "[sysfs]\n\"devices/virtual/workqueue/cpumask\" = \"0-4095\"\n")])
     #expect(diff.stdout.contains("warning: ") && diff.stdout.contains("CPU list 0-4095 cut to "), "\(diff)")
   }
+
+  @Test func aRollbackAfterTheDeviceWasDeletedRestoresTheRest() throws {
+    let ns = try NetworkNamespace(queues: 4)
+    let before = ns.cat(Self.somaxconn)
+    let p = work.write(
+      "dev.profile", "[sysctl]\nnet.core.somaxconn = 1234\n[[interface]]\nname = \"\(ns.a)\"\nrps-cpus = \"0\"\n")
+    #expect(bpstune(ns, ["apply", p]).status == 0)
+    // The device goes away (a hot-unplug, a driver reset): its veth pair deleted.
+    try ns.exec(["ip", "link", "del", ns.a])
+    let dry = bpstune(ns, ["rollback", "--dry-run"])
+    #expect(dry.status == 0, "\(dry)")
+    let rollback = bpstune(ns, ["rollback"])
+    #expect(rollback.status == 0, "\(rollback)")
+    #expect(rollback.stdout.contains("\(ns.a) is gone: its 4 setting(s) went with it"), "\(rollback)")
+    #expect(!rollback.stdout.contains("changed by someone else"), "\(rollback)")
+    #expect(ns.cat(Self.somaxconn) == before)
+  }
 }

@@ -98,34 +98,45 @@ public struct Executor {
   ) throws(BPSTuneError) -> Never {
     var toUndo = done
     if let failed, !done.contains(where: { $0.setting == failed.setting }) { toUndo.append(failed) }
-    let left = undo(toUndo)
+    let (left, gone) = undo(toUndo)
     snapshot.status = left.isEmpty ? .undone : .failed
     snapshot.leftChanged = left.isEmpty ? nil : left
     snapshot.finished = SnapshotStore.timestamp()
     try? store.save(snapshot)
     let setting = failed?.setting.description ?? snapshot.profile ?? snapshot.id
-    if left.isEmpty {
-      throw .failedAndUndone(setting: setting, message: message, undone: done.count)
+    // A device that vanished took its settings along: named once, not a setting left changed.
+    let vanished = gone.keys.sorted().map { name in
+      "\(Printable.escaped(name)) disappeared during \(snapshot.operation.rawValue): its \(gone[name]!) setting(s) went with it"
     }
-    throw .failedPartially(setting: setting, message: message, left: left)
+    let why = ([message] + vanished).joined(separator: "; ")
+    if left.isEmpty {
+      throw .failedAndUndone(setting: setting, message: why, undone: done.count - gone.values.reduce(0, +))
+    }
+    throw .failedPartially(setting: setting, message: why, left: left)
   }
 
   /// Restores `before` values in the order rollback uses: structure (channels, rings) first,
   /// then the rest resolved again on the re-created queues (a per-queue setting whose queue the
   /// structure change removed is gone with it) in ``restoreOrder(_:)``. Returns each setting
   /// left changed.
-  func undo(_ entries: [Snapshot.Entry]) -> [String] {
+  func undo(_ entries: [Snapshot.Entry]) -> (left: [String], gone: [String: Int]) {
     var left: [String] = []
+    var gone: [String: Int] = [:]
     let structure = entries.filter { $0.phase == .structure }
     var rest = Self.restoreOrder(entries.filter { $0.phase != .structure })
-    for entry in structure.reversed() {
-      if let problem = restore(entry) { left.append(problem) }
+    func put(_ entry: Snapshot.Entry) {
+      guard let problem = restore(entry) else { return }
+      // The device is not there any more: nothing of it is left changed.
+      if let name = entry.setting.interface, !host.interfaceExists(name) {
+        gone[name, default: 0] += 1
+      } else {
+        left.append(problem)
+      }
     }
+    for entry in structure.reversed() { put(entry) }
     if !structure.isEmpty { rest = afterStructureChange(rest) }
-    for entry in rest {
-      if let problem = restore(entry) { left.append(problem) }
-    }
-    return left
+    for entry in rest { put(entry) }
+    return (left, gone)
   }
 
   /// The order in which recorded values are put back: phase by phase as apply wrote them

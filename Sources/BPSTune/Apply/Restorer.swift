@@ -12,6 +12,9 @@ public struct Restorer {
     case alreadyRestored = "already-restored"
     case conflict
     case unavailable
+    /// The setting's interface is not on this host any more (hot-unplugged, deleted, a driver
+    /// reset that renamed it): nothing to restore, and no reason to hold back the rest.
+    case gone
   }
 
   public struct Item: Sendable {
@@ -54,7 +57,11 @@ public struct Restorer {
           Item(entry: entry, current: current, action: action, reason: between && action == .restore ? unfinished : nil)
         )
       } catch {
-        items.append(Item(entry: entry, current: nil, action: .unavailable, reason: Executor.reason(error)))
+        if let name = entry.setting.interface, !executor.host.interfaceExists(name) {
+          items.append(Item(entry: entry, current: nil, action: .gone, reason: "\(Printable.escaped(name)) is gone"))
+        } else {
+          items.append(Item(entry: entry, current: nil, action: .unavailable, reason: Executor.reason(error)))
+        }
       }
     }
     return RestorePlan(source: source, items: items)

@@ -46,7 +46,18 @@ public enum BPSTuneError: Error, Equatable, Sendable, CustomStringConvertible {
   /// The message with control characters (a newline in a quoted TOML key, an escape sequence in
   /// an interface name) written as escapes, so that an error is always exactly one line,
   /// whatever the input held.
-  public var description: String { Printable.escaped(text) }
+  public var description: String { Printable.escaped(text(full: false)) }
+
+  /// The same with every list in full (`-v`); `description` gives the first few of a long list
+  /// and how many more (JSON errors carry every name in their own fields).
+  public var fullDescription: String { Printable.escaped(text(full: true)) }
+
+  /// The first items of a long list, then how many more.
+  static func list(_ items: [String], full: Bool) -> String {
+    let limit = 5
+    guard !full && items.count > limit + 1 else { return items.joined(separator: "; ") }
+    return items.prefix(limit).joined(separator: "; ") + "; and \(items.count - limit) more (-v lists every one)"
+  }
 
   /// The same error, saying that it came before the first change (a state directory that
   /// cannot take the snapshot).
@@ -63,18 +74,18 @@ public enum BPSTuneError: Error, Equatable, Sendable, CustomStringConvertible {
     case .snapshot(_, let message), .stateDirectory(_, let message), .profile(_, _, let message),
       .enabled(_, let message):
       message
-    default: text
+    default: text(full: false)
     }
   }
 
-  private var text: String {
+  private func text(full: Bool) -> String {
     switch self {
     case .profile(let file, let key, let message):
       key.isEmpty ? "\(file): \(message)" : "\(file): \(key): \(message)"
     case .usage(let message): message
     case .invalidPlan(let setting, let message): "\(setting): \(message)"
     case .unsupportedSettings(let names):
-      "this host cannot take \(names.count) setting(s): \(names.joined(separator: "; ")); nothing was changed (use --skip-unsupported to apply the rest)"
+      "this host cannot take \(names.count) setting(s): \(Self.list(names, full: full)); nothing was changed (use --skip-unsupported to apply the rest)"
     case .snapshot(let path, let message): "snapshot \(path): \(message)"
     case .damagedNewest(let path, let reason, let id, let more, let candidate):
       "snapshot \(path): \(reason)"
@@ -89,13 +100,13 @@ public enum BPSTuneError: Error, Equatable, Sendable, CustomStringConvertible {
       "another bpstune run (\(holder)) holds \(path); nothing was changed"
     case .privilege(let message): message
     case .conflicts(let names):
-      "changed by someone else since the snapshot, not overwritten without --force: \(names.joined(separator: "; ")); nothing was changed"
+      "changed by someone else since the snapshot, not overwritten without --force: \(Self.list(names, full: full)); nothing was changed"
     case .hostRead(let setting, let message): "\(setting): \(message)"
     case .probe(let what, let message): "probe \(what): \(message)"
     case .failedAndUndone(let setting, let message, let undone):
       "\(setting): \(message); undid \(undone) change(s), the host is as before"
     case .failedPartially(let setting, let message, let left):
-      "\(setting): \(message); could not undo: \(left.joined(separator: "; "))"
+      "\(setting): \(message); could not undo \(left.count) setting(s): \(Self.list(left, full: full))"
     }
   }
 }

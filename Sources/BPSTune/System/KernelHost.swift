@@ -103,6 +103,12 @@ public final class KernelHost {
     }
   }
 
+  /// Whether the interface is there now (its /sys/class/net entry, uncached): a device that a
+  /// driver reset, a hot-unplug or `ip link del` took away mid-run is gone with its settings.
+  public func interfaceExists(_ name: String) -> Bool {
+    (try? Syscalls.fileStatus(path("/sys/class/net/" + name), followLinks: false)) != nil
+  }
+
   public func exists(_ kernelPath: String) -> Bool {
     (try? Syscalls.fileStatus(path(kernelPath), followLinks: true)) != nil
   }
