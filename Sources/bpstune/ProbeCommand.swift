@@ -197,6 +197,10 @@ struct ProbeClientCommand: ParsableCommand {
     Syscalls.catchInterrupts()
     let result = try ProbeClient(settings: settings).run()
     print(format == .json ? ProbeReport.json(result) : ProbeReport.text(result))
+    // Busy polling asked for and not engaged: the causes this host can check, one line each.
+    if format == .text {
+      for line in ProbeDiagnosis.causes(result, on: KernelHost(root: "/")) { print("  why            " + line) }
+    }
     if let error = result.rateError { throw error }
   }
 }
@@ -295,8 +299,9 @@ struct ProbeCompareCommand: ParsableCommand {
     let client = try clientSettings()
     let parsed = try parsedWorkloads()
     let overrides = try ProfileOptions.overrides(assignments)
+    // -i sets ${iface} in the profiles that use it; one that names its interfaces is fine too.
     let loaded = try profiles.map {
-      try ProfileLoader().load($0, overrides: overrides, interface: workload.interface)
+      try ProfileLoader().load($0, overrides: overrides, interface: workload.interface, interfaceIfUsed: true)
     }
     for profile in loaded { try global.require(Privilege.needed(for: profile).union([.root]), for: "probe compare") }
     Syscalls.catchInterrupts()
@@ -306,17 +311,28 @@ struct ProbeCompareCommand: ParsableCommand {
       executor: global.executor(global.host()), client: client, workloads: parsed, settle: settle,
       skipUnsupported: skipUnsupported)
     if !global.quiet { compare.log = { Output.note("probe compare: \($0)") } }
-    let columns = try compare.run(loaded)
-    print(
-      format == .json
-        ? CompareReport.json(columns, workloads: parsed) : CompareReport.table(columns, workloads: parsed))
-    if let plot {
+    let (columns, failure) = try compare.run(loaded)
+    // What was measured before a failure is shown and plotted all the same (marked incomplete).
+    if !columns.isEmpty || failure == nil {
+      print(
+        format == .json
+          ? CompareReport.json(columns, workloads: parsed) : CompareReport.table(columns, workloads: parsed))
+    }
+    if let plot, !columns.isEmpty {
       do {
         try Syscalls.writeDurably(
           plot, Array(CompareReport.svg(columns, workloads: parsed).utf8), mode: Syscalls.readableByAll)
       } catch {
         throw BPSTuneError.usage("--plot \(plot): \(error) (the table is above; the host is as before)")
       }
+    }
+    if let failure {
+      // JSON readers already have the document, incomplete column and all: the line and the code.
+      if format == .json && !columns.isEmpty {
+        Output.error(failure.description)
+        throw ExitCode(failure.exitCode)
+      }
+      throw failure
     }
   }
 }

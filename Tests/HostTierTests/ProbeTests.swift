@@ -533,4 +533,59 @@ struct ProbeTests {
       Run.command([Run.bpstune, "probe", "compare", "x", "--peer", "127.0.0.1:9", "--workload", "99999999:0"]),
       "--workload 99999999:0")
   }
+
+  @Test func busyPollingThatDoesNotEngageIsDiagnosed() throws {
+    let pair = try NamespacePair()
+    // GRO off on the client's veth: its replies skip the NAPI, nothing can be busy-polled.
+    try pair.client.exec(["ethtool", "-K", pair.clientIF, "gro", "off"])
+    let server = try startServer(pair)
+    defer { server.stop() }
+    let before = busyPollRx(pair.client)
+    let run = client(pair, ["--count", "300", "--warmup", "0", "--busy-poll", "50"])
+    #expect(run.status == 0, "\(run)")
+    // Checked with the kernel's own counter and ethtool, not bpstune's reading.
+    #expect(busyPollRx(pair.client) == before)
+    let features = pair.client.run(["ethtool", "-k", pair.clientIF]).stdout
+    #expect(features.contains("generic-receive-offload: off"))
+    #expect(
+      run.stdout.contains("why            busy polling was asked for (--busy-poll 50) but did not engage"), "\(run)")
+    #expect(
+      run.stdout.contains("\(pair.clientIF): rx-gro is off (a veth receives through its NAPI only with GRO on"),
+      "\(run)")
+    #expect(run.stdout.contains("\(pair.clientIF) is a veth: the peer end must send without TSO"), "\(run)")
+    // Without the socket option (and busy_read 0) nothing was asked for: no diagnosis.
+    let plain = client(pair, ["--count", "100", "--warmup", "0"])
+    #expect(plain.status == 0 && !plain.stdout.contains("why "), "\(plain)")
+  }
+
+  @Test func aCompareThatFailsKeepsWhatItMeasuredAndNeedsNoIfaceInANamedProfile() throws {
+    let pair = try NamespacePair()
+    let server = try startServer(pair)
+    let (plain, _) = profiles()
+    let sys = "/sys/class/net/\(pair.clientIF)/"
+    // Names its interface itself: -i is for the profiles that use ${iface}.
+    let named = work.write("named.profile", "[[interface]]\nname = \"\(pair.clientIF)\"\nnapi-defer-hard-irqs = 42\n")
+    let svg = work.path + "/partial.svg"
+    let running = try Background(
+      [
+        "ip", "netns", "exec", pair.client.name, Run.bpstune, "probe", "compare", plain, named, "--peer",
+        "\(pair.serverAddress):7878", "-i", pair.clientIF, "--duration", "3", "--warmup", "0", "--settle", "0",
+        "--plot", svg, "--state-dir", state,
+      ])
+    // The peer stops answering while the second profile's second workload is measured.
+    #expect(running.wait(seconds: 60) { running.stderr.contains("measuring named: 10k") }, "\(running.stderr)")
+    server.stop()
+    #expect(running.wait(seconds: 60) { !running.isRunning })
+    let ended = running.stop()
+    #expect(ended.status == 3, "\(ended)")
+    #expect(
+      ended.stderr.contains("named.profile: probe ") && ended.stderr.contains("the host is as before"), "\(ended)")
+    #expect(ended.stdout.contains("named (incomplete)") && ended.stdout.contains("incomplete: named: "), "\(ended)")
+    // The first profile's results: table and chart, though the run failed after them.
+    #expect(ended.stdout.contains("| round trip µs | plain |"), "\(ended)")
+    #expect(ended.stdout.contains("p99: "), "\(ended)")
+    let chart = try String(contentsOfFile: svg, encoding: .utf8)
+    #expect(chart.hasPrefix("<svg") && chart.contains("plain"))
+    #expect(pair.client.cat(sys + "napi_defer_hard_irqs") == "0")
+  }
 }

@@ -49,6 +49,9 @@ public struct ProbeCompare {
     public var snapshot: String?
     public var changes: Int
     public var results: [ProbeResult]
+    /// Why measuring this profile stopped early (its results are the workloads measured
+    /// before); nil when every workload was measured.
+    public var incomplete: String?
   }
 
   public var executor: Executor
@@ -71,8 +74,10 @@ public struct ProbeCompare {
   }
 
   /// Plans every profile first (a profile this host cannot take fails before any change), then
-  /// applies, measures and rolls back each in turn. The caller holds the state lock.
-  public func run(_ profiles: [Profile]) throws(BPSTuneError) -> [Column] {
+  /// applies, measures and rolls back each in turn. The caller holds the state lock. A failure
+  /// while measuring ends the comparison with what was measured before it (the failing
+  /// profile's column marked incomplete), and the failure to report after it.
+  public func run(_ profiles: [Profile]) throws(BPSTuneError) -> (columns: [Column], failure: BPSTuneError?) {
     let planner = Planner(knobs: executor.knobs)
     for profile in profiles {
       let plan = try planner.plan(profile, on: executor.host)
@@ -117,10 +122,19 @@ public struct ProbeCompare {
         try rollBack(snapshot, after: failure)
       }
       if let failure {
-        // Measured nothing usable; the apply is undone: exit 3, as for a failed apply.
-        guard let snapshot = outcome.snapshot else { throw failure }
-        throw .failedAndUndone(
-          setting: "probe compare \(profile.name)", message: failure.description, undone: snapshot.entries.count)
+        // What was measured so far is kept; the apply is undone: exit 3, as for a failed apply.
+        if !results.isEmpty {
+          columns.append(
+            Column(
+              profile: Self.title(profile.name), snapshot: outcome.snapshot?.id,
+              changes: outcome.snapshot?.entries.count ?? 0, results: results, incomplete: failure.description))
+        }
+        guard let snapshot = outcome.snapshot else { return (columns, failure) }
+        return (
+          columns,
+          .failedAndUndone(
+            setting: "probe compare \(profile.name)", message: failure.description, undone: snapshot.entries.count)
+        )
       }
       columns.append(
         Column(
@@ -128,7 +142,7 @@ public struct ProbeCompare {
           changes: outcome.snapshot?.entries.count ?? 0,
           results: results))
     }
-    return columns
+    return (columns, nil)
   }
 
   /// The client's settings with the workload's rate and delay.

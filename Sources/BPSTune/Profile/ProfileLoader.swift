@@ -22,7 +22,7 @@ public struct ProfileLoader {
   /// `workingDirectory`, by default the process's own (getcwd(3), not $PWD).
   public func load(
     _ reference: String, overrides: [String: String] = [:], interface: String? = nil,
-    workingDirectory: String? = nil
+    workingDirectory: String? = nil, interfaceIfUsed: Bool = false
   ) throws(BPSTuneError) -> Profile {
     var directory = workingDirectory
     if directory == nil && ProfileSource.isPath(reference) && !reference.hasPrefix("/") {
@@ -42,7 +42,8 @@ public struct ProfileLoader {
     var digest = SHA256()
     let layer = try loadLayer(path, chain: [], files: &files, digest: &digest)
     var profile = try resolve(
-      layer, name: reference, path: path, files: files, overrides: overrides, interface: interface)
+      layer, name: reference, path: path, files: files, overrides: overrides, interface: interface,
+      interfaceIfUsed: interfaceIfUsed)
     profile.contentHash = digest.finalHex()
     profile.overrides = overrides
     profile.interface = interface
@@ -240,7 +241,8 @@ public struct ProfileLoader {
   // MARK: Variables and checks
 
   private func resolve(
-    _ layer: Layer, name: String, path: String, files: [String], overrides: [String: String], interface: String?
+    _ layer: Layer, name: String, path: String, files: [String], overrides: [String: String], interface: String?,
+    interfaceIfUsed: Bool = false
   ) throws(BPSTuneError) -> Profile {
     var raw: [String: (text: String, origin: Origin?)] = [:]
     for (key, entry) in layer.variables {
@@ -287,7 +289,9 @@ public struct ProfileLoader {
     let defaults = raw
     let declared = Set(raw.keys).union(referenced)
     var all = overrides
-    if let interface {
+    // `interfaceIfUsed` (probe compare's -i, meant for the profiles that use ${iface}): a
+    // profile that names its interfaces takes no ${iface}, and that is no error.
+    if let interface, declared.contains("iface") || !interfaceIfUsed {
       guard declared.contains("iface") else {
         throw .usage("-i \(interface): profile \(name) does not use ${iface}")
       }

@@ -10,12 +10,16 @@ public enum CompareReport {
 
   /// A Markdown table, readable as text and pasteable into a README.
   public static func table(_ columns: [ProbeCompare.Column], workloads: [ProbeCompare.Workload]) -> String {
-    var lines = ["| round trip µs | " + columns.map(\.profile).joined(separator: " | ") + " |"]
+    var lines = [
+      "| round trip µs | "
+        + columns.map { $0.profile + ($0.incomplete == nil ? "" : " (incomplete)") }.joined(separator: " | ") + " |"
+    ]
     lines.append("|---|" + String(repeating: "---|", count: columns.count))
     for (w, workload) in workloads.enumerated() {
       lines.append("| \(workload) |" + String(repeating: " |", count: columns.count))
       func row(_ cell: (ProbeResult) -> String) {
-        lines.append("| |" + columns.map { " " + cell($0.results[w]) + " |" }.joined())
+        lines.append(
+          "| |" + columns.map { " " + (w < $0.results.count ? cell($0.results[w]) : "not measured") + " |" }.joined())
       }
       for (label, p) in tablePercentiles {
         row { "\(label): \(ProbeText.us($0.microseconds(atPercentile: p)))" }
@@ -25,6 +29,7 @@ public enum CompareReport {
       row { $0.proof.queueIRQs.isEmpty ? "queue IRQs: none" : "queue IRQs: +\($0.proof.queueIRQTotal)" }
       row { "\(Int($0.achievedRate.rounded()))/s, lost \($0.lost)" }
     }
+    for column in columns { if let why = column.incomplete { lines.append("incomplete: \(column.profile): \(why)") } }
     return lines.joined(separator: "\n")
   }
 
@@ -33,6 +38,7 @@ public enum CompareReport {
     var snapshot: String?
     var changes: Int
     var results: [ProbeReport.ClientJSON]
+    var incomplete: String?
   }
 
   struct CompareJSON: Encodable {
@@ -49,7 +55,7 @@ public enum CompareReport {
         profiles: columns.map {
           ColumnJSON(
             profile: $0.profile, snapshot: $0.snapshot, changes: $0.changes,
-            results: $0.results.map(ProbeReport.ClientJSON.init))
+            results: $0.results.map(ProbeReport.ClientJSON.init), incomplete: $0.incomplete)
         }))
   }
 
@@ -96,7 +102,9 @@ public enum CompareReport {
     ]
     for (w, workload) in workloads.enumerated() {
       let y0 = top + Double(w) * panel + 30
-      let values = columns.flatMap { c in chartPercentiles.map { c.results[w].microseconds(atPercentile: $0) } }
+      let values = columns.filter { w < $0.results.count }.flatMap { c in
+        chartPercentiles.map { c.results[w].microseconds(atPercentile: $0) }
+      }
       let lowDecade = floor(log10(max(values.min() ?? 1, 0.1)))
       let highDecade = max(ceil(log10(max(values.max() ?? 10, 1))), lowDecade + 1)
       func x(_ p: Double) -> Double { left + nines(p) / 4 * plotWidth }
@@ -127,7 +135,7 @@ public enum CompareReport {
       out.append(
         "<text x=\"\(f(left - 52))\" y=\"\(f(y0 + plotHeight / 2))\" transform=\"rotate(-90 \(f(left - 52)) \(f(y0 + plotHeight / 2)))\" text-anchor=\"middle\">round trip µs</text>"
       )
-      for (c, column) in columns.enumerated() {
+      for (c, column) in columns.enumerated() where w < column.results.count {
         let result = column.results[w]
         let points = chartPercentiles.map { "\(f(x($0))),\(f(y(result.microseconds(atPercentile: $0))))" }
         let color = colors[c % colors.count]
