@@ -1,7 +1,24 @@
 import ArgumentParser
 import BPSTune
 
-/// Options every command takes.
+/// The options of the commands that only read profiles (and, for `lint --host` and `profiles
+/// show`, the host): no state directory, nothing written, nothing to be verbose about.
+struct ReadOptions: ParsableArguments {
+  @Flag(name: .customLong("no-color"), help: "No colour, even on a terminal.")
+  var noColor = false
+
+  @Flag(name: .shortAndLong, help: "Print less: only summaries and errors.")
+  var quiet = false
+
+  @Option(name: .customLong("root"), help: .hidden)
+  var root = "/"
+
+  func validate() throws { try Validate.text(root, "--root") }
+  var style: TextStyle { TextStyle.forStandardOutput(noColor: noColor) }
+  func host() -> KernelHost { KernelHost(root: root) }
+}
+
+/// Options every command that reads or changes the host's state takes.
 struct GlobalOptions: ParsableArguments {
   @Option(
     name: .customLong("state-dir"),

@@ -48,11 +48,37 @@ struct ProfilesList: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "list", abstract: "List built-in and installed profiles with their descriptions.")
 
-  @OptionGroup var global: GlobalOptions
+  @OptionGroup var global: ReadOptions
+  @Flag(name: .shortAndLong, help: "Also print each profile's path.") var verbose = false
+  @Option(help: "Output format.") var format: OutputFormat = .text
+
+  struct Listed: Encodable {
+    var name: String
+    var path: String
+    var description: String?
+    var error: String?
+  }
+
+  struct Document: Encodable {
+    var schema = 1
+    var command = "profiles"
+    var profiles: [Listed]
+  }
 
   func run() throws {
     let loader = ProfileLoader()
     let found = loader.source.available()
+    if format == .json {
+      let listed = found.map { (name, path) -> Listed in
+        do {
+          return Listed(name: name, path: path, description: try loader.load(path).description)
+        } catch {
+          return Listed(name: name, path: path, error: (error as? BPSTuneError)?.description ?? "\(error)")
+        }
+      }
+      print(ReportJSON.encode(Document(profiles: listed)))
+      return
+    }
     if found.isEmpty {
       print("no profiles found in \(loader.source.searchPath.joined(separator: ", "))")
       return
@@ -66,7 +92,7 @@ struct ProfilesList: ParsableCommand {
         description = "(invalid: \(error.description))"
       }
       print(String(name.padding(width)) + description)
-      if global.verbose { print(String("".padding(width)) + path) }
+      if verbose { print(String("".padding(width)) + path) }
     }
   }
 }
@@ -86,7 +112,22 @@ struct LintCommand: ParsableCommand {
   @Flag(help: "Also check every sysctl and /sys name against the running kernel (read-only).")
   var host = false
 
-  @OptionGroup var global: GlobalOptions
+  @OptionGroup var global: ReadOptions
+  @Option(help: "Output format.") var format: OutputFormat = .text
+
+  struct Result: Encodable {
+    var profile: String
+    var ok: Bool
+    var settings: Int?
+    var files: [String]?
+    var problems: [String]
+  }
+
+  struct Document: Encodable {
+    var schema = 1
+    var command = "lint"
+    var results: [Result]
+  }
 
   func validate() throws {
     if profiles.isEmpty { throw ValidationError("name at least one profile") }
@@ -94,32 +135,37 @@ struct LintCommand: ParsableCommand {
   }
 
   func run() throws {
-    var failed = 0
+    var results: [Result] = []
     for name in profiles {
       do {
         let profile = try ProfileLoader().load(name)
         let count =
           profile.sections.values.map(\.count).reduce(0, +) + profile.interfaces.map(\.settings.count).reduce(0, +)
+        var problems: [String] = []
         if host {
           let plan = try Planner().plan(profile, on: global.host())
-          let absent = plan.unsupported.filter { ["sysctl", "sysfs"].contains($0.id.kind) }
-          for entry in absent { Output.error("\(name): \(entry.id): \(entry.reason ?? "not on this host")") }
-          if !absent.isEmpty {
-            failed += 1
-            continue
+          problems = plan.unsupported.filter { ["sysctl", "sysfs"].contains($0.id.kind) }.map {
+            "\(name): \($0.id): \($0.reason ?? "not on this host")"
           }
         }
-        if !global.quiet {
-          print(
-            "ok \(name): \(count) settings from \(profile.files.count) file(s)\(host ? ", every name on this host" : "")"
-          )
+        results.append(
+          Result(profile: name, ok: problems.isEmpty, settings: count, files: profile.files, problems: problems))
+        if format == .text {
+          for problem in problems { Output.error(problem) }
+          if problems.isEmpty && !global.quiet {
+            print(
+              "ok \(name): \(count) settings from \(profile.files.count) file(s)\(host ? ", every name on this host" : "")"
+            )
+          }
         }
       } catch {
-        Output.error(error.description)
-        failed += 1
+        let line = (error as? BPSTuneError)?.description ?? "\(error)"
+        if format == .text { Output.error(line) }
+        results.append(Result(profile: name, ok: false, problems: [line]))
       }
     }
-    if failed > 0 { throw ExitCode(2) }
+    if format == .json { print(ReportJSON.encode(Document(results: results))) }
+    if results.contains(where: { !$0.ok }) { throw ExitCode(2) }
   }
 }
 
@@ -140,7 +186,7 @@ struct ProfilesShow: ParsableCommand {
       """)
 
   @OptionGroup var profileOptions: ProfileOptions
-  @OptionGroup var global: GlobalOptions
+  @OptionGroup var global: ReadOptions
   @Option(help: "Output format.") var format: OutputFormat = .text
 
   struct Document: Encodable {

@@ -69,7 +69,7 @@ import Testing
     }
     let apply = run(["apply", profile])
     #expect(apply.status == 2 && apply.stderr.split(separator: "\n").count == 1, "\(apply)")
-    let lint = run(["lint", "hft-host", "seed002-host", "polling-budget"])
+    let lint = Run.command([Run.bpstune, "lint", "hft-host", "seed002-host", "polling-budget", "--no-color"])
     #expect(lint.status == 0, "\(lint)")
   }
 }

@@ -21,7 +21,9 @@ struct OperatorTests {
   static let somaxconn = "/proc/sys/net/core/somaxconn"
 
   func bpstune(_ ns: NetworkNamespace, _ arguments: [String]) -> Finished {
-    ns.run([Run.bpstune] + arguments + ["--no-color"] + redirected)
+    // lint and profiles read profiles only: they take no state directory or persistence paths.
+    let reads = ["lint", "profiles"].contains(arguments.first ?? "")
+    return ns.run([Run.bpstune] + arguments + ["--no-color"] + (reads ? [] : redirected))
   }
 
   /// A profile with a typo (`somaxcon`, one letter short) beside a setting the host matches.
@@ -390,5 +392,23 @@ struct OperatorTests {
     #expect(rollback.stdout.contains("\(ns.a) is gone: its 4 setting(s) went with it"), "\(rollback)")
     #expect(!rollback.stdout.contains("changed by someone else"), "\(rollback)")
     #expect(ns.cat(Self.somaxconn) == before)
+  }
+
+  @Test func listingCommandsTakeOnlyTheirOptionsAndSpeakJSON() throws {
+    let ns = try NetworkNamespace()
+    let p = work.write("j.profile", "[sysctl]\nnet.core.somaxconn = 1\n")
+    let lint = bpstune(ns, ["lint", p, "--format", "json"])
+    let doc = try JSONSerialization.jsonObject(with: Data(lint.stdout.utf8)) as? [String: Any]
+    #expect(lint.status == 0 && doc?["command"] as? String == "lint", "\(lint)")
+    #expect(((doc?["results"] as? [[String: Any]])?.first?["ok"] as? Bool) == true, "\(lint)")
+    let profiles = bpstune(ns, ["profiles", "--format", "json"])
+    let list = try JSONSerialization.jsonObject(with: Data(profiles.stdout.utf8)) as? [String: Any]
+    #expect((list?["profiles"] as? [[String: Any]])?.contains { $0["name"] as? String == "hft" } == true, "\(profiles)")
+    // No state directory, no "each write as it happens": lint and profiles write nothing.
+    for arguments in [["lint", p, "--state-dir", "/tmp"], ["profiles", "--state-dir", "/tmp"]] {
+      let r = ns.run([Run.bpstune] + arguments)
+      #expect(r.status == 2 && r.stderr.contains("Unknown option '--state-dir'"), "\(arguments): \(r)")
+    }
+    #expect(bpstune(ns, ["profiles", "-v"]).stdout.contains("/hft.profile"))
   }
 }
