@@ -192,11 +192,15 @@ struct OperatorTests {
     let list = bpstune(ns, ["snapshots", "list"])
     #expect(
       list.stdout.contains("BY") && list.stdout.contains("REASON") && list.stdout.contains("ticket 42"), "\(list)")
-    #expect(list.stdout.contains("\(p) -i \(ns.a)"), "\(list)")
+    // The columns scripts read with awk stay where they were: the BOOT column is the fifth.
+    let boot = list.stdout.split(separator: "\n").dropFirst().first?.split(
+      separator: " ", omittingEmptySubsequences: true)
+    #expect(boot?.count ?? 0 > 4 && boot?[4] == "this", "\(list)")
     // Ids: `latest`, a unique prefix, and an ambiguous one named.
     let latest = bpstune(ns, ["snapshots", "show", "latest"])
     #expect(latest.status == 0 && latest.stdout.contains("snapshot \(id)"), "\(latest)")
     #expect(latest.stdout.contains("sha256     \(sha)") && latest.stdout.contains("reason     ticket 42"), "\(latest)")
+    #expect(latest.stdout.contains("profile    \(p) -i \(ns.a)"), "\(latest)")
     #expect(bpstune(ns, ["snapshots", "show", String(id.prefix(18))]).stdout.contains("snapshot \(id)"))
     #expect(ns.run(["sh", "-c", "echo \(before) > \(Self.somaxconn)"]).status == 0)
     #expect(bpstune(ns, ["rollback", "latest", "--reason", "done with 42"]).status == 0)

@@ -115,7 +115,9 @@ public enum StateReport {
       let what = r.operation == "rollback" ? "of \(r.restores ?? "?")" : (r.profile ?? "")
       let by = [r.trigger, r.origin?.who].compactMap { $0 }.joined(separator: ", ")
       return [
-        r.id, r.operation, what + (r.origin.map(Self.usage) ?? ""), r.state, r.bootLabel, "\(r.settings)",
+        // PROFILE stays one word (scripts read the columns with awk); -i and --set are in
+        // `snapshots show` and status.
+        r.id, r.operation, what, r.state, r.bootLabel, "\(r.settings)",
         by.isEmpty ? "-" : by, r.origin?.reason ?? "",
       ]
     }
