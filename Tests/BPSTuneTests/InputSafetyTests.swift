@@ -173,3 +173,16 @@ import Testing
 func errnoValuesAreNamed(value: Int32, name: String) {
   #expect(Errno(rawValue: value).explained.hasSuffix("(\(name))"), "\(Errno(rawValue: value).explained)")
 }
+
+/// JSON reports stay JSON after the terminal filter, whatever a name holds (DEL and C1 from an
+/// interface name, U+2028 from a profile): JSONEncoder leaves them raw, so they are escaped.
+@Test func jsonWithControlCharactersStaysValidJSON() throws {
+  let names = ["v\u{7f}x", "v\u{85}x", "p\u{2028}q", "plain", "ü\u{9b}31m"]
+  let json = ReportJSON.encode(["names": names])
+  let printed = Printable.terminalSafe(json, colour: false)
+  let decoded = try JSONDecoder().decode([String: [String]].self, from: Data(printed.utf8))
+  #expect(decoded["names"] == names, "\(printed)")
+  // Prometheus label values likewise: one line, exposition-format escapes only.
+  let label = VerifyReport.label("v\u{7f}\"\n\u{85}")
+  #expect(label == "v\\\\x7F\\\"\\\\n\\\\u{85}", "\(label)")
+}

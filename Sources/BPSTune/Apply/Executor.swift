@@ -110,7 +110,9 @@ public struct Executor {
     }
     let why = ([message] + vanished).joined(separator: "; ")
     if left.isEmpty {
-      throw .failedAndUndone(setting: setting, message: why, undone: done.count - gone.values.reduce(0, +))
+      // Undone: the changes made, less those whose device is gone (the failed write is not one).
+      let goneDone = done.filter { $0.setting.interface.map { gone[$0] != nil } ?? false }.count
+      throw .failedAndUndone(setting: setting, message: why, undone: done.count - goneDone)
     }
     throw .failedPartially(setting: setting, message: why, left: left)
   }

@@ -69,11 +69,29 @@ public enum Printable {
     return nil
   }
 
-  /// The first control character of `text` (C0, DEL or C1) as "U+001B", or nil: what input
-  /// checks name when they refuse a name or path.
+  /// The first control character of `text` (C0, DEL or C1, or the Unicode line and paragraph
+  /// separators, which end a line as well) as "U+001B", or nil: what input checks name when
+  /// they refuse a name or path.
   public static func controlCharacter(in text: String) -> String? {
     if isPlain(text) { return nil }
-    return text.unicodeScalars.first { isControl($0) }.map { "U+" + hex($0.value, width: 4) }
+    return text.unicodeScalars.first { needsEscape($0) }.map { "U+" + hex($0.value, width: 4) }
+  }
+
+  /// JSON as JSONEncoder wrote it, with DEL, the C1 controls and U+2028/2029 (which it leaves
+  /// raw) written as `\u` escapes: still the same JSON, and plain enough that the terminal
+  /// filter (``terminalSafe(_:colour:)``) has nothing to rewrite into invalid escapes. Such
+  /// characters can only stand inside JSON strings, so escaping them anywhere is safe.
+  public static func jsonSafe(_ json: String) -> String {
+    guard !json.utf8.allSatisfy({ $0 < 0x7f }) else { return json }
+    var out = ""
+    for scalar in json.unicodeScalars {
+      if scalar.value >= 0x7f && needsEscape(scalar) {
+        out += "\\u" + hex(scalar.value, width: 4)
+      } else {
+        out.unicodeScalars.append(scalar)
+      }
+    }
+    return out
   }
 
   static func isControl(_ scalar: Unicode.Scalar) -> Bool {

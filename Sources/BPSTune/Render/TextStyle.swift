@@ -37,7 +37,7 @@ public enum ReportJSON {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     guard let data = try? encoder.encode(value) else { return "{}" }
-    return String(decoding: data, as: UTF8.self)
+    return Printable.jsonSafe(String(decoding: data, as: UTF8.self))
   }
 }
 

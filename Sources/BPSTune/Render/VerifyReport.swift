@@ -200,8 +200,10 @@ public enum VerifyReport {
     return out
   }
 
+  /// A Prometheus label value: control characters written as escapes first (an interface name
+  /// may hold DEL or C1), then the exposition format's own escapes for `\\`, `"` and newline.
   static func label(_ s: String) -> String {
-    s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+    Printable.escaped(s).replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
       .replacingOccurrences(of: "\n", with: "\\n")
   }
 }

@@ -165,6 +165,33 @@ public struct SnapshotStore: Sendable {
     if let restores = snapshot.restores, !isValidID(restores) {
       throw .snapshot(path: path, message: "\"restores\" is not a snapshot id")
     }
+    // What status and snapshots list print from a snapshot: one line each, of a sane length.
+    var texts: [(String, String?)] = [
+      ("profile", snapshot.profile), ("trigger", snapshot.trigger), ("hostname", snapshot.hostname),
+      ("kernel", snapshot.kernel), ("created", snapshot.created), ("finished", snapshot.finished),
+      ("boot", snapshot.boot),
+    ]
+    if let o = snapshot.origin {
+      texts += [
+        ("origin.path", o.path), ("origin.interface", o.interface), ("origin.user", o.user),
+        ("origin.login_user", o.loginUser), ("origin.sudo_user", o.sudoUser), ("origin.reason", o.reason),
+      ]
+      for (name, value) in (o.variables ?? [:]).sorted(by: { $0.key < $1.key }) {
+        texts += [("origin.variables key", name), ("origin.variables.\(name)", value)]
+      }
+      if let hash = o.sha256, hash.count != 64 || !hash.allSatisfy(\.isHexDigit) {
+        throw .snapshot(path: path, message: "field origin.sha256 is not 64 hexadecimal digits")
+      }
+      if let reason = o.reason, reason.utf8.count > 200 {
+        throw .snapshot(path: path, message: "field origin.reason is longer than 200 bytes")
+      }
+    }
+    for case (let field, let value?) in texts {
+      if let c = Printable.controlCharacter(in: value) {
+        throw .snapshot(path: path, message: "field \(field) holds the control character \(c)")
+      }
+      if value.utf8.count > 4096 { throw .snapshot(path: path, message: "field \(field) is longer than 4096 bytes") }
+    }
     for (index, entry) in snapshot.entries.enumerated() {
       guard let knob = KnobRegistry.knob(forKind: entry.setting.kind, in: knobs) else {
         throw .snapshot(path: path, message: "entry \(index): unknown kind \"\(entry.setting.kind)\"")

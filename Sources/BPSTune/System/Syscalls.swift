@@ -433,7 +433,11 @@ public enum Syscalls {
     {
       loginUser = name(login) ?? "uid \(login)"
     }
-    return (uid, name(uid), loginUser, environment("SUDO_USER"))
+    // SUDO_USER is the caller's environment: recorded only when it could be a login name.
+    let sudo = environment("SUDO_USER").flatMap { s in
+      s.utf8.count <= 64 && s.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7f } ? s : nil
+    }
+    return (uid, name(uid), loginUser, sudo)
   }
 
   /// isatty(3) on standard output.
