@@ -99,13 +99,13 @@ public struct SocketAddress: Sendable, CustomStringConvertible {
     family == other.family && port == other.port && addressBytes == other.addressBytes
   }
 
-  /// Every address of this family the interfaces of this network namespace hold (getifaddrs(3)),
-  /// port 0; empty when getifaddrs fails.
-  static func localAddresses(family: Int32) -> [SocketAddress] {
+  /// Every address of this family the interfaces of this network namespace hold, with the
+  /// interface's name (getifaddrs(3)), port 0; empty when getifaddrs fails.
+  static func interfaceAddresses(family: Int32) -> [(name: String, address: SocketAddress)] {
     var list: UnsafeMutablePointer<ifaddrs>?
     guard getifaddrs(&list) == 0 else { return [] }
     defer { freeifaddrs(list) }
-    var found: [SocketAddress] = []
+    var found: [(name: String, address: SocketAddress)] = []
     var cursor = list
     while let entry = cursor {
       defer { cursor = entry.pointee.ifa_next }
@@ -113,9 +113,14 @@ public struct SocketAddress: Sendable, CustomStringConvertible {
       let size = family == AF_INET6 ? MemoryLayout<sockaddr_in6>.size : MemoryLayout<sockaddr_in>.size
       var other = sockaddr_storage()
       withUnsafeMutableBytes(of: &other) { $0.copyMemory(from: UnsafeRawBufferPointer(start: address, count: size)) }
-      found.append(SocketAddress(storage: other, length: socklen_t(size)))
+      found.append((String(cString: entry.pointee.ifa_name), SocketAddress(storage: other, length: socklen_t(size))))
     }
     return found
+  }
+
+  /// Every address of this family the interfaces of this network namespace hold, port 0.
+  static func localAddresses(family: Int32) -> [SocketAddress] {
+    interfaceAddresses(family: family).map(\.address)
   }
 
   /// The address bytes (``addressBytes``) of every IPv4 and IPv6 address of this network
@@ -127,22 +132,8 @@ public struct SocketAddress: Sendable, CustomStringConvertible {
   /// The interface holding this (local) address (getifaddrs(3)); nil for a wildcard address or
   /// one no interface of this network namespace has.
   public var interfaceName: String? {
-    var list: UnsafeMutablePointer<ifaddrs>?
-    guard getifaddrs(&list) == 0 else { return nil }
-    defer { freeifaddrs(list) }
     let mine = host
-    var cursor = list
-    while let entry = cursor {
-      defer { cursor = entry.pointee.ifa_next }
-      guard let address = entry.pointee.ifa_addr, Int32(address.pointee.sa_family) == family else { continue }
-      let size = family == AF_INET6 ? MemoryLayout<sockaddr_in6>.size : MemoryLayout<sockaddr_in>.size
-      var other = sockaddr_storage()
-      withUnsafeMutableBytes(of: &other) { $0.copyMemory(from: UnsafeRawBufferPointer(start: address, count: size)) }
-      if SocketAddress(storage: other, length: socklen_t(size)).host == mine {
-        return String(cString: entry.pointee.ifa_name)
-      }
-    }
-    return nil
+    return Self.interfaceAddresses(family: family).first { $0.address.host == mine }?.name
   }
 }
 
