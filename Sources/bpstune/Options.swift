@@ -117,13 +117,9 @@ struct ReasonOption: ParsableArguments {
   }
 }
 
-/// The profile and its variables.
-struct ProfileOptions: ParsableArguments {
-  @Argument(
-    help: "A profile name (see `bpstune profiles`) or a path to a .profile file.",
-    completion: .custom { _, _, _ in Completion.profiles() })
-  var profile: String
-
+/// A profile's variables: `-i` for ${iface}, `--set` for the others. Shared by every command
+/// that takes a profile, enable's optional one included.
+struct VariableOptions: ParsableArguments {
   @Option(
     name: [.customShort("i"), .customLong("interface")],
     help: ArgumentHelp("Interface for the profile's ${iface} variable.", valueName: "IF"),
@@ -134,7 +130,6 @@ struct ProfileOptions: ParsableArguments {
   var assignments: [String] = []
 
   func validate() throws {
-    try Validate.text(profile, "profile")
     try Validate.interface(interface)
     _ = try overrides()
   }
@@ -143,21 +138,41 @@ struct ProfileOptions: ParsableArguments {
     try Self.overrides(assignments)
   }
 
-  /// --set NAME=VALUE assignments as a dictionary; each malformed one named.
+  /// --set NAME=VALUE assignments as a dictionary; each malformed one named, and a name or value
+  /// with a control character refused as every other option is (``Validate/text(_:_:)``).
   static func overrides(_ assignments: [String]) throws -> [String: String] {
     var result: [String: String] = [:]
     for assignment in assignments {
+      try Validate.text(assignment, "--set")
       guard let eq = assignment.firstIndex(of: "="), eq != assignment.startIndex else {
         throw ValidationError("--set \(assignment): expected NAME=VALUE")
       }
       let name = String(assignment[..<eq])
       if result[name] != nil { throw ValidationError("--set \(name) given twice") }
-      if assignment.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) {
-        throw ValidationError("--set \(name): the value holds a control character; no setting takes one")
-      }
       result[name] = String(assignment[assignment.index(after: eq)...])
     }
     return result
+  }
+}
+
+/// The profile and its variables.
+struct ProfileOptions: ParsableArguments {
+  @Argument(
+    help: "A profile name (see `bpstune profiles`) or a path to a .profile file.",
+    completion: .custom { _, _, _ in Completion.profiles() })
+  var profile: String
+
+  @OptionGroup var variables: VariableOptions
+
+  var interface: String? { variables.interface }
+
+  func validate() throws {
+    try Validate.text(profile, "profile")
+    try variables.validate()
+  }
+
+  func overrides() throws -> [String: String] {
+    try variables.overrides()
   }
 
   /// Loads the profile; a relative path is taken from the working directory (getcwd(3)). As

@@ -18,14 +18,7 @@ struct EnableCommand: ParsableCommand {
     completion: .custom { _, _, _ in Completion.profiles() })
   var profile: String?
 
-  @Option(
-    name: [.customShort("i"), .customLong("interface")],
-    help: ArgumentHelp("Interface for the profile's ${iface} variable.", valueName: "IF"),
-    completion: .custom { _, _, _ in Completion.interfaces() })
-  var interface: String?
-
-  @Option(name: .customLong("set"), help: ArgumentHelp("Set a profile variable.", valueName: "NAME=VALUE"))
-  var assignments: [String] = []
+  @OptionGroup var variables: VariableOptions
 
   @Flag(
     help: ArgumentHelp(
@@ -52,9 +45,7 @@ struct EnableCommand: ParsableCommand {
     try Validate.absolutePath(metricsDir, "--metrics-dir")
     try Validate.lockTimeout(lockTimeout)
     try Validate.text(profile, "profile")
-    try Validate.interface(interface)
-    _ = try ProfileOptions.overrides(assignments)
-    if refresh && (profile != nil || interface != nil || !assignments.isEmpty) {
+    if refresh && (profile != nil || variables.interface != nil || !variables.assignments.isEmpty) {
       throw ValidationError("--refresh takes the profile, -i and --set from the record; give none of them")
     }
     if !refresh && profile == nil { throw ValidationError("name the profile to enable (or --refresh)") }
@@ -64,8 +55,8 @@ struct EnableCommand: ParsableCommand {
     let persistence = global.persistence
     let previous = try? EnabledRecord.load(persistence.recordPath)
     var reference = profile ?? ""
-    var interface = interface
-    var overrides = try ProfileOptions.overrides(assignments)
+    var interface = variables.interface
+    var overrides = try variables.overrides()
     var skipUnsupported = skipUnsupported
     var metricsDir = metricsDir
     var reapplyOnDrift = reapplyOnDrift

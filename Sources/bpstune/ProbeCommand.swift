@@ -298,7 +298,7 @@ struct ProbeCompareCommand: ParsableCommand {
   func run() throws {
     let client = try clientSettings()
     let parsed = try parsedWorkloads()
-    let overrides = try ProfileOptions.overrides(assignments)
+    let overrides = try VariableOptions.overrides(assignments)
     // -i sets ${iface} in the profiles that use it; one that names its interfaces is fine too.
     let loaded = try profiles.map {
       try ProfileLoader().load($0, overrides: overrides, interface: workload.interface, interfaceIfUsed: true)

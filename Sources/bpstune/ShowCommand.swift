@@ -159,7 +159,7 @@ struct LintCommand: ParsableCommand {
           }
         }
       } catch {
-        let line = (error as? BPSTuneError)?.description ?? "\(error)"
+        let line = error.description
         if format == .text { Output.error(line) }
         results.append(Result(profile: name, ok: false, problems: [line]))
       }

@@ -87,6 +87,9 @@ struct SecurityTests {
       (["diff", "hft\u{1b}[2J"], "profile hft\\x1B[2J"),
       (["rollback", "x\u{9b}1m"], "snapshot id"),
       (["enable", p, "--set", "a=\u{1b}"], "--set a"),
+      // C1 and the line separator as well, as every other option refuses them.
+      (["diff", p, "--set", "a=\u{9b}31m"], "--set a=\\u{9B}31m: holds the control character U+009B"),
+      (["enable", p, "-i", "vA", "--set", "a=b\u{2028}c"], "holds the control character U+2028"),
       (["show", "-i", "eth0\u{7f}"], "-i eth0\\x7F"),
     ]
     for (arguments, words) in cases {
