@@ -248,7 +248,9 @@ struct StatusCommand: ParsableCommand, ReportsErrorsAsJSON {
     let host = global.host()
     // What is applied in this boot, enabled or not, and how much of it someone else changed.
     var applied: StatusReport.Applied?
-    if let history = (try? global.store.all())?.compactMap(\.snapshot) {
+    // The snapshots read once, for this and for enable's own applies below.
+    let history = (try? global.store.all())?.compactMap(\.snapshot)
+    if let history {
       let inEffect = SnapshotStore.inEffect(in: history, boot: host.bootID)
       let restorer = Restorer(executor: global.executor(host))
       var changed: [String: Int] = [:]
@@ -265,10 +267,7 @@ struct StatusCommand: ParsableCommand, ReportsErrorsAsJSON {
     }
     let (part, absent) = Persistence.present(enabled.profile, on: host)
     let plan = try Planner().plan(part, on: host)
-    var applies: [Snapshot]? = nil
-    if let listed = try? global.store.all() {
-      applies = EnabledProfile.applies(in: listed.compactMap(\.snapshot), boot: host.bootID)
-    }
+    let applies = history.map { EnabledProfile.applies(in: $0, boot: host.bootID) }
     var report = StatusReport(
       record: enabled.record, recordPath: persistence.recordPath, plan: plan, absent: absent, applies: applies,
       units: persistence.unitStates(), applied: applied)
@@ -414,11 +413,7 @@ struct PersistCommand: ParsableCommand {
       let part: Profile
       let absent: [String]
       do {
-        guard let loaded = try EnabledProfile.load(persistence) else {
-          print("nothing is enabled")
-          return
-        }
-        enabled = loaded
+        enabled = try EnabledProfile.load(record, recordPath: persistence.recordPath)
         (part, absent) = Persistence.present(enabled.profile, on: host)
         StopReport.doing("reading the current values to check \(enabled.record.profile)")
         plan = try Planner().plan(part, on: host)

@@ -10,13 +10,22 @@ public struct EnabledProfile: Sendable {
     loader: ProfileLoader = ProfileLoader(source: .standard(trust: .forThisProcess(persistent: true)))
   ) throws(BPSTuneError) -> EnabledProfile? {
     guard let record = try EnabledRecord.load(persistence.recordPath) else { return nil }
+    return try load(record, recordPath: persistence.recordPath, loader: loader)
+  }
+
+  /// Loads the profile of a record already read (the drift check reads the record first, to
+  /// know where its metrics go even when the profile cannot be loaded).
+  public static func load(
+    _ record: EnabledRecord, recordPath: String,
+    loader: ProfileLoader = ProfileLoader(source: .standard(trust: .forThisProcess(persistent: true)))
+  ) throws(BPSTuneError) -> EnabledProfile {
     do {
       let profile = try loader.load(
         record.profile, overrides: record.variables, interface: record.interface, workingDirectory: "/")
       return EnabledProfile(record: record, profile: profile)
     } catch {
       throw .enabled(
-        path: persistence.recordPath, message: "the enabled profile \(record.profile) cannot be loaded: \(error)")
+        path: recordPath, message: "the enabled profile \(record.profile) cannot be loaded: \(error)")
     }
   }
 
