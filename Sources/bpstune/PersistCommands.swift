@@ -53,7 +53,7 @@ struct EnableCommand: ParsableCommand {
 
   func run() throws {
     let persistence = global.persistence
-    let previous = try? EnabledRecord.load(persistence.recordPath)
+    let previous: EnabledRecord?
     var reference = profile ?? ""
     var interface = variables.interface
     var overrides = try variables.overrides()
@@ -64,24 +64,26 @@ struct EnableCommand: ParsableCommand {
       guard let old = try EnabledRecord.load(persistence.recordPath) else {
         throw BPSTuneError.usage("enable --refresh: nothing is enabled")
       }
+      previous = old
       (reference, interface, overrides) = (old.profile, old.interface, old.variables)
       (skipUnsupported, metricsDir, reapplyOnDrift) = (old.skipUnsupported, old.metricsDirectory, old.reapplyOnDrift)
+    } else {
+      // A record that cannot be read is replaced: enabling is what mends it.
+      previous = (try? EnabledRecord.load(persistence.recordPath)) ?? nil
     }
     // The units read the profile as root at every boot: only root's files (ProfileTrust).
     let profile = try ProfileOptions.load(reference, overrides: overrides, interface: interface, persistent: true)
     try global.require(Privilege.needed(for: profile).union([.root]), for: "enable")
-    if refresh, let old = previous ?? nil {
+    if refresh, let old = previous {
       if old.sha256 == profile.contentHash {
         let hash = profile.contentHash.prefix(16)
         print("\(old.profile) is unchanged since it was enabled (sha256 \(hash)); nothing to refresh")
         return
       }
-      // What the edit changes on this host, before it is adopted.
-      let plan = try Planner().plan(profile, on: global.host())
+      // The plan the apply makes of the edited content follows (as enable prints it).
       print(
         "\(old.profile) changed since it was enabled (sha256 \(old.sha256.map { String($0.prefix(16)) } ?? "not recorded")"
-          + " -> \(profile.contentHash.prefix(16))); on this host it changes:")
-      print(PlanReport.text(plan, style: global.style))
+          + " -> \(profile.contentHash.prefix(16))); adopting it:")
     }
     // A path is recorded as the file itself: absolute, symlinks resolved (the units run in /).
     let recorded: String
@@ -124,9 +126,9 @@ struct EnableCommand: ParsableCommand {
     }
     unitProblems += persistence.enableUnits()
 
-    if !refresh { print(PlanReport.text(outcome.plan, style: global.style, quiet: global.quiet)) }
+    print(PlanReport.text(outcome.plan, style: global.style, quiet: global.quiet))
     for entry in outcome.skipped { print("skipped (unsupported): \(entry.id): \(entry.reason ?? "")") }
-    if let old = previous ?? nil, old.profile != record.profile {
+    if let old = previous, old.profile != record.profile {
       print("replaced the enabled profile \(old.profile) (its settings stay until `bpstune rollback`)")
     }
     let applied =

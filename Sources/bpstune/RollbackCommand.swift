@@ -183,7 +183,7 @@ struct SnapshotsCommand: ParsableCommand {
       }
       let settings = snapshot.entries.map(\.setting.description)
       let named =
-        settings.prefix(3).joined(separator: ", ") + (settings.count > 3 ? " and \(settings.count - 3) more" : "")
+        Printable.summary(settings, limit: 3, separator: ", ")
       let undone = SnapshotStore.undone(in: all.compactMap(\.snapshot))
       switch (snapshot.operation, snapshot.status) {
       case (_, .inProgress), (_, .failed):

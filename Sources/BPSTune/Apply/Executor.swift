@@ -129,7 +129,7 @@ public struct Executor {
     func put(_ entry: Snapshot.Entry) {
       guard let problem = restore(entry) else { return }
       // The device is not there any more: nothing of it is left changed.
-      if let name = entry.setting.interface, !host.interfaceExists(name) {
+      if let name = host.goneInterface(of: entry.setting) {
         gone[name, default: 0] += 1
       } else {
         left.append(problem)

@@ -57,7 +57,7 @@ public struct Restorer {
           Item(entry: entry, current: current, action: action, reason: between && action == .restore ? unfinished : nil)
         )
       } catch {
-        if let name = entry.setting.interface, !executor.host.interfaceExists(name) {
+        if let name = executor.host.goneInterface(of: entry.setting) {
           items.append(Item(entry: entry, current: nil, action: .gone, reason: "\(Printable.escaped(name)) is gone"))
         } else {
           items.append(Item(entry: entry, current: nil, action: .unavailable, reason: Executor.reason(error)))

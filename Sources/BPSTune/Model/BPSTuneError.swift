@@ -54,9 +54,7 @@ public enum BPSTuneError: Error, Equatable, Sendable, CustomStringConvertible {
 
   /// The first items of a long list, then how many more.
   static func list(_ items: [String], full: Bool) -> String {
-    let limit = 5
-    guard !full && items.count > limit + 1 else { return items.joined(separator: "; ") }
-    return items.prefix(limit).joined(separator: "; ") + "; and \(items.count - limit) more (-v lists every one)"
+    full ? items.joined(separator: "; ") : Printable.summary(items, limit: 5, more: " (-v lists every one)")
   }
 
   /// The same error, saying that it came before the first change (a state directory that

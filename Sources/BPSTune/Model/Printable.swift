@@ -77,6 +77,16 @@ public enum Printable {
     return text.unicodeScalars.first { needsEscape($0) }.map { "U+" + hex($0.value, width: 4) }
   }
 
+  /// The first `limit` items of a list joined by `separator`, then "and N more" (with `more`
+  /// after it): what every message says of a long list. A list one longer than the limit is
+  /// given whole ("and 1 more" would save nothing).
+  public static func summary(_ items: [String], limit: Int, separator: String = "; ", more: String = "") -> String {
+    guard items.count > limit + 1 else { return items.joined(separator: separator) }
+    return items.prefix(limit).joined(separator: separator)
+      + "\(separator == "; " ? ";" : "") and \(items.count - limit) more"
+      + more
+  }
+
   /// JSON as JSONEncoder wrote it, with DEL, the C1 controls and U+2028/2029 (which it leaves
   /// raw) written as `\u` escapes: still the same JSON, and plain enough that the terminal
   /// filter (``terminalSafe(_:colour:)``) has nothing to rewrite into invalid escapes. Such

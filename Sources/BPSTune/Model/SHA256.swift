@@ -21,6 +21,12 @@ public struct SHA256: Sendable {
 
   public init() {}
 
+  /// Whether `text` is a digest as ``hex(_:)`` writes it: 64 lowercase ASCII hex digits (an
+  /// uppercase one would never compare equal to a computed digest).
+  public static func isDigest(_ text: String) -> Bool {
+    text.utf8.count == 64 && text.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
+  }
+
   /// The digest of `bytes`, as sha256sum prints it (64 lowercase hex digits).
   public static func hex(_ bytes: [UInt8]) -> String {
     var h = SHA256()

@@ -117,8 +117,8 @@ public struct EnabledRecord: Sendable, Equatable {
     record.skipUnsupported = try bool(table["skip-unsupported"], "skip-unsupported") ?? false
     record.enabled = try string(table["enabled"], "enabled") ?? "?"
     record.sha256 = try string(table["sha256"], "sha256")
-    if let hash = record.sha256, hash.count != 64 || !hash.allSatisfy(\.isHexDigit) {
-      throw .enabled(path: path, message: "sha256 must be 64 hexadecimal digits")
+    if let hash = record.sha256, !SHA256.isDigest(hash) {
+      throw .enabled(path: path, message: "sha256 must be 64 lowercase hexadecimal digits")
     }
     for (name, value) in try subtable(table["set"], "set") {
       switch value {

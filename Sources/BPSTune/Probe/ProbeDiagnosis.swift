@@ -11,7 +11,8 @@ public enum ProbeDiagnosis {
       (try? host.readFresh("/proc/sys/net/core/" + name)).flatMap { Int($0.trimmingWhitespace) } ?? 0
     }
     let socketOption = r.settings.socket.busyPoll ?? 0
-    let asked = socketOption > 0 || sysctl("busy_read") > 0 || sysctl("busy_poll") > 0
+    let busyRead = sysctl("busy_read")
+    let asked = socketOption > 0 || busyRead > 0 || sysctl("busy_poll") > 0
     let polled = (r.proof.busyPollRxPackets ?? 0) > 0
     guard asked, !polled || r.incomingNAPIID == 0 else { return [] }
     var lines = [
@@ -27,20 +28,18 @@ public enum ProbeDiagnosis {
       return lines
     }
     let driver = try? host.ethtool.driverInfo(interface).driver
-    if let features = try? host.ethtool.features(interface) {
-      if let gro = features.named("rx-gro"), !gro.active {
-        lines.append(
-          "\(interface): rx-gro is off"
-            + (driver == "veth" ? " (a veth receives through its NAPI only with GRO on or XDP)" : "")
-            + ": ethtool -K \(interface) gro on")
-      }
-      if driver == "veth" {
-        lines.append(
-          "\(interface) is a veth: the peer end must send without TSO (ethtool -K PEER tso off), or its large "
-            + "segments skip the NAPI this side polls; this side cannot read the peer's features from here")
-      }
+    if let gro = (try? host.ethtool.features(interface))?.named("rx-gro"), !gro.active {
+      lines.append(
+        "\(interface): rx-gro is off"
+          + (driver == "veth" ? " (a veth receives through its NAPI only with GRO on or XDP)" : "")
+          + ": ethtool -K \(interface) gro on")
     }
-    if r.incomingNAPIID != 0 && !polled && socketOption == 0 && sysctl("busy_read") == 0 {
+    if driver == "veth" {
+      lines.append(
+        "\(interface) is a veth: the peer end must send without TSO (ethtool -K PEER tso off), or its large "
+          + "segments skip the NAPI this side polls; this side cannot read the peer's features from here")
+    }
+    if r.incomingNAPIID != 0 && !polled && socketOption == 0 && busyRead == 0 {
       lines.append("net.core.busy_read is 0 and no --busy-poll was given: blocking reads do not busy-poll")
     }
     return lines

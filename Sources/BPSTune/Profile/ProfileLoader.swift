@@ -46,7 +46,8 @@ public struct ProfileLoader {
       interfaceIfUsed: interfaceIfUsed)
     profile.contentHash = digest.finalHex()
     profile.overrides = overrides
-    profile.interface = interface
+    // -i as the profile took it: probe compare's -i is not a variable of a profile without ${iface}.
+    profile.interface = profile.variableInfo.contains { $0.name == "iface" } ? interface : nil
     return profile
   }
 

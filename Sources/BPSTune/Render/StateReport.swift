@@ -139,11 +139,13 @@ public enum StateReport {
 
   /// " -i eth0 --set a=b": how the profile was used.
   static func usage(_ origin: Snapshot.Origin) -> String {
-    var parts: [String] = []
-    if let i = origin.interface { parts.append("-i \(i)") }
-    let variables = origin.variables ?? [:]
-    parts += variables.keys.sorted().map { "--set \($0)=\(variables[$0]!)" }
+    let parts = options(interface: origin.interface, variables: origin.variables ?? [:])
     return parts.isEmpty ? "" : " " + parts.joined(separator: " ")
+  }
+
+  /// `-i IF` and `--set NAME=VALUE` as given on the command line.
+  static func options(interface: String?, variables: [String: String]) -> [String] {
+    (interface.map { ["-i \($0)"] } ?? []) + variables.keys.sorted().map { "--set \($0)=\(variables[$0]!)" }
   }
 
   /// The applies in effect, one paragraph each: what `status` leads with. `changed` counts,

@@ -189,9 +189,7 @@ public struct StatusReport {
   }
 
   public func text(style: TextStyle) -> String {
-    var options: [String] = []
-    if let i = record.interface { options.append("-i \(i)") }
-    options += record.variables.keys.sorted().map { "--set \($0)=\(record.variables[$0]!)" }
+    var options = StateReport.options(interface: record.interface, variables: record.variables)
     if record.skipUnsupported { options.append("--skip-unsupported") }
     var lines = Applied.lines(applied, style: style)
     lines.append(

@@ -179,8 +179,8 @@ public struct SnapshotStore: Sendable {
       for (name, value) in (o.variables ?? [:]).sorted(by: { $0.key < $1.key }) {
         texts += [("origin.variables key", name), ("origin.variables.\(name)", value)]
       }
-      if let hash = o.sha256, hash.count != 64 || !hash.allSatisfy(\.isHexDigit) {
-        throw .snapshot(path: path, message: "field origin.sha256 is not 64 hexadecimal digits")
+      if let hash = o.sha256, !SHA256.isDigest(hash) {
+        throw .snapshot(path: path, message: "field origin.sha256 is not 64 lowercase hexadecimal digits")
       }
       if let reason = o.reason, reason.utf8.count > 200 {
         throw .snapshot(path: path, message: "field origin.reason is longer than 200 bytes")
@@ -269,7 +269,7 @@ public struct SnapshotStore: Sendable {
     case 0: throw .snapshot(path: path(of: reference), message: "no snapshot has this id or begins with it")
     default:
       let shown =
-        matches.prefix(3).joined(separator: ", ") + (matches.count > 3 ? " and \(matches.count - 3) more" : "")
+        Printable.summary(matches, limit: 3, separator: ", ")
       throw .snapshot(path: reference, message: "the prefix matches \(matches.count) snapshots: \(shown)")
     }
   }

@@ -109,6 +109,12 @@ public final class KernelHost {
     (try? Syscalls.fileStatus(path("/sys/class/net/" + name), followLinks: false)) != nil
   }
 
+  /// The interface of `setting` when it is gone from this host (the device went, and the
+  /// setting with it), else nil: what undo and rollback skip rather than count as left changed.
+  public func goneInterface(of setting: SettingID) -> String? {
+    setting.interface.flatMap { interfaceExists($0) ? nil : $0 }
+  }
+
   public func exists(_ kernelPath: String) -> Bool {
     (try? Syscalls.fileStatus(path(kernelPath), followLinks: true)) != nil
   }

@@ -94,11 +94,6 @@ public struct SocketAddress: Sendable, CustomStringConvertible {
   /// The wildcard address (0.0.0.0 or ::): a bind to every local address.
   public var isWildcard: Bool { addressBytes.allSatisfy { $0 == 0 } }
 
-  /// The same address and port.
-  public func sameEndpoint(as other: SocketAddress) -> Bool {
-    family == other.family && port == other.port && addressBytes == other.addressBytes
-  }
-
   /// Every address of this family the interfaces of this network namespace hold, with the
   /// interface's name (getifaddrs(3)), port 0; empty when getifaddrs fails.
   static func interfaceAddresses(family: Int32) -> [(name: String, address: SocketAddress)] {
@@ -132,8 +127,8 @@ public struct SocketAddress: Sendable, CustomStringConvertible {
   /// The interface holding this (local) address (getifaddrs(3)); nil for a wildcard address or
   /// one no interface of this network namespace has.
   public var interfaceName: String? {
-    let mine = host
-    return Self.interfaceAddresses(family: family).first { $0.address.host == mine }?.name
+    let mine = addressBytes
+    return Self.interfaceAddresses(family: family).first { $0.address.addressBytes == mine }?.name
   }
 }
 

@@ -301,7 +301,12 @@ public enum Syscalls {
       if e != .fileExists { throw SystemError("mkdir", path, e) }
       return
     }
-    if chmod(path, mode) != 0 { throw SystemError("chmod", path, Errno(rawValue: Glibc.errno)) }
+    // Through a descriptor opened without following a symlink: one swapped in after the
+    // mkdir (the parent may be a shared directory) is refused, not chmodded as root.
+    let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+    if fd < 0 { throw SystemError("open", path, Errno(rawValue: Glibc.errno)) }
+    defer { close(fd) }
+    if fchmod(fd, mode) != 0 { throw SystemError("fchmod", path, Errno(rawValue: Glibc.errno)) }
   }
 
   /// mkdir -p: each missing directory of `path`, with `mode`.
