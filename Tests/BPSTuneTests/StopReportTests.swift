@@ -57,34 +57,21 @@ import Testing
     _ = "\(getpid())\n".withCString { write(fd, $0, strlen($0)) }
     s.profiles.write("p.profile", "[sysctl]\nnet.core.busy_read = 50\n")
 
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: Run.bpstune)
-    process.arguments = [
-      "apply", s.profiles.path + "/p.profile", "--root", s.kernel.root, "--state-dir", s.state.path + "/s",
-      "--lock-timeout", "600", "--no-color",
-    ]
-    let err = Pipe()
-    process.standardError = err
-    process.standardOutput = FileHandle.nullDevice
-    process.standardInput = FileHandle.nullDevice
-    try withSignalsUnblocked { try process.run() }
-    var text = ""
-    while !text.contains("waiting up to 600s") {
-      let data = err.fileHandleForReading.availableData
-      if data.isEmpty { break }
-      text += String(decoding: data, as: UTF8.self)
-    }
-    try #require(text.contains("waiting up to 600s"), "\(text)")
-    process.terminate()
-    text += String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    #expect(process.terminationReason == .exit && process.terminationStatus == 143, "\(process.terminationStatus)")
+    let run = try Background([
+      Run.bpstune, "apply", s.profiles.path + "/p.profile", "--root", s.kernel.root, "--state-dir",
+      s.state.path + "/s", "--lock-timeout", "600", "--no-color",
+    ])
+    // Bounded: a run that never says it waits fails here, not after the 600 s lock timeout.
+    try #require(run.wait(seconds: 20) { run.stderr.contains("waiting up to 600s") }, "\(run.stderr)")
+    let ended = run.stop()
+    let text = ended.stderr
+    #expect(ended.status == 143, "\(ended)")
     let lines = text.split(separator: "\n")
     #expect(
       lines.last
         == "bpstune: stopped by SIGTERM while waiting for another bpstune run to finish (\(lockPath) held by pid \(getpid()))",
       "\(text)")
     #expect(lines.count == 2, "\(text)")
-    #expect(s.kernel.dir.read("proc/sys/net/core/busy_read")?.hasPrefix("0") == true)
+    #expect(s.kernel.get("/proc/sys/net/core/busy_read") == "0")
   }
 }

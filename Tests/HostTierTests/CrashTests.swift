@@ -211,8 +211,9 @@ struct CrashTests {
       let previous = newest(ns, "apply").id
       let process = Process()
       process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-      // `ip netns exec` execs the command, so the pid is bpstune's own.
-      process.arguments = ["ip", "netns", "exec", ns.name, Run.bpstune, "apply", p, "--state-dir", state, "-q"]
+      // Each step of the namespace's command execs the next, so the pid ends as bpstune's own;
+      // the namespace's own /run holds the host lock, not this host's.
+      process.arguments = ns.command([Run.bpstune, "apply", p, "--state-dir", state, "-q"])
       process.standardOutput = FileHandle.nullDevice
       process.standardError = FileHandle.nullDevice
       try process.run()

@@ -216,10 +216,10 @@ struct NetnsTests {
       for (n, p) in profiles.enumerated() {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
-          "ip", "netns", "exec", ns.name, "strace", "-f", "-qq", "-ttt", "-o", work.path + "/lock.\(n).log",
+        process.arguments = ns.command([
+          "strace", "-f", "-qq", "-ttt", "-o", work.path + "/lock.\(n).log",
           "-e", "trace=openat", Run.bpstune, "apply", p, "--state-dir", state, "-q", "--lock-timeout", "30",
-        ]
+        ])
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         processes.append(process)

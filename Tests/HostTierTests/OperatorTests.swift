@@ -171,6 +171,15 @@ struct OperatorTests {
       environment: ["SUDO_USER": "alice"])
     #expect(apply.status == 0, "\(apply)")
     let id = try #require(snapshotIDs().last)
+    // What bpstune recorded, read from the file itself, not through bpstune.
+    let file =
+      try JSONSerialization.jsonObject(
+        with: Data(contentsOf: URL(fileURLWithPath: state + "/snapshots/\(id).json"))) as? [String: Any]
+    let origin = file?["origin"] as? [String: Any]
+    #expect(
+      origin?["sha256"] as? String == String(sha) && origin?["reason"] as? String == "ticket 42", "\(file ?? [:])")
+    #expect(origin?["sudo_user"] as? String == "alice" && origin?["uid"] as? Int == 0, "\(file ?? [:])")
+    #expect(origin?["interface"] as? String == ns.a, "\(file ?? [:])")
 
     // Nothing is enabled (exit 2, as documented), but status says what is applied.
     let status = bpstune(ns, ["status"])

@@ -317,10 +317,10 @@ struct ProbeTests {
     let (_, deferred) = profiles()
     let sys = "/sys/class/net/\(pair.clientIF)/"
     let running = try Background(
-      [
-        "ip", "netns", "exec", pair.client.name, Run.bpstune, "probe", "compare", deferred, "--peer",
+      pair.client.command([
+        Run.bpstune, "probe", "compare", deferred, "--peer",
         "\(pair.serverAddress):7878", "-i", pair.clientIF, "--duration", "30", "--state-dir", state,
-      ])
+      ]))
     let applied = running.wait(seconds: 20) { pair.client.cat(sys + "napi_defer_hard_irqs") == "100" }
     #expect(applied, "the profile was not applied: \(running.stderr)")
     usleep(300_000)
@@ -333,10 +333,10 @@ struct ProbeTests {
 
     // Ctrl-C (SIGINT) while it measures: rolled back, exit 3.
     let interrupted = try Background(
-      [
-        "ip", "netns", "exec", pair.client.name, Run.bpstune, "probe", "compare", deferred, "--peer",
+      pair.client.command([
+        Run.bpstune, "probe", "compare", deferred, "--peer",
         "\(pair.serverAddress):7878", "-i", pair.clientIF, "--duration", "30", "--state-dir", state,
-      ])
+      ]))
     #expect(interrupted.wait(seconds: 20) { interrupted.stderr.contains("measuring deferred") })
     usleep(300_000)
     let ended = interrupted.stop(SIGINT)
@@ -567,11 +567,11 @@ struct ProbeTests {
     let named = work.write("named.profile", "[[interface]]\nname = \"\(pair.clientIF)\"\nnapi-defer-hard-irqs = 42\n")
     let svg = work.path + "/partial.svg"
     let running = try Background(
-      [
-        "ip", "netns", "exec", pair.client.name, Run.bpstune, "probe", "compare", plain, named, "--peer",
+      pair.client.command([
+        Run.bpstune, "probe", "compare", plain, named, "--peer",
         "\(pair.serverAddress):7878", "-i", pair.clientIF, "--duration", "3", "--warmup", "0", "--settle", "0",
         "--plot", svg, "--state-dir", state,
-      ])
+      ]))
     // The peer stops answering while the second profile's second workload is measured.
     #expect(running.wait(seconds: 60) { running.stderr.contains("measuring named: 10k") }, "\(running.stderr)")
     server.stop()

@@ -255,6 +255,8 @@ struct SecurityTests {
       environment: ["BPSTUNE_SYSTEMCTL": evil, "BPSTUNE_UDEVADM": evil, "BPSTUNE_CONFIG_DIR": record])
     #expect(!exists(marker), "\(status)")
     #expect(!status.stdout.contains("hft"), "\(status)")
+    // It did run, and read its own record (none): a status that failed early would pass the above.
+    #expect(status.status == 2 && status.stdout.contains("nothing is enabled"), "\(status)")
   }
 
   @Test func runsWithDifferentStateDirectoriesExcludeEachOther() throws {
