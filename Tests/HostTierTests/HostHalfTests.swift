@@ -8,8 +8,12 @@ import Testing
   let work = TemporaryDirectory("bpstune-hosthalf")
   let state = TemporaryDirectory("bpstune-hosthalf-state")
 
+  /// The host's own /proc/cmdline and CPUs are read, but an apply's host lock goes to a /run of
+  /// the command's own (a tmpfs in a private mount namespace), never this host's /run/bpstune.
   func run(_ arguments: [String]) -> Finished {
-    Run.command([Run.bpstune] + arguments + ["--state-dir", state.path, "--no-color"])
+    Run.command(
+      ["unshare", "--mount", "--propagation", "private", "sh", "-c", "mount -t tmpfs tmpfs /run && exec \"$@\"", "sh"]
+        + [Run.bpstune] + arguments + ["--state-dir", state.path, "--no-color"])
   }
 
   /// The kernel's own parameters: the words of /proc/cmdline before "--".
