@@ -100,6 +100,8 @@ struct EnableCommand: ParsableCommand {
       profile: recorded, interface: interface, variables: overrides,
       skipUnsupported: skipUnsupported, metricsDirectory: metricsDir, reapplyOnDrift: reapplyOnDrift)
     record.sha256 = profile.contentHash
+    // The copy the units fall back on once the file is edited or gone, checked before any change.
+    let pinned = try EnabledProfile.pin(profile, record: record, recordPath: persistence.recordPath)
     StopReport.install(doing: "enabling \(record.profile)")
     let lock = try global.lock(timeout: lockTimeout)
     defer { lock.release() }
@@ -109,6 +111,7 @@ struct EnableCommand: ParsableCommand {
     executor.reason = reasonOption.reason
     let outcome = try Applier(executor: executor).apply(profile, skipUnsupported: skipUnsupported)
     if let snapshot = outcome.snapshot { Output.warnIfUnrecorded(snapshot) }
+    record.pinnedSHA256 = try EnabledProfile.save(pinned, recordPath: persistence.recordPath)
     try record.save(persistence.recordPath)
     try persistence.installRule(for: profile)
     // The drift unit may write only there (ProtectSystem=strict, ReadWritePaths=): made now,
@@ -219,6 +222,7 @@ struct DisableCommand: ParsableCommand {
       }
     }
     try EnabledRecord.remove(persistence.recordPath)
+    try EnabledProfile.removePinned(recordPath: persistence.recordPath)
     let what = record.map { "disabled \($0.profile)" } ?? "nothing was enabled; units and rule removed"
     if keepSettings {
       print("\(what); the values stay as they are (--keep-settings)")
@@ -273,7 +277,9 @@ struct StatusCommand: ParsableCommand, ReportsErrorsAsJSON {
     var report = StatusReport(
       record: enabled.record, recordPath: persistence.recordPath, plan: plan, absent: absent, applies: applies,
       units: persistence.unitStates(), applied: applied)
-    report.contentHash = enabled.profile.contentHash
+    report.contentHash = enabled.fileHash
+    report.fileProblem = enabled.fileProblem
+    report.pinnedPath = enabled.pinnedPath
     print(format == .json ? report.json() : report.text(style: global.style))
     if plan.differs { throw ExitCode(1) }
   }
@@ -302,6 +308,7 @@ struct PersistCommand: ParsableCommand {
         print("nothing is enabled")
         return
       }
+      if let notice = enabled.notice { print(notice) }
       let host = global.host()
       let (part, absent) = Persistence.present(enabled.profile, on: host)
       try PersistCommand.apply(part, enabled.record, trigger: "boot", global: global, lockTimeout: lockTimeout)
@@ -335,6 +342,7 @@ struct PersistCommand: ParsableCommand {
         print("nothing is enabled")
         return
       }
+      if let notice = enabled.notice { print(notice) }
       let host = global.host()
       // The instance name as systemd mangled it ("eth0\x2b" for eth0+).
       let name = Persistence.interfaceName(instance: self.name, existing: host.interfaces)
@@ -416,6 +424,7 @@ struct PersistCommand: ParsableCommand {
       let absent: [String]
       do {
         enabled = try EnabledProfile.load(record, recordPath: persistence.recordPath)
+        if let notice = enabled.notice { print(notice) }
         (part, absent) = Persistence.present(enabled.profile, on: host)
         StopReport.doing("reading the current values to check \(enabled.record.profile)")
         plan = try Planner().plan(part, on: host)

@@ -264,8 +264,18 @@ struct OperatorTests {
     #expect(metrics.contains("\nbpstune_verify_drift{profile=\"lab\"} 1\n"), "\(metrics)")
     #expect(promtool(prom).status == 0)
 
-    // The enabled profile moved: the check fails, and the file says so rather than staying healthy.
+    // The enabled profile moved: the check goes on with the content enabled, and says so.
+    #expect(ns.run(["sh", "-c", "echo 1234 > \(Self.somaxconn)"]).status == 0)
     #expect(rename(p, directory + "/moved.profile") == 0)
+    let moved = bpstune(ns, ["persist", "check"])
+    #expect(moved.status == 0, "\(moved)")
+    #expect(
+      moved.stdout.contains("cannot be loaded (") && moved.stdout.contains("using the content enabled"), "\(moved)")
+    #expect(try String(contentsOfFile: prom, encoding: .utf8).contains("\nbpstune_verify_success{profile=\"lab\"} 1\n"))
+    // Moved, and its pinned copy gone too: the check fails, and the file says so rather than
+    // staying healthy.
+    let copy = work.path + "/etc/enabled.profile"
+    #expect(rename(copy, copy + ".away") == 0)
     let broken = bpstune(ns, ["persist", "check"])
     #expect(broken.status == 2 && broken.stderr.contains("cannot be loaded"), "\(broken)")
     metrics = try String(contentsOfFile: prom, encoding: .utf8)
@@ -275,6 +285,7 @@ struct OperatorTests {
     #expect(metrics.contains("cannot be loaded") && metrics.contains("\"} 0\n"), "\(metrics)")
     #expect(!metrics.contains("bpstune_setting_drift"), "\(metrics)")
     #expect(rename(directory + "/moved.profile", p) == 0)
+    #expect(rename(copy + ".away", copy) == 0)
 
     // verify --format prometheus is the same format, also checked by promtool.
     let out = work.path + "/verify.prom"
@@ -298,14 +309,39 @@ struct OperatorTests {
     #expect(record.contains("sha256 = \"\(sha)\""), "\(record)")
     #expect(!bpstune(ns, ["status"]).stdout.contains("changed since enable"))
 
-    // Edited: status says the file changed, and that the drift is from the edited profile.
+    let copy = work.path + "/etc/enabled.profile"
+    let pinned = try String(contentsOfFile: copy, encoding: .utf8)
+    #expect(pinned.contains("\"net.core.somaxconn\" = 1234"), "\(pinned)")
+    #expect(record.contains("pinned-sha256 = \"\(Run.command(["sha256sum", copy]).stdout.prefix(64))\""), "\(record)")
+
+    // Edited: status says the file changed, not that the host drifted; the units keep applying
+    // the content enabled (pinned) until --refresh.
     _ = work.write("pinned.profile", "[sysctl]\nnet.core.somaxconn = 2345\n", mode: 0o644)
     let status = bpstune(ns, ["status"])
-    #expect(status.status == 1, "\(status)")
+    #expect(status.status == 0, "\(status)")
     #expect(status.stdout.contains("the profile file changed since enable (sha256 \(sha.prefix(16)) -> "), "\(status)")
-    #expect(status.stdout.contains("drift:    1 setting(s) differ from the edited profile"), "\(status)")
+    #expect(status.stdout.contains("apply the content enabled, pinned in \(copy)"), "\(status)")
+    #expect(status.stdout.contains("drift:    none"), "\(status)")
     let json = bpstune(ns, ["status", "--format", "json"])
     #expect(json.stdout.contains("\"profile_changed\" : true"), "\(json)")
+    #expect(json.stdout.contains("\"pinned\" : \"\(copy)\""), "\(json)")
+    // Host drift against the content enabled: the boot puts back 1234, not the edit's 2345.
+    #expect(ns.run(["sh", "-c", "echo 999 > \(Self.somaxconn)"]).status == 0)
+    let drifted = bpstune(ns, ["status"])
+    #expect(drifted.status == 1 && drifted.stdout.contains("differ from the content enabled"), "\(drifted)")
+    let boot = bpstune(ns, ["persist", "boot"])
+    #expect(boot.status == 0 && boot.stdout.contains("using the content enabled, pinned in \(copy)"), "\(boot)")
+    #expect(ns.cat(Self.somaxconn) == "1234")
+    // The copy edited behind enable's back: named, refused, nothing changed.
+    #expect(ns.run(["sh", "-c", "echo 999 > \(Self.somaxconn)"]).status == 0)
+    try pinned.replacingOccurrences(of: "1234", with: "4321").write(toFile: copy, atomically: true, encoding: .utf8)
+    let tampered = bpstune(ns, ["persist", "boot"])
+    #expect(
+      tampered.status == 2 && tampered.stderr.contains("the pinned copy of \(p) changed since enable"), "\(tampered)")
+    #expect(ns.cat(Self.somaxconn) == "999")
+    try pinned.write(toFile: copy, atomically: true, encoding: .utf8)
+    #expect(bpstune(ns, ["persist", "boot"]).status == 0)
+    #expect(ns.cat(Self.somaxconn) == "1234")
 
     // --refresh shows what the edit changes, then adopts it.
     let refresh = bpstune(ns, ["enable", "--refresh"])
@@ -319,8 +355,10 @@ struct OperatorTests {
     #expect(again.status == 0 && again.stdout.contains("is unchanged since it was enabled"), "\(again)")
     let both = bpstune(ns, ["enable", p, "--refresh"])
     #expect(both.status == 2 && both.stderr.contains("--refresh takes the profile"), "\(both)")
+    #expect(try String(contentsOfFile: copy, encoding: .utf8).contains("\"net.core.somaxconn\" = 2345"))
     #expect(bpstune(ns, ["disable"]).status == 0)
     #expect(ns.cat(Self.somaxconn) == before)
+    #expect(!FileManager.default.fileExists(atPath: copy))
   }
 
   @Test func theSmallInconsistenciesAreGone() throws {

@@ -19,11 +19,16 @@ public struct EnabledRecord: Sendable, Equatable {
   /// SHA-256 of the profile's content when it was enabled (``Profile/contentHash``): `status`
   /// tells an edited profile apart from a host that drifted; `enable --refresh` adopts the edit.
   public var sha256: String?
+  /// SHA-256 of the pinned copy's bytes (``ResolvedProfile``, `enabled.profile` beside the
+  /// record): a copy changed after enable is named, never applied.
+  public var pinnedSHA256: String?
 
   /// Debian's node_exporter textfile directory.
   public static let defaultMetricsDirectory = "/var/lib/prometheus/node-exporter"
   /// The record's place below the configuration directory.
   public static let fileName = "enabled.toml"
+  /// The pinned copy's place below the configuration directory.
+  public static let pinnedFileName = "enabled.profile"
 
   public init(
     profile: String, interface: String? = nil, variables: [String: String] = [:], skipUnsupported: Bool = false,
@@ -53,6 +58,7 @@ public struct EnabledRecord: Sendable, Equatable {
       "enabled = \(ConfigText.tomlString(enabled))",
     ]
     if let sha256 { lines.append("sha256 = \(ConfigText.tomlString(sha256))") }
+    if let pinnedSHA256 { lines.append("pinned-sha256 = \(ConfigText.tomlString(pinnedSHA256))") }
     lines += [
       "",
       "[set]",
@@ -105,7 +111,7 @@ public struct EnabledRecord: Sendable, Equatable {
       guard case .table(let t) = value else { throw .enabled(path: path, message: "[\(key)] must be a table") }
       return t
     }
-    let known = ["profile", "interface", "skip-unsupported", "enabled", "sha256", "set", "drift"]
+    let known = ["profile", "interface", "skip-unsupported", "enabled", "sha256", "pinned-sha256", "set", "drift"]
     for key in table.keys where !known.contains(key) {
       throw .enabled(path: path, message: "unknown key \(key)" + Suggestion.hint(for: key, in: known))
     }
@@ -119,6 +125,10 @@ public struct EnabledRecord: Sendable, Equatable {
     record.sha256 = try string(table["sha256"], "sha256")
     if let hash = record.sha256, !SHA256.isDigest(hash) {
       throw .enabled(path: path, message: "sha256 must be 64 lowercase hexadecimal digits")
+    }
+    record.pinnedSHA256 = try string(table["pinned-sha256"], "pinned-sha256")
+    if let hash = record.pinnedSHA256, !SHA256.isDigest(hash) {
+      throw .enabled(path: path, message: "pinned-sha256 must be 64 lowercase hexadecimal digits")
     }
     for (name, value) in try subtable(table["set"], "set") {
       switch value {

@@ -30,6 +30,8 @@ public struct Persistence: Sendable {
   }
 
   public var recordPath: String { configDirectory + "/" + EnabledRecord.fileName }
+  /// enable's copy of the profile as enabled (``ResolvedProfile``).
+  public var pinnedPath: String { configDirectory + "/" + EnabledRecord.pinnedFileName }
   public var rulePath: String { udevRulesDirectory + "/" + Self.ruleName }
 
   // MARK: Profiles for the units

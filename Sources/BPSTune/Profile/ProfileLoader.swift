@@ -69,7 +69,7 @@ public struct ProfileLoader {
 
   private static let ownSections = ["profile", "variables", "interface"]
 
-  private func loadLayer(_ path: String, chain: [String], files: inout [String], digest: inout SHA256)
+  func loadLayer(_ path: String, chain: [String], files: inout [String], digest: inout SHA256)
     throws(BPSTuneError) -> Layer
   {
     let identity = (try? Syscalls.realPath(path)) ?? path

@@ -14,9 +14,14 @@ public struct StatusReport {
   /// SHA-256 of the enabled profile's content now; differs from the record's when the file
   /// was edited since enable.
   public var contentHash: String?
+  /// Why the profile file cannot be loaded now (moved, removed, invalid), if so.
+  public var fileProblem: String?
+  /// The pinned copy the units apply instead of the file (``EnabledProfile/pinnedPath``).
+  public var pinnedPath: String?
 
   /// Whether the profile file changed since enable (nil: the record predates hashes).
   var profileChanged: Bool? {
+    if fileProblem != nil { return true }
     guard let recorded = record.sha256, let contentHash else { return nil }
     return recorded != contentHash
   }
@@ -90,6 +95,8 @@ public struct StatusReport {
     var sha256: String?
     var enabledSHA256: String?
     var profileChanged: Bool?
+    var profileProblem: String?
+    var pinned: String?
     var record: String?
     var profile: String?
     var interface: String?
@@ -115,6 +122,8 @@ public struct StatusReport {
       case sha256
       case enabledSHA256 = "enabled_sha256"
       case profileChanged = "profile_changed"
+      case profileProblem = "profile_problem"
+      case pinned
       case skipUnsupported = "skip_unsupported"
       case enabledAt = "enabled_at"
       case metricsDirectory = "metrics_directory"
@@ -176,7 +185,8 @@ public struct StatusReport {
     ReportJSON.encode(
       Document(
         inEffect: applied?.documents, enabled: true, sha256: contentHash, enabledSHA256: record.sha256,
-        profileChanged: profileChanged, record: recordPath, profile: record.profile,
+        profileChanged: profileChanged, profileProblem: fileProblem, pinned: pinnedPath, record: recordPath,
+        profile: record.profile,
         interface: record.interface,
         variables: record.variables, skipUnsupported: record.skipUnsupported, enabledAt: record.enabled,
         metricsDirectory: record.metricsDirectory, reapplyOnDrift: record.reapplyOnDrift, applies: enableApplies,
@@ -198,15 +208,20 @@ public struct StatusReport {
     if let enableApplies, enableApplies.isEmpty {
       lines.append("          not applied in this boot yet")
     }
-    if profileChanged == true, let recorded = record.sha256, let contentHash {
-      // An edited profile is not host drift: say which it is.
-      lines.append(
-        style.change(
-          "          the profile file changed since enable (sha256 \(recorded.prefix(16)) -> \(contentHash.prefix(16))): "
-            + "boot and the drift check use the file as it is now; `bpstune enable --refresh` adopts it"))
+    if profileChanged == true {
+      // An edited profile is not host drift: say which it is, and what the units apply.
+      let what =
+        fileProblem.map { "the profile file cannot be loaded now (\($0))" }
+        ?? "the profile file changed since enable (sha256 \(record.sha256.map { String($0.prefix(16)) } ?? "?") -> "
+        + "\(contentHash.map { String($0.prefix(16)) } ?? "?"))"
+      let used =
+        pinnedPath.map { "boot, hot-plug and the drift check apply the content enabled, pinned in \($0)" }
+        ?? "boot and the drift check use the file as it is now"
+      lines.append(style.change("          \(what): \(used); `bpstune enable --refresh` adopts the edit"))
     }
     let drift = plan.changes + plan.rebootNeeded
-    let against = profileChanged == true ? " from the edited profile" : ""
+    let against =
+      profileChanged == true ? (pinnedPath == nil ? " from the edited profile" : " from the content enabled") : ""
     if drift.isEmpty {
       lines.append(
         style.ok("drift:    none")
