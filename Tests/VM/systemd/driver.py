@@ -233,6 +233,11 @@ def main():
         step("a. enable persist-threaded (seed 002's napi-threaded, kthread not busy-polling): applied, units enabled, record and rule written", enable)
 
         def reboot():
+            # The profile edited after enable (rx ring 512): the boot applies the content enabled
+            # (ring 1024, which vmcheck checks), from enable's pinned copy, and says so.
+            guest.ok("cp /etc/bpstune/profiles/persist-threaded.profile /root/persist-threaded.enabled && "
+                     "printf '\\n[interface.ring]\\nrx = 512\\n' >> /etc/bpstune/profiles/persist-threaded.profile && "
+                     "bpstune lint persist-threaded && test -s /etc/bpstune/enabled.profile")
             guest.sock.sendall(b"CMD " + base64.b64encode(b"systemctl reboot") + b"\n")
             boot = guest.ready()
             if boot == state["boot"]:
@@ -248,6 +253,11 @@ def main():
             out = guest.ok("journalctl -b -u bpstune.service -o cat --no-pager")
             if "boot: applied persist-threaded" not in out:
                 raise AssertionError("journal of bpstune.service: " + out)
+            if "persist-threaded changed since it was enabled" not in out or \
+                    "using the content enabled, pinned in /etc/bpstune/enabled.profile" not in out:
+                raise AssertionError("journal of bpstune.service, after the profile was edited: " + out)
+            guest.ok("cp /root/persist-threaded.enabled /etc/bpstune/profiles/persist-threaded.profile && "
+                     "! bpstune status --no-color | grep -q 'changed since enable'")
             order = guest.ok(
                 "a=$(systemctl show -P ActiveEnterTimestampMonotonic bpstune.service); "
                 "b=$(systemctl show -P ActiveEnterTimestampMonotonic network-pre.target); echo $a $b; "
@@ -267,7 +277,7 @@ def main():
             state["blame"] = (f"bpstune.service {times['bpstune.service']}, "
                               f"systemd-sysctl.service {times['systemd-sysctl.service']}")
             print(f"systemd: activation (systemd-analyze blame, one boot): {state['blame']}", flush=True)
-        step("b. reboot: applied again at boot, before network-pre.target", reboot)
+        step("b. reboot: applied again at boot, before network-pre.target, as enabled although the profile was edited since", reboot)
 
         def hot_add():
             before = set(guest.ok("vmcheck ifaces").split())
