@@ -127,7 +127,7 @@ install: deb-deps
 
 # Side by side, in one run: bpstune diff/verify against the shell script people use today, on
 # veths with 1, 8 and 64 queues; startup time and memory; system calls against the minimum.
-# Not part of make test (timings are noisy); its figures are in the README.
+# Not part of make test (timings are noisy); its figures are in docs/performance.md.
 bench: deb-deps
 	@command -v hyperfine >/dev/null && [ -x /usr/bin/time ] || \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hyperfine time >/dev/null

@@ -39,7 +39,7 @@ public enum PlanReport {
       + "\(plan.satisfied.count) already set, \(plan.unsupported.count) unsupported"
   }
 
-  /// JSON schema 1 (README, "JSON output").
+  /// JSON schema 1 (docs/json.md).
   public struct Document: Encodable {
     var schema = 1
     var command: String
