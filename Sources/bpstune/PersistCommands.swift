@@ -75,15 +75,22 @@ struct EnableCommand: ParsableCommand {
     let profile = try ProfileOptions.load(reference, overrides: overrides, interface: interface, persistent: true)
     try global.require(Privilege.needed(for: profile).union([.root]), for: "enable")
     if refresh, let old = previous {
-      if old.sha256 == profile.contentHash {
+      // The copy the units fall back on is checked too: a missing or changed one is written again.
+      let pinnedProblem = old.pinnedSHA256.flatMap {
+        EnabledProfile.checkPinned(EnabledProfile.pinnedPath(recordPath: persistence.recordPath), sha256: $0)
+      }
+      if let pinnedProblem, old.sha256 == profile.contentHash {
+        print("\(pinnedProblem); writing it again")
+      } else if old.sha256 == profile.contentHash {
         let hash = profile.contentHash.prefix(16)
         print("\(old.profile) is unchanged since it was enabled (sha256 \(hash)); nothing to refresh")
         return
+      } else {
+        // The plan the apply makes of the edited content follows (as enable prints it).
+        print(
+          "\(old.profile) changed since it was enabled (sha256 \(old.sha256.map { String($0.prefix(16)) } ?? "not recorded")"
+            + " -> \(profile.contentHash.prefix(16))); adopting it:")
       }
-      // The plan the apply makes of the edited content follows (as enable prints it).
-      print(
-        "\(old.profile) changed since it was enabled (sha256 \(old.sha256.map { String($0.prefix(16)) } ?? "not recorded")"
-          + " -> \(profile.contentHash.prefix(16))); adopting it:")
     }
     // A path is recorded as the file itself: absolute, symlinks resolved (the units run in /).
     let recorded: String
@@ -280,6 +287,7 @@ struct StatusCommand: ParsableCommand, ReportsErrorsAsJSON {
     report.contentHash = enabled.fileHash
     report.fileProblem = enabled.fileProblem
     report.pinnedPath = enabled.pinnedPath
+    report.pinnedProblem = enabled.pinnedProblem
     print(format == .json ? report.json() : report.text(style: global.style))
     if plan.differs { throw ExitCode(1) }
   }
@@ -309,6 +317,9 @@ struct PersistCommand: ParsableCommand {
         return
       }
       if let notice = enabled.notice { print(notice) }
+      if let problem = enabled.pinnedProblem {
+        print("warning: \(problem); `bpstune enable --refresh` writes it again")
+      }
       let host = global.host()
       let (part, absent) = Persistence.present(enabled.profile, on: host)
       try PersistCommand.apply(part, enabled.record, trigger: "boot", global: global, lockTimeout: lockTimeout)
@@ -425,6 +436,9 @@ struct PersistCommand: ParsableCommand {
       do {
         enabled = try EnabledProfile.load(record, recordPath: persistence.recordPath)
         if let notice = enabled.notice { print(notice) }
+        if let problem = enabled.pinnedProblem {
+          print("warning: \(problem); `bpstune enable --refresh` writes it again")
+        }
         (part, absent) = Persistence.present(enabled.profile, on: host)
         StopReport.doing("reading the current values to check \(enabled.record.profile)")
         plan = try Planner().plan(part, on: host)

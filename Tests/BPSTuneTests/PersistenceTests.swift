@@ -270,9 +270,17 @@ import Testing
     } throws: {
       "\($0)".hasPrefix(recordPath + ": ") && "\($0)".contains("its pinned copy cannot be loaded either")
     }
-    // The file as enabled again: no copy needed.
+    // The file as enabled again: no copy needed, but its absence is said (nothing to fall back on).
     dir.write("profiles/base.profile", Self.base)
-    #expect(try EnabledProfile.load(record, recordPath: recordPath, loader: loader).pinnedPath == nil)
+    let again = try EnabledProfile.load(record, recordPath: recordPath, loader: loader)
+    #expect(again.pinnedPath == nil && again.notice == nil)
+    #expect(again.pinnedProblem?.hasPrefix("the pinned copy \(dir.path)/etc/enabled.profile cannot be read: ") == true)
+    dir.write("etc/enabled.profile", copy)
+    #expect(try EnabledProfile.load(record, recordPath: recordPath, loader: loader).pinnedProblem == nil)
+    dir.write("etc/enabled.profile", copy + "\n")
+    #expect(
+      try EnabledProfile.load(record, recordPath: recordPath, loader: loader).pinnedProblem?.contains(
+        "changed since enable") == true)
   }
 
   @Test func aRecordFromBeforeCopiesUsesTheFileAsItIs() throws {

@@ -353,6 +353,16 @@ struct OperatorTests {
     #expect(after.status == 0 && !after.stdout.contains("changed since enable"), "\(after)")
     let again = bpstune(ns, ["enable", "--refresh"])
     #expect(again.status == 0 && again.stdout.contains("is unchanged since it was enabled"), "\(again)")
+    // The copy gone while the file is unchanged: status says so, and --refresh writes it again.
+    #expect(unlink(copy) == 0)
+    let noCopy = bpstune(ns, ["status"])
+    #expect(noCopy.stdout.contains("the pinned copy \(copy) cannot be read: "), "\(noCopy)")
+    let mend = bpstune(ns, ["enable", "--refresh"])
+    #expect(
+      mend.status == 0 && mend.stdout.contains("cannot be read: No such file or directory (ENOENT); writing it again"),
+      "\(mend)")
+    #expect(FileManager.default.fileExists(atPath: copy))
+    #expect(!bpstune(ns, ["status"]).stdout.contains("pinned copy"))
     let both = bpstune(ns, ["enable", p, "--refresh"])
     #expect(both.status == 2 && both.stderr.contains("--refresh takes the profile"), "\(both)")
     #expect(try String(contentsOfFile: copy, encoding: .utf8).contains("\"net.core.somaxconn\" = 2345"))

@@ -14,6 +14,9 @@ public struct EnabledProfile: Sendable {
   public var fileProblem: String?
   /// The pinned copy, when ``profile`` was loaded from it.
   public var pinnedPath: String?
+  /// What is wrong with the pinned copy while the file itself is used (missing, or changed
+  /// since enable): nothing to fall back on once the file changes. `enable --refresh` mends it.
+  public var pinnedProblem: String?
 
   /// Whether the profile file differs from what was enabled (nil: not known, the record
   /// predates hashes and the file loads).
@@ -65,7 +68,11 @@ public struct EnabledProfile: Sendable {
       problem = error
     }
     if let file, record.sha256 == nil || record.sha256 == file.contentHash {
-      return EnabledProfile(record: record, profile: file, fileHash: file.contentHash)
+      var enabled = EnabledProfile(record: record, profile: file, fileHash: file.contentHash)
+      if let pinnedHash = record.pinnedSHA256 {
+        enabled.pinnedProblem = checkPinned(pinnedPath(recordPath: recordPath), sha256: pinnedHash)
+      }
+      return enabled
     }
     // Edited, moved or gone: the content enabled, from the pinned copy. A record from before
     // copies were kept has none: the file as it is now, or the error.
@@ -97,6 +104,22 @@ public struct EnabledProfile: Sendable {
     pinned.contentHash = record.sha256 ?? pinned.contentHash
     return EnabledProfile(
       record: record, profile: pinned, fileHash: file?.contentHash, fileProblem: problem?.reason, pinnedPath: path)
+  }
+
+  /// Why the pinned copy at `path` could not stand in for the file: missing, unreadable or
+  /// not what enable wrote. Nil when it is as enabled.
+  public static func checkPinned(_ path: String, sha256: String) -> String? {
+    let bytes: [UInt8]
+    do {
+      bytes = try Syscalls.readFile(path, limit: ProfileSource.sizeLimit, regularOnly: true, followLinks: false)
+    } catch {
+      return "the pinned copy \(path) cannot be read: \(Executor.reason(error))"
+    }
+    var digest = SHA256()
+    digest.update(bytes)
+    let hash = digest.finalHex()
+    return hash == sha256
+      ? nil : "the pinned copy \(path) changed since enable (sha256 \(sha256.prefix(16)) -> \(hash.prefix(16)))"
   }
 
   /// The copy enable keeps of `profile` (loaded by `loader`), checked to load to the same

@@ -18,6 +18,8 @@ public struct StatusReport {
   public var fileProblem: String?
   /// The pinned copy the units apply instead of the file (``EnabledProfile/pinnedPath``).
   public var pinnedPath: String?
+  /// What is wrong with the pinned copy while the file is used (``EnabledProfile/pinnedProblem``).
+  public var pinnedProblem: String?
 
   /// Whether the profile file changed since enable (nil: the record predates hashes).
   var profileChanged: Bool? {
@@ -97,6 +99,7 @@ public struct StatusReport {
     var profileChanged: Bool?
     var profileProblem: String?
     var pinned: String?
+    var pinnedProblem: String?
     var record: String?
     var profile: String?
     var interface: String?
@@ -124,6 +127,7 @@ public struct StatusReport {
       case profileChanged = "profile_changed"
       case profileProblem = "profile_problem"
       case pinned
+      case pinnedProblem = "pinned_problem"
       case skipUnsupported = "skip_unsupported"
       case enabledAt = "enabled_at"
       case metricsDirectory = "metrics_directory"
@@ -185,7 +189,8 @@ public struct StatusReport {
     ReportJSON.encode(
       Document(
         inEffect: applied?.documents, enabled: true, sha256: contentHash, enabledSHA256: record.sha256,
-        profileChanged: profileChanged, profileProblem: fileProblem, pinned: pinnedPath, record: recordPath,
+        profileChanged: profileChanged, profileProblem: fileProblem, pinned: pinnedPath, pinnedProblem: pinnedProblem,
+        record: recordPath,
         profile: record.profile,
         interface: record.interface,
         variables: record.variables, skipUnsupported: record.skipUnsupported, enabledAt: record.enabled,
@@ -218,6 +223,9 @@ public struct StatusReport {
         pinnedPath.map { "boot, hot-plug and the drift check apply the content enabled, pinned in \($0)" }
         ?? "boot and the drift check use the file as it is now"
       lines.append(style.change("          \(what): \(used); `bpstune enable --refresh` adopts the edit"))
+    }
+    if let pinnedProblem {
+      lines.append(style.change("          \(pinnedProblem): `bpstune enable --refresh` writes it again"))
     }
     let drift = plan.changes + plan.rebootNeeded
     let against =
