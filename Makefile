@@ -8,6 +8,8 @@
 #   make fuzz       libFuzzer on the profile loader and the snapshot reader, FUZZ_SECONDS each
 #                   (part of make test), starting from Tests/Corpus and profiles/
 #   make lint       swift format lint with the checked-in .swift-format
+#   make docs       docs/profile-format.md rendered from bpstune.profile(5); make docs-check (part
+#                   of make test) fails when the checked-in file is not that rendering
 #   make deb        bpstune_VERSION_amd64.deb in .build-deb (contrib/debian/build-deb), checked by lintian
 #   make deb-test   that package installed with apt into a bare Debian root (part of make test)
 #   make ansible-test  the Ansible collection (contrib/ansible): built, ansible-doc, ansible-test
@@ -23,11 +25,11 @@ PREFIX ?= /usr/local
 # the kernel's uapi headers; ethtool, strace, chrt and taskset (util-linux), the netlink reader
 # Tests/Tools/napi-dump.c and the probe server's hostile peer Tests/Tools/probe-peer.c (both
 # built with gcc) are the tests' independent checkers; sockperf is the yardstick the latency
-# probe is checked against.
-APT_PACKAGES := pkg-config libnl-3-dev libnl-genl-3-dev linux-libc-dev iproute2 ethtool strace util-linux gcc libc6-dev sockperf
+# probe is checked against; mandoc renders and lints bpstune.profile(5) for docs-check.
+APT_PACKAGES := pkg-config libnl-3-dev libnl-genl-3-dev linux-libc-dev iproute2 ethtool strace util-linux gcc libc6-dev sockperf mandoc
 MISSING = $(strip $(foreach p,$(APT_PACKAGES),$(if $(shell dpkg-query -W -f='$${Status}' $(p) 2>/dev/null | grep -q 'ok installed' && echo y),,$(p))))
 
-.PHONY: all build deps deb-deps bench order-functions test test-vm fuzz lint format deb deb-test ansible-test install uninstall clean clean-netns
+.PHONY: all build deps deb-deps bench order-functions test test-vm fuzz lint format docs docs-check deb deb-test ansible-test install uninstall clean clean-netns
 
 all: build
 
@@ -46,6 +48,28 @@ lint:
 format:
 	$(SWIFT) format --in-place --recursive Package.swift Sources Tests
 
+# The profile format is written once, in bpstune.profile(5) (mdoc); docs/profile-format.md is
+# that page rendered by mandoc, with @VERSION@ left out so that the file does not change with
+# each release. docs-check fails when the checked-in file is not a fresh rendering, when mandoc
+# lints the page with a warning, or when the page's FILES misses a built-in profile.
+PROFILE_MAN := contrib/man/bpstune.profile.5
+PROFILE_DOC := docs/profile-format.md
+render-profile-doc = { echo '<!-- Generated from $(PROFILE_MAN) by `make docs` (mandoc -T markdown); edit the man page, not this file. -->'; \
+  echo; sed 's/ @VERSION@$$//' $(PROFILE_MAN) | mandoc -T markdown; }
+
+docs: deps
+	@mkdir -p $(dir $(PROFILE_DOC)) && $(render-profile-doc) > $(PROFILE_DOC).tmp && mv $(PROFILE_DOC).tmp $(PROFILE_DOC)
+	@echo "rendered $(PROFILE_DOC) from $(PROFILE_MAN)"
+
+docs-check: deps
+	@mandoc -T lint -W warning $(PROFILE_MAN) || { echo "✘ mandoc lints $(PROFILE_MAN) with the warnings above"; exit 1; }
+	@for p in profiles/*.profile; do n=$$(basename $$p .profile); \
+	  sed -n '/^\.Sh FILES/,/^\.Sh /p' $(PROFILE_MAN) | grep -qE "^\.Ic $$n( |$$)" || \
+	    { echo "✘ $(PROFILE_MAN): FILES does not list the built-in profile $$n"; exit 1; }; done
+	@$(render-profile-doc) | diff -u $(PROFILE_DOC) - || \
+	  { echo "✘ $(PROFILE_DOC) is not $(PROFILE_MAN) rendered (the diff above: checked-in -> fresh); fix with: make docs"; exit 1; }
+	@echo "✔ $(PROFILE_DOC) is $(PROFILE_MAN) rendered"
+
 # promtool (Debian's prometheus package, unpacked, never installed: no service starts) checks
 # the drift metrics as Prometheus parses and lints them; cached outside the repository.
 PROMTOOL_CACHE := /var/cache/bpstune-promtool
@@ -58,7 +82,7 @@ $(PROMTOOL):
 
 # The host tier runs the built binary inside network namespaces; `clean-netns` removes any
 # namespace a killed test run may have left (the tests remove their own, also on failure).
-test: build lint $(PROMTOOL)
+test: build lint docs-check $(PROMTOOL)
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build; status=$$?; $(MAKE) -s clean-netns; exit $$status
 	$(MAKE) -s fuzz
