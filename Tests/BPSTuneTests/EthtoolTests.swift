@@ -234,6 +234,20 @@ struct NICScenario: ModelledHost {
     #expect(plan.changes.map(\.target.desired) == ["rx-usecs=100 tx-frames=0"])
   }
 
+  /// sample-interval is struct ethtool_coalesce's rate_sample_interval, in seconds: a time with
+  /// a unit converts to seconds, not to the µs of the *-usecs fields beside it.
+  @Test func coalesceSampleIntervalIsInSeconds() throws {
+    let s = NICScenario()
+    s.nic.devices["eth0"]?.coalesceSupported = [0, 4, 21]
+    let plan = try s.plan(
+      "[[interface]]\nname = \"eth0\"\ncoalesce = { rx-usecs = \"1ms\", sample-interval = \"2s\" }\n")
+    #expect(plan.changes.map(\.target.desired) == ["rx-usecs=1000 sample-interval=2"])
+    _ = try s.apply("[[interface]]\nname = \"eth0\"\ncoalesce = { sample-interval = \"3s\" }\n")
+    #expect(s.nic.devices["eth0"]?.coalesce?[21] == 3)
+    _ = try s.apply("[[interface]]\nname = \"eth0\"\ncoalesce = { sample-interval = 4 }\n")
+    #expect(s.nic.devices["eth0"]?.coalesce?[21] == 4)
+  }
+
   /// virtio_net lists rx-usecs as supported for every device but takes it only from a device
   /// that negotiated VIRTIO_NET_F_NOTF_COAL (bit 53 of device/features); QEMU's does not.
   @Test func virtioUsecsCoalescingNeedsTheDevicesNotificationCoalescing() throws {

@@ -122,6 +122,10 @@ import Testing
     ("[[interface]]\nname = \"eth0\"\ncoalesce = { rx-usec = 100 }\n", "coalesce.rx-usec", "did you mean rx-usecs?"),
     ("[[interface]]\nname = \"eth0\"\ncoalesce = { rx-usecs = -1 }\n", "coalesce.rx-usecs", "out of range"),
     ("[[interface]]\nname = \"eth0\"\ncoalesce = { rx-usecs = \"1.5us\" }\n", "rx-usecs", "whole number of µs"),
+    (
+      "[[interface]]\nname = \"eth0\"\ncoalesce = { sample-interval = \"500ms\" }\n", "sample-interval",
+      "\"500ms\" is not a whole number of s"
+    ),
     ("[[interface]]\nname = \"eth0\"\ncoalesce = { adaptive-rx = \"sometimes\" }\n", "adaptive-rx", "true/false"),
     ("[[interface]]\nname = \"eth0\"\ncoalesce = 100\n", "interface[0].coalesce", "expected a table"),
     ("[[interface]]\nname = \"eth0\"\nring = {}\n", "interface[0].ring", "names no rings field"),

@@ -62,6 +62,7 @@ import Testing
 
   @Test(arguments: [
     ("15us", TimeUnit.nanoseconds, Int64(15000)), ("1ms", .microseconds, 1000), ("2s", .microseconds, 2_000_000),
+    ("2s", .seconds, 2), ("3000ms", .seconds, 3),
   ])
   func convertsTimeUnits(text: String, unit: TimeUnit, value: Int64) {
     #expect(ValueReader.time(text, in: unit) == .some(.some(value)))
@@ -70,6 +71,7 @@ import Testing
   @Test func refusesFractionalTimes() {
     #expect(ValueReader.time("1500ns", in: .microseconds) == .some(nil))
     #expect(ValueReader.time("fast", in: .microseconds) == nil)
+    #expect(ValueReader.time("500ms", in: .seconds) == .some(nil))
   }
 
   @Test func suggestsNearNames() {

@@ -1,9 +1,25 @@
 /// Units of time settings; strings with a unit ("15us", "1ms") convert to the kernel's unit.
 public enum TimeUnit: Sendable {
-  case nanoseconds, microseconds
+  case nanoseconds, microseconds, seconds
 
-  var symbol: String { self == .nanoseconds ? "ns" : "µs" }
-  var perSecond: Double { self == .nanoseconds ? 1e9 : 1e6 }
+  var symbol: String {
+    switch self {
+    case .nanoseconds: "ns"
+    case .microseconds: "µs"
+    case .seconds: "s"
+    }
+  }
+
+  var perSecond: Double {
+    switch self {
+    case .nanoseconds: 1e9
+    case .microseconds: 1e6
+    case .seconds: 1
+    }
+  }
+
+  /// A string with a unit that comes out whole in this unit, for messages.
+  var example: String { self == .seconds ? "2s" : "15us" }
 }
 
 /// A CPU set as profiles write it: a kernel CPU list, or a symbolic set resolved on the host.
@@ -39,7 +55,7 @@ enum ValueReader {
   ) throws(BPSTuneError) -> Int64 {
     let allowed =
       "a whole number from \(range.lowerBound) to \(range.upperBound)"
-      + (unit.map { " (\($0.symbol); or a string with a unit such as \"15us\")" } ?? "")
+      + (unit.map { " (\($0.symbol); or a string with a unit such as \"\($0.example)\")" } ?? "")
     let number: Int64
     switch setting.value {
     case .integer(let v): number = v

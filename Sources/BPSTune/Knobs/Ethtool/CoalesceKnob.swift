@@ -37,7 +37,14 @@ public struct CoalesceKnob: FieldTableKnob {
 
   func fieldValue(_ field: String, _ setting: ProfileSetting) throws(BPSTuneError) -> String {
     if field.hasPrefix("adaptive-") { return try ValueReader.bool(setting) ? "on" : "off" }
-    return try u32(setting, unit: field.contains("usecs") || field == "sample-interval" ? .microseconds : nil)
+    return try u32(setting, unit: Self.unit(of: field))
+  }
+
+  /// The kernel's unit of a field: µs for the *-usecs fields; seconds for sample-interval
+  /// (rate_sample_interval in include/uapi/linux/ethtool.h: "measured in seconds"); none for
+  /// the frame counts and packet rates.
+  static func unit(of field: String) -> TimeUnit? {
+    field.contains("usecs") ? .microseconds : field == "sample-interval" ? .seconds : nil
   }
 
   /// A non-zero value in a field the driver does not support ("igb: rx-frames not supported"),

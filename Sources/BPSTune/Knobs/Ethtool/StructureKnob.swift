@@ -190,7 +190,8 @@ extension FieldTableKnob {
     try ethtool.set(interface, applying(wanted, to: current), commands.set)
   }
 
-  /// A u32 field value from a profile (times in µs for the coalescing *-usecs fields).
+  /// A u32 field value from a profile (times in the field's kernel unit: µs for the coalescing
+  /// *-usecs fields, seconds for sample-interval).
   func u32(_ setting: ProfileSetting, unit: TimeUnit? = nil) throws(BPSTuneError) -> String {
     String(try ValueReader.integer(setting, 0...Int64(UInt32.max), unit: unit))
   }
