@@ -119,6 +119,11 @@ import Testing
     ("[[interface]]\nname = \"eth0\"\nthreded = true\n", "interface[0].threded", "did you mean threaded?"),
     ("[[interface]]\nname = \"eth0\"\nirq-affinity = { cpu = \"0\" }\n", "irq-affinity.cpu", "did you mean cpus?"),
     ("[irq]\ndefault-affinty = \"0\"\n", "irq.default-affinty", "did you mean default-affinity?"),
+    (
+      "[irq]\ndefault-affinity = \"@local\"\n", "irq.default-affinity",
+      "@local needs an interface; use it in [[interface]] blocks"
+    ),
+    ("[irq]\nirq-affinity = \"0\"\n", "irq.irq-affinity", "unknown [irq] key: irq-affinity is a key of [[interface]]"),
     ("[[interface]]\nname = \"eth0\"\ncoalesce = { rx-usec = 100 }\n", "coalesce.rx-usec", "did you mean rx-usecs?"),
     ("[[interface]]\nname = \"eth0\"\ncoalesce = { rx-usecs = -1 }\n", "coalesce.rx-usecs", "out of range"),
     ("[[interface]]\nname = \"eth0\"\ncoalesce = { rx-usecs = \"1.5us\" }\n", "rx-usecs", "whole number of µs"),

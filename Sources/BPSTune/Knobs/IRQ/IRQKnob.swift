@@ -27,9 +27,11 @@ public struct IRQKnob: Knob {
     var spread: Bool
   }
 
-  static func request(_ setting: ProfileSetting) throws(BPSTuneError) -> Request {
+  /// `allowLocal`: @local is for `irq-affinity` of an [[interface]] block; `[irq]
+  /// default-affinity` has no interface whose local CPUs it could mean.
+  static func request(_ setting: ProfileSetting, allowLocal: Bool) throws(BPSTuneError) -> Request {
     guard case .table(let table) = setting.value else {
-      return Request(cpus: try ValueReader.cpus(setting, allowLocal: true), except: nil, spread: false)
+      return Request(cpus: try ValueReader.cpus(setting, allowLocal: allowLocal), except: nil, spread: false)
     }
     let keys = ["cpus", "except", "mode"]
     func field(_ key: String) -> ProfileSetting? {
@@ -46,15 +48,22 @@ public struct IRQKnob: Knob {
       throw setting.origin.error("names no cpus (a table such as { cpus = \"@local\", mode = \"spread\" })")
     }
     return Request(
-      cpus: try ValueReader.cpus(cpus, allowLocal: true),
-      except: try field("except").map { (f) throws(BPSTuneError) in try ValueReader.cpus(f, allowLocal: true) },
+      cpus: try ValueReader.cpus(cpus, allowLocal: allowLocal),
+      except: try field("except").map { (f) throws(BPSTuneError) in try ValueReader.cpus(f, allowLocal: allowLocal) },
       spread: try field("mode").map { (f) throws(BPSTuneError) in try ValueReader.choice(f, ["all", "spread"]) }
         == "spread")
   }
 
+  /// `[irq]` has one key, default-affinity (without @local); `irq-affinity` is a key of
+  /// [[interface]] blocks, not of `[irq]`, whose settings all land on the default affinity.
   public func check(_ setting: ProfileSetting) throws(BPSTuneError) {
-    if setting.key == Self.defaultKey || setting.key == "irq-affinity" {
-      _ = try Self.request(setting)
+    let inSection = setting.origin.key == "irq.\(setting.key)"
+    if setting.key == Self.defaultKey {
+      _ = try Self.request(setting, allowLocal: false)
+    } else if setting.key == "irq-affinity" && !inSection {
+      _ = try Self.request(setting, allowLocal: true)
+    } else if setting.key == "irq-affinity" {
+      throw setting.origin.error("unknown [irq] key: irq-affinity is a key of [[interface]] blocks")
     } else {
       throw setting.origin.error("unknown [irq] key" + Suggestion.hint(for: setting.key, in: [Self.defaultKey]))
     }
@@ -77,7 +86,8 @@ public struct IRQKnob: Knob {
     let host = request.host
     var out: [Target] = []
     for setting in request.profile.sections["irq"] ?? [] {
-      let set = try Self.cpus(Self.request(setting), interface: nil, host: host, setting: setting.origin.description)
+      let set = try Self.cpus(
+        Self.request(setting, allowLocal: false), interface: nil, host: host, setting: setting.origin.description)
       out.append(
         Target(
           id: SettingID(kind: kind, key: Self.defaultKey), desired: set.maskString, semantics: .cpuMask, phase: .system,
@@ -85,7 +95,7 @@ public struct IRQKnob: Knob {
     }
     for (spec, names) in request.interfaces {
       guard let setting = spec.settings.first(where: { $0.key == "irq-affinity" }) else { continue }
-      let r = try Self.request(setting)
+      let r = try Self.request(setting, allowLocal: true)
       for interface in names {
         let set = try Self.cpus(r, interface: interface, host: host, setting: "\(interface) irq-affinity")
         let ordered = set.cpus.sorted()
