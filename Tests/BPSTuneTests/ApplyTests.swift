@@ -117,6 +117,31 @@ extension ModelledHost {
     #expect(reasons.contains { $0.hasPrefix("devices/system/cpu/smt/control: no such file") })
   }
 
+  /// Only the net.* sysctls outside the per-namespace ones are missing for want of the initial
+  /// network namespace; a missing kernel.* or vm.* sysctl is one this kernel lacks.
+  @Test func missingKernelAndVMSysctlsAreNotBlamedOnTheNetworkNamespace() throws {
+    let s = Scenario()
+    s.kernel.set("/proc/sys/kernel/soft_watchdog", "1")
+    s.kernel.set("/proc/sys/vm/swappiness", "60")
+    let profile = try s.profile(
+      """
+      [sysctl]
+      kernel.nmi_watchdog = 0
+      kernel.numa_balancing = 0
+      vm.stat_interval = 10
+      net.core.netdev_budget = 600
+      """)
+    let plan = try Planner().plan(profile, on: KernelHost(root: s.kernel.root))
+    #expect(
+      plan.unsupported.map { "\($0.id): \($0.reason!)" } == [
+        "kernel.nmi_watchdog: no such sysctl on this kernel (did you mean kernel.soft_watchdog?)",
+        "kernel.numa_balancing: no such sysctl on this kernel",
+        "net.core.netdev_budget: no /proc/sys/net/core/netdev_budget: a global sysctl, present only in the initial network namespace",
+        "vm.stat_interval: no such sysctl on this kernel",
+      ])
+    #expect(SysctlKnob.known.filter(\.value.initialNetnsOnly).keys.allSatisfy { $0.hasPrefix("net.") })
+  }
+
   /// A queue file is read, not stat(2)ed, to see that it is there: only an open that fails with
   /// ENOENT makes it absent; a file that opens but cannot be read is a read failure, named.
   @Test func aQueueFileThatIsAbsentDiffersFromOneThatCannotBeRead() throws {

@@ -16,31 +16,35 @@ public struct SysctlKnob: Knob {
     var unit: TimeUnit? = nil
     /// The kernel stores the value rounded up to a power of two.
     var powerOfTwo = false
-    /// Present only in the initial network namespace (global, not per-netns).
-    var global = false
+    /// A net.* sysctl of the initial network namespace only (net/core/sysctl_net_core.c's
+    /// net_core_table, not the per-namespace netns_core_table): a network namespace other
+    /// than the initial one has no such file. kernel.* and vm.* sysctls are not per-namespace
+    /// and are in every network namespace; when one is missing, this kernel lacks it.
+    var initialNetnsOnly = false
     var about: String
   }
 
   static let int32 = Int64(Int32.max)
   static let known: [String: Known] = [
     "net.core.busy_read": Known(
-      range: 0...int32, unit: .microseconds, global: true, about: "µs a blocking read busy-polls the device queue"),
+      range: 0...int32, unit: .microseconds, initialNetnsOnly: true,
+      about: "µs a blocking read busy-polls the device queue"),
     "net.core.busy_poll": Known(
-      range: 0...int32, unit: .microseconds, global: true, about: "µs poll() and select() busy-poll"),
+      range: 0...int32, unit: .microseconds, initialNetnsOnly: true, about: "µs poll() and select() busy-poll"),
     "net.core.rps_sock_flow_entries": Known(
-      range: 0...(1 << 29), powerOfTwo: true, global: true, about: "global RFS flow table size"),
-    "net.core.netdev_budget": Known(range: 0...int32, global: true, about: "packets per NET_RX softirq"),
+      range: 0...(1 << 29), powerOfTwo: true, initialNetnsOnly: true, about: "global RFS flow table size"),
+    "net.core.netdev_budget": Known(range: 0...int32, initialNetnsOnly: true, about: "packets per NET_RX softirq"),
     "net.core.netdev_budget_usecs": Known(
-      range: 0...int32, unit: .microseconds, global: true, about: "µs per NET_RX softirq"),
-    "net.core.dev_weight": Known(range: 0...int32, global: true, about: "packets per NAPI poll (backlog)"),
+      range: 0...int32, unit: .microseconds, initialNetnsOnly: true, about: "µs per NET_RX softirq"),
+    "net.core.dev_weight": Known(range: 0...int32, initialNetnsOnly: true, about: "packets per NAPI poll (backlog)"),
     "net.core.somaxconn": Known(range: 0...int32, about: "listen backlog limit (per netns)"),
-    "kernel.timer_migration": Known(range: 0...1, global: true, about: "migrate timers to busy CPUs"),
+    "kernel.timer_migration": Known(range: 0...1, about: "migrate timers to busy CPUs"),
     "kernel.sched_rt_runtime_us": Known(
-      range: -1...int32, unit: .microseconds, global: true, about: "RT throttling budget; -1 = none"),
-    "kernel.sched_rt_period_us": Known(range: 1...int32, unit: .microseconds, global: true, about: "RT period"),
-    "kernel.numa_balancing": Known(range: 0...3, global: true, about: "automatic NUMA balancing"),
-    "kernel.nmi_watchdog": Known(range: 0...1, global: true, about: "NMI watchdog"),
-    "vm.stat_interval": Known(range: 1...int32, global: true, about: "seconds between vmstat updates"),
+      range: -1...int32, unit: .microseconds, about: "RT throttling budget; -1 = none"),
+    "kernel.sched_rt_period_us": Known(range: 1...int32, unit: .microseconds, about: "RT period"),
+    "kernel.numa_balancing": Known(range: 0...3, about: "automatic NUMA balancing"),
+    "kernel.nmi_watchdog": Known(range: 0...1, about: "NMI watchdog"),
+    "vm.stat_interval": Known(range: 1...int32, about: "seconds between vmstat updates"),
   ]
 
   /// Sysctls `bpstune show` lists.
@@ -145,7 +149,7 @@ public struct SysctlKnob: Knob {
   }
 
   private func missingReason(_ name: String, host: KernelHost) -> String {
-    if let known = Self.known[name], known.global {
+    if let known = Self.known[name], known.initialNetnsOnly {
       return "no \(Self.path(name)): a global sysctl, present only in the initial network namespace"
         + (name.hasPrefix("net.core.busy") ? " of a kernel with CONFIG_NET_RX_BUSY_POLL" : "")
     }
