@@ -424,4 +424,37 @@ struct OperatorTests {
     }
     #expect(bpstune(ns, ["profiles", "-v"]).stdout.contains("/hft.profile"))
   }
+
+  /// 129 settings changed by hand since the apply: the refusal groups them by interface, kind
+  /// and key in one line; -v and JSON give every one.
+  @Test func aLongListOfConflictsIsGroupedByInterfaceAndKey() throws {
+    let ns = try NetworkNamespace(queues: 64)
+    let p = work.write(
+      "queues.profile",
+      "[sysctl]\nnet.core.somaxconn = 1234\n[[interface]]\nname = \"\(ns.a)\"\nrps-cpus = \"0\"\nxps-cpus = \"0\"\n")
+    #expect(bpstune(ns, ["apply", p]).status == 0)
+    // Someone else moves every queue to CPU 1, and somaxconn elsewhere.
+    try ns.exec([
+      "sh", "-c",
+      "for f in /sys/class/net/\(ns.a)/queues/*/[rx]ps_cpus; do echo 2 > $f; done; echo 999 > \(Self.somaxconn)",
+    ])
+    let rollback = bpstune(ns, ["rollback"])
+    #expect(rollback.status == 2, "\(rollback)")
+    #expect(rollback.stderr.split(separator: "\n").count == 1, "\(rollback)")
+    #expect(
+      rollback.stderr.contains(
+        "not overwritten without --force: sysctl: net.core.somaxconn is 999, bpstune set 1234; "
+          + "\(ns.a): 64 rps-cpus (rx-0, rx-1, rx-2 and 61 more) is 1, bpstune set 0; "
+          + "64 xps-cpus (tx-0, tx-1, tx-2 and 61 more) is 1, bpstune set 0 (-v lists every one); nothing was changed"),
+      "\(rollback)")
+    let verbose = bpstune(ns, ["rollback", "-v"])
+    #expect(verbose.status == 2 && verbose.stderr.contains("\(ns.a) tx-63 xps-cpus is 1, bpstune set 0"), "\(verbose)")
+    let json = bpstune(ns, ["rollback", "--format", "json"])
+    let document = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+    let conflicts = (document?["error"] as? [String: Any])?["conflicts"] as? [String]
+    #expect(
+      conflicts?.count == 129 && conflicts?.contains("\(ns.a) rx-63 rps-cpus is 1, bpstune set 0") == true, "\(json)")
+    // Nothing was changed: read with cat.
+    #expect(ns.cat("/sys/class/net/\(ns.a)/queues/rx-63/rps_cpus") == "2")
+  }
 }

@@ -100,7 +100,7 @@ public struct Executor {
     if let failed, !done.contains(where: { $0.setting == failed.setting }) { toUndo.append(failed) }
     let (left, gone) = undo(toUndo)
     snapshot.status = left.isEmpty ? .undone : .failed
-    snapshot.leftChanged = left.isEmpty ? nil : left
+    snapshot.leftChanged = left.isEmpty ? nil : left.map(\.text)
     snapshot.finished = SnapshotStore.timestamp()
     try? store.save(snapshot)
     let setting = failed?.setting.description ?? snapshot.profile ?? snapshot.id
@@ -121,8 +121,8 @@ public struct Executor {
   /// then the rest resolved again on the re-created queues (a per-queue setting whose queue the
   /// structure change removed is gone with it) in ``restoreOrder(_:)``. Returns each setting
   /// left changed.
-  func undo(_ entries: [Snapshot.Entry]) -> (left: [String], gone: [String: Int]) {
-    var left: [String] = []
+  func undo(_ entries: [Snapshot.Entry]) -> (left: [Printable.Item], gone: [String: Int]) {
+    var left: [Printable.Item] = []
     var gone: [String: Int] = [:]
     let structure = entries.filter { $0.phase == .structure }
     var rest = Self.restoreOrder(entries.filter { $0.phase != .structure })
@@ -162,7 +162,7 @@ public struct Executor {
   }
 
   /// Puts one entry's `before` value back; describes what is left changed, or nil.
-  private func restore(_ entry: Snapshot.Entry) -> String? {
+  private func restore(_ entry: Snapshot.Entry) -> Printable.Item? {
     let s = entry.semantics
     progress("putting back the earlier value of \(entry.setting)")
     do {
@@ -173,11 +173,11 @@ public struct Executor {
       try knob.write(entry.setting, entry.before, on: host)
       let back = try knob.read(entry.setting, on: host)
       if !s.equal(back, entry.before) {
-        return "\(entry.setting) is \(s.display(back, as: entry.before)), was \(s.display(entry.before))"
+        return Printable.Item(entry.setting, " is \(s.display(back, as: entry.before)), was \(s.display(entry.before))")
       }
       return nil
     } catch {
-      return "\(entry.setting) (\(Self.reason(error))), was \(s.display(entry.before))"
+      return Printable.Item(entry.setting, " (\(Self.reason(error))), was \(s.display(entry.before))")
     }
   }
 

@@ -115,9 +115,11 @@ public struct Restorer {
     return .conflicts(
       blocked.map { item in
         let s = item.entry.semantics
-        return item.action == .unavailable
-          ? "\(item.entry.setting) cannot be read (\(item.reason ?? "?"))"
-          : "\(item.entry.setting) is \(s.display(item.current ?? "")), bpstune set \(s.display(item.entry.after))"
+        return Printable.Item(
+          item.entry.setting,
+          item.action == .unavailable
+            ? " cannot be read (\(item.reason ?? "?"))"
+            : " is \(s.display(item.current ?? "")), bpstune set \(s.display(item.entry.after))")
       })
   }
 

@@ -262,14 +262,14 @@ public enum StateReport {
       item.path = file
       item.setting = key.isEmpty ? nil : key
     case .invalidPlan(let setting, _), .hostRead(let setting, _): item.setting = setting
-    case .unsupportedSettings(let names): item.unsupported = names
-    case .conflicts(let names): item.conflicts = names
+    case .unsupportedSettings(let names): item.unsupported = names.map(\.text)
+    case .conflicts(let names): item.conflicts = names.map(\.text)
     case .failedAndUndone(let setting, _, let undone):
       item.setting = setting
       item.undone = undone
     case .failedPartially(let setting, _, let left):
       item.setting = setting
-      item.leftChanged = left
+      item.leftChanged = left.map(\.text)
     case .usage, .privilege, .probe: break
     }
     return ReportJSON.encode(ErrorDocument(command: command, error: item))

@@ -268,8 +268,7 @@ public struct SnapshotStore: Sendable {
     case 1: return matches[0]
     case 0: throw .snapshot(path: path(of: reference), message: "no snapshot has this id or begins with it")
     default:
-      let shown =
-        Printable.summary(matches, limit: 3, separator: ", ")
+      let shown = Printable.summary(matches.map { Printable.Item($0) }, limit: 3, separator: ", ")
       throw .snapshot(path: reference, message: "the prefix matches \(matches.count) snapshots: \(shown)")
     }
   }
