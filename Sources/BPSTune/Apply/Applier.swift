@@ -71,11 +71,12 @@ public struct Applier {
     // queue 0's IRQ goes from CPU 0 to CPUs 0-1 when 4 queues become 2).
     let original = Dictionary(plan.entries.map { ($0.id, $0.current) }, uniquingKeysWith: { first, _ in first })
     let start = snapshot.entries.count
-    snapshot.entries += replanned.changes.filter { !$0.target.phase.isFirstStage }.map { change in
-      var entry = Self.entry(change)
-      if let before = original[change.id] ?? nil { entry.before = before }
-      return entry
-    }
+    snapshot.entries += executor.identified(
+      replanned.changes.filter { !$0.target.phase.isFirstStage }.map { change in
+        var entry = Self.entry(change)
+        if let before = original[change.id] ?? nil { entry.before = before }
+        return entry
+      })
     do {
       try executor.store.save(snapshot)
     } catch {

@@ -350,12 +350,9 @@ public enum StateReport {
     let gone = written.map { restore - $0.count } ?? 0
     var summary = "rollback of \(plan.source.id): \(verb) \(restore - gone) of \(plan.items.count) settings"
     if gone > 0 { summary += ", \(gone) gone with their queues" }
-    // A device that is gone is named once, with how many of its settings went with it.
-    var devices: [String: Int] = [:]
-    for item in plan.items where item.action == .gone { devices[item.entry.setting.interface ?? "?", default: 0] += 1 }
-    for name in devices.keys.sorted() {
-      summary += "; \(Printable.escaped(name)) is gone: its \(devices[name]!) setting(s) went with it"
-    }
+    // A device that is not where its settings were recorded is named once: renamed (its
+    // settings restored under its new name), replaced, moved or deleted (they went with it).
+    for device in plan.devices { summary += "; " + device.sentence(dryRun: dryRun) }
     if let snapshot { summary += " (rollback snapshot \(snapshot.id))" }
     lines.append(summary)
     return lines.joined(separator: "\n")

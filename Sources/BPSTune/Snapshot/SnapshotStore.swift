@@ -199,6 +199,16 @@ public struct SnapshotStore: Sendable {
       if let why = knob.rejection(of: entry.setting) {
         throw .snapshot(path: path, message: "entry \(index) (\(entry.setting)): \(why)")
       }
+      if let ifindex = entry.ifindex {
+        // The kernel's ifindex is a positive int; it belongs to an interface's setting only.
+        guard entry.setting.interface != nil else {
+          throw .snapshot(path: path, message: "entry \(index) (\(entry.setting)): an ifindex, but no interface")
+        }
+        guard ifindex >= 1 && ifindex <= Int(Int32.max) else {
+          throw .snapshot(
+            path: path, message: "entry \(index) (\(entry.setting)): ifindex \(ifindex) is not an interface index")
+        }
+      }
       for value in [entry.before, entry.after]
       where value.contains(where: { $0 == "\n" || $0 == "\0" }) || value.utf8.count > 4096 {
         throw .snapshot(path: path, message: "entry \(index) (\(entry.setting)): value is not a kernel setting value")
