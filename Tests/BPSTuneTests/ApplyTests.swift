@@ -527,6 +527,28 @@ extension ModelledHost {
           + "its 4 setting(s) went with the old one, and the new va is left as it is"), "\(text)")
   }
 
+  @Test func manyDevicesGoneAreSummarized() throws {
+    let s = Scenario()
+    for n in 0..<8 { s.kernel.addInterface("v\(n)") }
+    let text = "[sysctl]\nnet.core.busy_read = 50\n[[interface]]\nname = \"v*\"\nrps-cpus = \"0-1\"\n"
+    _ = try Applier(executor: s.executor(KernelHost(root: s.kernel.root))).apply(
+      try s.profile(text), skipUnsupported: false)
+    for n in 0..<8 { s.kernel.removeInterface("v\(n)") }
+    let restorer = Restorer(executor: s.executor(KernelHost(root: s.kernel.root)))
+    let plan = restorer.plan(try #require(try restorer.candidate().snapshot))
+    #expect(plan.devices.count == 8)
+    let report = Self.report(plan, try restorer.restore(plan, force: false))
+    #expect(
+      report.contains(
+        "restored 1 of 9 settings; v0 is gone: its 1 setting(s) went with it (moved to another network namespace, "
+          + "or deleted); v1 is gone"),
+      "\(report)")
+    #expect(
+      report.contains(
+        "v4 is gone: its 1 setting(s) went with it (moved to another network namespace, or deleted); and 3 more device(s) renamed or gone"
+      ), "\(report)")
+  }
+
   @Test func aDeviceRenamedMidApplyIsUndoneUnderItsNewName() throws {
     let s = Scenario()
     s.kernel.addInterface("va", rx: 8, tx: 8, ifindex: 7)

@@ -110,8 +110,12 @@ public struct Executor {
     try? store.save(snapshot)
     let setting = failed?.setting.description ?? snapshot.profile ?? snapshot.id
     // A device that vanished took its settings along, and one renamed had them put back under
-    // its new name: each named once, not a setting left changed.
-    let why = ([message] + devices.map { $0.sentence(during: snapshot.operation) }).joined(separator: "; ")
+    // its new name: each named once, not a setting left changed; many, summarized (-v: all).
+    let sentences = devices.map { $0.sentence(during: snapshot.operation) }
+    for sentence in sentences { log(sentence) }
+    let named = Printable.summary(
+      sentences.map { Printable.Item($0) }, limit: 5, more: " device(s) renamed or gone (-v lists every one)")
+    let why = devices.isEmpty ? message : message + "; " + named
     if left.isEmpty {
       // Undone: the changes made, less those whose device is gone (the failed write is not one).
       let lost = Set(devices.filter(\.isLost).map(\.name))

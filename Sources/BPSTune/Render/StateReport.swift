@@ -352,7 +352,11 @@ public enum StateReport {
     if gone > 0 { summary += ", \(gone) gone with their queues" }
     // A device that is not where its settings were recorded is named once: renamed (its
     // settings restored under its new name), replaced, moved or deleted (they went with it).
-    for device in plan.devices { summary += "; " + device.sentence(dryRun: dryRun) }
+    // Many are summarized; each setting's line above names its device.
+    if !plan.devices.isEmpty {
+      let sentences = plan.devices.map { Printable.Item($0.sentence(dryRun: dryRun)) }
+      summary += "; " + Printable.summary(sentences, limit: 5, more: " device(s) renamed or gone")
+    }
     if let snapshot { summary += " (rollback snapshot \(snapshot.id))" }
     lines.append(summary)
     return lines.joined(separator: "\n")
