@@ -46,7 +46,7 @@ struct ApplyCommand: ParsableCommand, ReportsErrorsAsJSON {
         print(PlanReport.json(plan, command: "apply --dry-run"))
       }
       if refused {
-        throw BPSTuneError.unsupportedSettings(plan.unsupported.map { "\($0.id): \($0.reason ?? "")" })
+        throw BPSTuneError.unsupportedSettings(plan.unsupported.map { Printable.Item($0.id, ": \($0.reason ?? "")") })
       }
       return
     }

@@ -181,9 +181,8 @@ struct SnapshotsCommand: ParsableCommand {
       guard let snapshot = listed.snapshot else {
         return "damaged (\(listed.error?.reason ?? "?")): it may be the apply a rollback should undo"
       }
-      let settings = snapshot.entries.map(\.setting.description)
-      let named =
-        Printable.summary(settings, limit: 3, separator: ", ")
+      let settings = snapshot.entries.map(\.setting)
+      let named = Printable.summary(settings.map { Printable.Item($0) }, limit: 3)
       let undone = SnapshotStore.undone(in: all.compactMap(\.snapshot))
       switch (snapshot.operation, snapshot.status) {
       case (_, .inProgress), (_, .failed):

@@ -494,15 +494,210 @@ extension ModelledHost {
       plan, snapshot: made, dryRun: false, json: false, style: TextStyle(color: false), quiet: true, passedOver: [])
     #expect(text2.contains("va is gone: its 4 setting(s) went with it"), "\(text2)")
   }
+
+  static let queueProfile = "[sysctl]\nnet.core.busy_read = 50\n[[interface]]\nname = \"va\"\nrps-cpus = \"0-1\"\n"
+
+  /// Applies `queueProfile` to a `va` with 4 queues and ifindex 7; the value it wrote.
+  static func applied(_ s: Scenario) throws -> String {
+    s.kernel.addInterface("va", rx: 4, tx: 4, ifindex: 7)
+    let outcome = try Applier(executor: s.executor(KernelHost(root: s.kernel.root))).apply(
+      try s.profile(queueProfile), skipUnsupported: false)
+    #expect(outcome.snapshot?.status == .complete)
+    return try #require(s.kernel.get("/sys/class/net/va/queues/rx-0/rps_cpus"))
+  }
+
+  static func report(_ plan: Restorer.RestorePlan, _ made: Snapshot?) -> String {
+    StateReport.rollback(
+      plan, snapshot: made, dryRun: false, json: false, style: TextStyle(color: false), quiet: true, passedOver: [])
+  }
+
+  @Test func aRollbackFindsARenamedDeviceByItsIfindex() throws {
+    let s = Scenario()
+    #expect(try Self.applied(s) != "0")
+    // `ip link set va name vb`: the same device, with the values bpstune gave it.
+    s.kernel.renameInterface("va", to: "vb")
+    let restorer = Restorer(executor: s.executor(KernelHost(root: s.kernel.root)))
+    let plan = restorer.plan(try #require(try restorer.candidate().snapshot))
+    #expect(plan.items.filter { $0.action == .restore && $0.entry.setting.interface == "vb" }.count == 4)
+    let made = try restorer.restore(plan, force: false)
+    #expect(made.status == .complete)
+    for q in 0..<4 { #expect(s.kernel.get("/sys/class/net/vb/queues/rx-\(q)/rps_cpus") == "0") }
+    #expect(s.kernel.get("/proc/sys/net/core/busy_read") == "0")
+    let text = Self.report(plan, made)
+    #expect(
+      text.contains(": restored 5 of 5 settings; va was renamed to vb (ifindex 7): its settings are restored there"),
+      "\(text)")
+  }
+
+  @Test func aNewDeviceGivenTheNameIsNotWrittenTheOldValues() throws {
+    let s = Scenario()
+    let tuned = try Self.applied(s)
+    // `ip link del va` and a new va (another ifindex) that happens to hold what bpstune wrote:
+    // by name alone, rollback would "restore" it.
+    s.kernel.removeInterface("va")
+    s.kernel.addInterface("va", rx: 4, tx: 4, ifindex: 9)
+    for q in 0..<4 { s.kernel.set("/sys/class/net/va/queues/rx-\(q)/rps_cpus", tuned) }
+    let restorer = Restorer(executor: s.executor(KernelHost(root: s.kernel.root)))
+    let plan = restorer.plan(try #require(try restorer.candidate().snapshot))
+    #expect(plan.items.filter { $0.action == .gone }.count == 4)
+    #expect(restorer.refusal(of: plan, force: false) == nil)
+    let made = try restorer.restore(plan, force: true)
+    #expect(made.status == .complete)
+    for q in 0..<4 { #expect(s.kernel.get("/sys/class/net/va/queues/rx-\(q)/rps_cpus") == tuned) }
+    #expect(s.kernel.get("/proc/sys/net/core/busy_read") == "0")
+    let text = Self.report(plan, made)
+    #expect(
+      text.contains(
+        ": restored 1 of 5 settings; va was replaced by another device of that name (ifindex 7, now ifindex 9): "
+          + "its 4 setting(s) went with the old one, and the new va is left as it is"), "\(text)")
+  }
+
+  @Test func manyDevicesGoneAreSummarized() throws {
+    let s = Scenario()
+    for n in 0..<8 { s.kernel.addInterface("v\(n)") }
+    let text = "[sysctl]\nnet.core.busy_read = 50\n[[interface]]\nname = \"v*\"\nrps-cpus = \"0-1\"\n"
+    _ = try Applier(executor: s.executor(KernelHost(root: s.kernel.root))).apply(
+      try s.profile(text), skipUnsupported: false)
+    for n in 0..<8 { s.kernel.removeInterface("v\(n)") }
+    let restorer = Restorer(executor: s.executor(KernelHost(root: s.kernel.root)))
+    let plan = restorer.plan(try #require(try restorer.candidate().snapshot))
+    #expect(plan.devices.count == 8)
+    let report = Self.report(plan, try restorer.restore(plan, force: false))
+    #expect(
+      report.contains(
+        "restored 1 of 9 settings; v0 is gone: its 1 setting(s) went with it (moved to another network namespace, "
+          + "or deleted); v1 is gone"),
+      "\(report)")
+    #expect(
+      report.contains(
+        "v4 is gone: its 1 setting(s) went with it (moved to another network namespace, or deleted); and 3 more device(s) renamed or gone"
+      ), "\(report)")
+  }
+
+  @Test func aDeviceRenamedMidApplyIsUndoneUnderItsNewName() throws {
+    let s = Scenario()
+    s.kernel.addInterface("va", rx: 8, tx: 8, ifindex: 7)
+    let host = KernelHost(root: s.kernel.root)
+    nonisolated(unsafe) var writes = 0
+    host.afterWrite = { path in
+      guard path.contains("/class/net/va/") else { return }
+      writes += 1
+      if writes == 3 { s.kernel.renameInterface("va", to: "vb") }
+    }
+    let text = "[sysctl]\nnet.core.busy_read = 50\n[[interface]]\nname = \"va\"\nrps-cpus = \"0-1\"\nxps-cpus = \"2\"\n"
+    #expect {
+      try Applier(executor: s.executor(host)).apply(try s.profile(text), skipUnsupported: false)
+    } throws: { error in
+      let e = "\(error)"
+      return (error as! BPSTuneError).exitCode == 3
+        && e.contains("va was renamed to vb during apply (ifindex 7): its settings were put back there")
+        && e.contains("undid 4 change(s), the host is as before") && !e.contains("disappeared")
+    }
+    #expect(s.kernel.get("/proc/sys/net/core/busy_read") == "0")
+    for q in 0..<8 {
+      #expect(s.kernel.get("/sys/class/net/vb/queues/rx-\(q)/rps_cpus") == "0")
+      #expect(s.kernel.get("/sys/class/net/vb/queues/tx-\(q)/xps_cpus") == "0")
+    }
+  }
+
+  @Test func aDeviceReplacedMidApplyIsNotWrittenAnyMore() throws {
+    let s = Scenario()
+    s.kernel.addInterface("va", rx: 8, tx: 8, ifindex: 7)
+    var executor = s.executor(KernelHost(root: s.kernel.root))
+    // Between two writes, va is deleted and a new va made (a driver reload).
+    executor.progress = { doing in
+      guard doing.hasPrefix("writing va rx-3 ") else { return }
+      s.kernel.removeInterface("va")
+      s.kernel.addInterface("va", rx: 8, tx: 8, ifindex: 9)
+    }
+    #expect {
+      try Applier(executor: executor).apply(try s.profile(Self.queueProfile), skipUnsupported: false)
+    } throws: { error in
+      let e = "\(error)"
+      return (error as! BPSTuneError).exitCode == 3
+        && e.contains("va rx-3 rps-cpus: not written: va is another device now (ifindex 7, now 9)")
+        && e.contains("va was replaced during apply by another device of that name (ifindex 7, now ifindex 9)")
+        && e.contains("undid 1 change(s), the host is as before")
+    }
+    // The new va has none of the profile's values.
+    for q in 0..<8 { #expect(s.kernel.get("/sys/class/net/va/queues/rx-\(q)/rps_cpus") == "0") }
+    #expect(s.kernel.get("/proc/sys/net/core/busy_read") == "0")
+  }
 }
 
-/// A long list in a message: the first few names and how many more; every one with -v.
-@Test func aLongListIsSummarizedAndGivenInFullOnRequest() {
-  let names = (0..<130).map { "va rx-\($0) rps-cpus" }
-  let e = BPSTuneError.conflicts(names)
-  #expect(e.description.contains("va rx-4 rps-cpus; and 125 more (-v lists every one)"), "\(e.description)")
-  #expect(!e.description.contains("rx-5 "))
-  #expect(e.fullDescription.contains("va rx-129 rps-cpus"))
-  // Six names are shown whole: "and 1 more" would save nothing.
-  #expect(BPSTuneError.conflicts(Array(names.prefix(6))).description.contains("rx-5 rps-cpus"))
+/// A long list in a message: grouped by interface (by kind for system settings) and key, the
+/// first few queues of a key named, then how many more; every one with -v (issue 27).
+@Suite struct ListSummaryTests {
+  static func queues(_ interface: String, _ prefix: String, _ key: String, _ count: Int, detail: (Int) -> String)
+    -> [Printable.Item]
+  {
+    (0..<count).map {
+      Printable.Item(SettingID(kind: "netdev", interface: interface, queue: "\(prefix)-\($0)", key: key), detail($0))
+    }
+  }
+
+  @Test func aLongListIsGroupedByInterfaceKindAndKey() {
+    let items =
+      Self.queues("va", "rx", "rps-cpus", 64) { _ in " is 0, bpstune set 3" }
+      + Self.queues("va", "tx", "xps-cpus", 64) { _ in " is 0, bpstune set 3" }
+      + [
+        Printable.Item(
+          SettingID(kind: "netdev", interface: "va", key: "gro-flush-timeout"), " is 0, bpstune set 15000"),
+        Printable.Item(SettingID(kind: "sysctl", key: "net.core.busy_read"), " is 0, bpstune set 50"),
+      ]
+    let e = BPSTuneError.conflicts(items)
+    #expect(
+      e.description.contains(
+        "not overwritten without --force: va: gro-flush-timeout is 0, bpstune set 15000; "
+          + "64 rps-cpus (rx-0, rx-1, rx-2 and 61 more) is 0, bpstune set 3; "
+          + "64 xps-cpus (tx-0, tx-1, tx-2 and 61 more) is 0, bpstune set 3; sysctl: net.core.busy_read is 0, bpstune set 50 (-v lists every one); nothing was changed"
+      ),
+      "\(e.description)")
+    // -v and JSON: every one.
+    #expect(e.fullDescription.contains("va rx-63 rps-cpus is 0, bpstune set 3; va tx-0 xps-cpus"))
+    #expect(StateReport.error(e, command: "rollback").contains("\"va tx-63 xps-cpus is 0, bpstune set 3\""))
+  }
+
+  @Test func queuesWithDifferentDetailsGiveEachOfTheFirstFew() {
+    let items = Self.queues("va", "rx", "irq-cpus", 10) { " is 0, bpstune set \($0)" }
+    let text = Printable.summary(items, limit: 5)
+    #expect(
+      text
+        == "va: 10 irq-cpus (rx-0 is 0, bpstune set 0; rx-1 is 0, bpstune set 1; rx-2 is 0, bpstune set 2; and 7 more)",
+      "\(text)")
+  }
+
+  @Test func manyInterfacesGiveTheFirstFewThenTheRestByName() {
+    let items = (0..<20).map {
+      Printable.Item(SettingID(kind: "netdev", interface: "v\($0)", key: "threaded"), ": no such file")
+    }
+    let text = Printable.summary(items, limit: 5, more: " (-v lists every one)")
+    #expect(
+      text
+        == "v0: threaded: no such file; v1: threaded: no such file; v2: threaded: no such file; "
+        + "v3: threaded: no such file; v4: threaded: no such file; and 15 more in v5, v6, v7 and 12 more (-v lists every one)",
+      "\(text)")
+  }
+
+  @Test func aShortListIsGivenWhole() {
+    let items = Self.queues("va", "rx", "rps-cpus", 6) { _ in " is 0, bpstune set 3" }
+    #expect(Printable.summary(items, limit: 5) == items.map(\.text).joined(separator: "; "))
+    // Items that are no settings (snapshot ids): the first few and how many more.
+    #expect(
+      Printable.summary((1...9).map { Printable.Item("id\($0)") }, limit: 3, separator: ", ")
+        == "id1, id2, id3 and 6 more")
+  }
+
+  @Test func theUnsupportedSettingsOfAComparedProfileKeepItsName() {
+    let items = Self.queues("va", "rx", "threaded", 8) { _ in ": needs Linux 6.13+" }.map {
+      var item = $0
+      item.scope = "napi-threaded"
+      return item
+    }
+    let e = BPSTuneError.unsupportedSettings(items)
+    #expect(
+      e.description.contains("napi-threaded: va: 8 threaded (rx-0, rx-1, rx-2 and 5 more): needs Linux 6.13+"),
+      "\(e.description)")
+    #expect(e.fullDescription.contains("napi-threaded: va rx-7 threaded: needs Linux 6.13+"))
+  }
 }

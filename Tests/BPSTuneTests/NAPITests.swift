@@ -288,7 +288,7 @@ struct NAPIScenario: ModelledHost {
       do {
         _ = try Applier(executor: executor).apply(profile, skipUnsupported: false)
       } catch .failedPartially(_, _, let names) {
-        left = names
+        left = names.map(\.text)
       } catch {
         Issue.record("write \(k): expected exit 4, got \(error)")
       }

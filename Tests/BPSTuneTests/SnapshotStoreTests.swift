@@ -64,6 +64,52 @@ import Testing
     } throws: { e in (e as! BPSTuneError).exitCode == 2 && "\(e)".contains(message) }
   }
 
+  /// Each entry of an interface's setting records its device's ifindex (what undo and rollback
+  /// find it by after a rename); one that is no interface index, or on a system setting, is
+  /// refused; a snapshot without ifindexes (an earlier version's) still loads.
+  @Test func entriesRecordTheDevicesIfindexWhichIsChecked() throws {
+    let kernel = FakeKernel()
+    kernel.set("/proc/sys/net/core/busy_read", "0")
+    kernel.addInterface("va", ifindex: 7)
+    let executor = Executor(host: KernelHost(root: kernel.root), knobs: KnobRegistry.standard, store: store)
+    let profiles = TemporaryDirectory("bpstune-profiles")
+    profiles.write("p.profile", "[sysctl]\nnet.core.busy_read = 5\n[[interface]]\nname = \"va\"\nrps-cpus = \"1\"\n")
+    let profile = try ProfileLoader(source: ProfileSource(searchPath: [profiles.path])).load("p")
+    let made = try #require(try Applier(executor: executor).apply(profile, skipUnsupported: false).snapshot)
+    let loaded = try store.load(made.id)
+    #expect(loaded.entries.map(\.ifindex) == [nil, 7])
+    let json = String(decoding: try SnapshotStore.encode(loaded), as: UTF8.self)
+    #expect(json.contains("\"ifindex\" : 7"), "\(json)")
+
+    let queue = SettingID(kind: "netdev", interface: "va", queue: "rx-0", key: "rps-cpus")
+    let system = SettingID(kind: "sysctl", key: "net.core.busy_read")
+    for (setting, ifindex, words) in [
+      (queue, "0", "ifindex 0 is not an interface index"),
+      (queue, "4294967295", "ifindex 4294967295 is not an interface index"),
+      (queue, "-1", "ifindex -1 is not an interface index"),
+      (queue, "\"7\"", "field entries[0].ifindex has the wrong type"),
+      (system, "7", "an ifindex, but no interface"),
+    ] {
+      var entry =
+        try JSONSerialization.jsonObject(
+          with: JSONEncoder().encode(
+            Snapshot.Entry(setting: setting, semantics: .integer, phase: .queue, before: "0", after: "1")))
+        as! [String: Any]
+      entry["ifindex"] = try JSONSerialization.jsonObject(with: Data(ifindex.utf8), options: .fragmentsAllowed)
+      var document = try JSONSerialization.jsonObject(with: JSONEncoder().encode(sample())) as! [String: Any]
+      document["entries"] = [entry]
+      let bytes = Array(try JSONSerialization.data(withJSONObject: document))
+      let refusal = thrownText { try SnapshotStore.decode(bytes, path: "x", expectedID: nil) }
+      #expect(refusal?.contains(words) == true, "\(ifindex): \(refusal ?? "loaded")")
+    }
+    // Without the field: an earlier version's snapshot.
+    var old = sample([.init(setting: queue, semantics: .cpuMask, phase: .queue, before: "0", after: "1")])
+    old.entries[0].ifindex = nil
+    let bytes = Array(try JSONEncoder().encode(old))
+    #expect(!String(decoding: bytes, as: UTF8.self).contains("ifindex"))
+    #expect(try SnapshotStore.decode(bytes, path: "x", expectedID: nil) == old)
+  }
+
   @Test(arguments: [
     SettingID(kind: "sysctl", key: "net/../../../etc/shadow"), SettingID(kind: "sysfs", key: "/etc/passwd"),
     SettingID(kind: "sysfs", key: "class/net/../../../../etc/passwd"),

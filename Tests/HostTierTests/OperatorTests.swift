@@ -472,4 +472,155 @@ struct OperatorTests {
     }
     #expect(bpstune(ns, ["profiles", "-v"]).stdout.contains("/hft.profile"))
   }
+
+  /// 129 settings changed by hand since the apply: the refusal groups them by interface, kind
+  /// and key in one line; -v and JSON give every one.
+  @Test func aLongListOfConflictsIsGroupedByInterfaceAndKey() throws {
+    let ns = try NetworkNamespace(queues: 64)
+    let p = work.write(
+      "queues.profile",
+      "[sysctl]\nnet.core.somaxconn = 1234\n[[interface]]\nname = \"\(ns.a)\"\nrps-cpus = \"0\"\nxps-cpus = \"0\"\n")
+    #expect(bpstune(ns, ["apply", p]).status == 0)
+    // Someone else moves every queue to CPU 1, and somaxconn elsewhere.
+    try ns.exec([
+      "sh", "-c",
+      "for f in /sys/class/net/\(ns.a)/queues/*/[rx]ps_cpus; do echo 2 > $f; done; echo 999 > \(Self.somaxconn)",
+    ])
+    let rollback = bpstune(ns, ["rollback"])
+    #expect(rollback.status == 2, "\(rollback)")
+    #expect(rollback.stderr.split(separator: "\n").count == 1, "\(rollback)")
+    #expect(
+      rollback.stderr.contains(
+        "not overwritten without --force: sysctl: net.core.somaxconn is 999, bpstune set 1234; "
+          + "\(ns.a): 64 rps-cpus (rx-0, rx-1, rx-2 and 61 more) is 1, bpstune set 0; "
+          + "64 xps-cpus (tx-0, tx-1, tx-2 and 61 more) is 1, bpstune set 0 (-v lists every one); nothing was changed"),
+      "\(rollback)")
+    let verbose = bpstune(ns, ["rollback", "-v"])
+    #expect(verbose.status == 2 && verbose.stderr.contains("\(ns.a) tx-63 xps-cpus is 1, bpstune set 0"), "\(verbose)")
+    let json = bpstune(ns, ["rollback", "--format", "json"])
+    let document = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+    let conflicts = (document?["error"] as? [String: Any])?["conflicts"] as? [String]
+    #expect(
+      conflicts?.count == 129 && conflicts?.contains("\(ns.a) rx-63 rps-cpus is 1, bpstune set 0") == true, "\(json)")
+    // Nothing was changed: read with cat.
+    #expect(ns.cat("/sys/class/net/\(ns.a)/queues/rx-63/rps_cpus") == "2")
+  }
+
+  /// `ip link set IF name NEW` between apply and rollback: the rollback finds the device by the
+  /// ifindex its snapshot recorded and restores its values there, naming the rename.
+  @Test func aRollbackFollowsARenamedDeviceByItsIfindex() throws {
+    let ns = try NetworkNamespace(queues: 4)
+    let before = (ns.cat(Self.somaxconn), ns.cat("/sys/class/net/\(ns.a)/queues/rx-3/rps_cpus"))
+    let p = work.write(
+      "dev.profile", "[sysctl]\nnet.core.somaxconn = 1234\n[[interface]]\nname = \"\(ns.a)\"\nrps-cpus = \"0\"\n")
+    #expect(bpstune(ns, ["apply", p]).status == 0)
+    let ifindex = ns.cat("/sys/class/net/\(ns.a)/ifindex")
+    let renamed = ns.a + "r"
+    try ns.exec(["ip", "link", "set", ns.a, "down"])
+    try ns.exec(["ip", "link", "set", ns.a, "name", renamed])
+    // The device kept what bpstune wrote.
+    #expect(ns.cat("/sys/class/net/\(renamed)/queues/rx-3/rps_cpus") != before.1)
+    let dry = bpstune(ns, ["rollback", "--dry-run"])
+    #expect(dry.status == 0, "\(dry)")
+    #expect(
+      dry.stdout.contains(
+        "\(ns.a) was renamed to \(renamed) (ifindex \(ifindex)): its settings would be restored there"),
+      "\(dry)")
+    let rollback = bpstune(ns, ["rollback"])
+    #expect(rollback.status == 0, "\(rollback)")
+    #expect(
+      rollback.stdout.contains(
+        "restored 5 of 5 settings; \(ns.a) was renamed to \(renamed) (ifindex \(ifindex)): its settings are restored there"
+      ),
+      "\(rollback)")
+    for q in 0..<4 { #expect(ns.cat("/sys/class/net/\(renamed)/queues/rx-\(q)/rps_cpus") == before.1) }
+    #expect(ns.cat(Self.somaxconn) == before.0)
+  }
+
+  /// `ip link set IF netns OTHER`: from here the device is gone (moved or deleted, which this
+  /// namespace cannot tell apart); the rest is restored, and the device is not written in its
+  /// new namespace.
+  @Test func aDeviceMovedToAnotherNamespaceIsGoneFromHere() throws {
+    let ns = try NetworkNamespace(queues: 4)
+    let other = try NetworkNamespace(bare: true)
+    let before = ns.cat(Self.somaxconn)
+    let p = work.write(
+      "dev.profile", "[sysctl]\nnet.core.somaxconn = 1234\n[[interface]]\nname = \"\(ns.a)\"\nrps-cpus = \"0\"\n")
+    #expect(bpstune(ns, ["apply", p]).status == 0)
+    let tuned = ns.cat("/sys/class/net/\(ns.a)/queues/rx-0/rps_cpus")
+    // From outside: the namespaces' names are in this host's /run, not in the commands' own.
+    let move = Run.command(["ip", "-n", ns.name, "link", "set", ns.a, "netns", other.name])
+    #expect(move.status == 0, "\(move)")
+    let rollback = bpstune(ns, ["rollback"])
+    #expect(rollback.status == 0, "\(rollback)")
+    #expect(
+      rollback.stdout.contains(
+        "\(ns.a) is gone: its 4 setting(s) went with it (moved to another network namespace, or deleted)"),
+      "\(rollback)")
+    #expect(ns.cat(Self.somaxconn) == before)
+    #expect(other.cat("/sys/class/net/\(ns.a)/queues/rx-0/rps_cpus") == tuned)
+  }
+
+  /// The name is another device's now (deleted and made again): the rollback does not write
+  /// the old device's values into it, even where it holds what bpstune wrote to the old one.
+  @Test func aNewDeviceGivenTheNameIsNotWrittenTheOldValues() throws {
+    let ns = try NetworkNamespace(queues: 4)
+    let before = ns.cat(Self.somaxconn)
+    let p = work.write(
+      "dev.profile", "[sysctl]\nnet.core.somaxconn = 1234\n[[interface]]\nname = \"\(ns.a)\"\nrps-cpus = \"0\"\n")
+    #expect(bpstune(ns, ["apply", p]).status == 0)
+    let tuned = ns.cat("/sys/class/net/\(ns.a)/queues/rx-0/rps_cpus")
+    let old = ns.cat("/sys/class/net/\(ns.a)/ifindex")
+    try ns.exec(["ip", "link", "del", ns.a])
+    try ns.exec([
+      "ip", "link", "add", ns.a, "numtxqueues", "4", "numrxqueues", "4", "type", "veth", "peer", "name", ns.b,
+      "numtxqueues", "4", "numrxqueues", "4",
+    ])
+    try ns.exec(["sh", "-c", "for f in /sys/class/net/\(ns.a)/queues/rx-*/rps_cpus; do echo \(tuned) > $f; done"])
+    let now = ns.cat("/sys/class/net/\(ns.a)/ifindex")
+    #expect(now != old)
+    let rollback = bpstune(ns, ["rollback"])
+    #expect(rollback.status == 0, "\(rollback)")
+    #expect(
+      rollback.stdout.contains(
+        "\(ns.a) was replaced by another device of that name (ifindex \(old), now ifindex \(now)): "
+          + "its 4 setting(s) went with the old one, and the new \(ns.a) is left as it is"), "\(rollback)")
+    for q in 0..<4 { #expect(ns.cat("/sys/class/net/\(ns.a)/queues/rx-\(q)/rps_cpus") == tuned) }
+    #expect(ns.cat(Self.somaxconn) == before)
+  }
+
+  /// Renamed in the middle of an apply: strace holds bpstune's write of rx-2 while the device
+  /// is renamed, the read-back finds no rx-2 by the old name, and the undo puts every value
+  /// back on the device under its new name.
+  @Test func aDeviceRenamedMidApplyIsUndoneUnderItsNewName() throws {
+    let ns = try NetworkNamespace(queues: 4)
+    let queue = "/sys/class/net/\(ns.a)/queues/rx-"
+    let before = (ns.cat(Self.somaxconn), ns.cat(queue + "0/rps_cpus"))
+    let p = work.write(
+      "dev.profile", "[sysctl]\nnet.core.somaxconn = 1234\n[[interface]]\nname = \"\(ns.a)\"\nrps-cpus = \"0\"\n")
+    let held = "/sys/devices/virtual/net/\(ns.a)/queues/rx-2/rps_cpus"
+    let apply = try Background(
+      ns.command(
+        [
+          "strace", "-f", "-qq", "-o", "/dev/null", "-P", held, "-e", "trace=write", "-e",
+          "inject=write:delay_enter=5000000", Run.bpstune, "apply", p, "--no-color",
+        ] + redirected))
+    // rx-0 and rx-1 are written; bpstune is held at rx-2.
+    #expect(apply.wait(seconds: 30) { ns.cat(queue + "1/rps_cpus") != before.1 }, "\(apply.stderr)")
+    let ifindex = ns.cat("/sys/class/net/\(ns.a)/ifindex")
+    let renamed = ns.a + "r"
+    try ns.exec(["ip", "link", "set", ns.a, "down"])
+    try ns.exec(["ip", "link", "set", ns.a, "name", renamed])
+    #expect(apply.wait(seconds: 30) { !apply.isRunning })
+    let finished = apply.stop()
+    #expect(finished.status == 3, "\(finished)")
+    #expect(
+      finished.stderr.contains(
+        "\(ns.a) was renamed to \(renamed) during apply (ifindex \(ifindex)): its settings were put back there"),
+      "\(finished)")
+    #expect(
+      finished.stderr.contains("the host is as before") && !finished.stderr.contains("disappeared"), "\(finished)")
+    for q in 0..<4 { #expect(ns.cat("/sys/class/net/\(renamed)/queues/rx-\(q)/rps_cpus") == before.1) }
+    #expect(ns.cat(Self.somaxconn) == before.0)
+  }
 }

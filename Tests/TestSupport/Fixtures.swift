@@ -55,8 +55,15 @@ public final class FakeKernel: @unchecked Sendable {
     dir.read(String(kernelPath.dropFirst())).map { $0.hasSuffix("\n") ? String($0.dropLast()) : $0 }
   }
 
-  /// An interface with device files and `rx`/`tx` queues.
-  public func addInterface(_ name: String, rx: Int = 1, tx: Int = 1) {
+  /// The ifindex the next interface gets (1 is lo's), as the kernel hands them out.
+  private var nextIfindex = 2
+
+  /// An interface with device files and `rx`/`tx` queues, and an ifindex of its own (or
+  /// `ifindex`).
+  public func addInterface(_ name: String, rx: Int = 1, tx: Int = 1, ifindex: Int? = nil) {
+    let index = ifindex ?? nextIfindex
+    nextIfindex = max(nextIfindex, index) + 1
+    set("/sys/class/net/\(name)/ifindex", "\(index)")
     set("/sys/class/net/\(name)/threaded", "0")
     set("/sys/class/net/\(name)/napi_defer_hard_irqs", "0")
     set("/sys/class/net/\(name)/gro_flush_timeout", "0")
@@ -65,6 +72,17 @@ public final class FakeKernel: @unchecked Sendable {
       set("/sys/class/net/\(name)/queues/rx-\(q)/rps_flow_cnt", "0")
     }
     for q in 0..<tx { set("/sys/class/net/\(name)/queues/tx-\(q)/xps_cpus", "0") }
+  }
+
+  /// `ip link set NAME name NEW`: the same device (its ifindex and values) under a new name.
+  public func renameInterface(_ name: String, to new: String) {
+    let net = root + "/sys/class/net/"
+    precondition(rename(net + name, net + new) == 0, "cannot rename \(name)")
+  }
+
+  /// `ip link del NAME`, or a move to another network namespace: gone from here.
+  public func removeInterface(_ name: String) {
+    try? FileManager.default.removeItem(atPath: root + "/sys/class/net/" + name)
   }
 }
 

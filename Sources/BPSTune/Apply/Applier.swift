@@ -27,7 +27,7 @@ public struct Applier {
     let plan = try planner.plan(profile, on: executor.host)
     let unsupported = plan.unsupported
     if !unsupported.isEmpty && !skipUnsupported {
-      throw .unsupportedSettings(unsupported.map { "\($0.id): \($0.reason ?? "unsupported")" })
+      throw .unsupportedSettings(unsupported.map { Printable.Item($0.id, ": \($0.reason ?? "unsupported")") })
     }
     let changes = plan.changes
     guard !changes.isEmpty else { return Outcome(plan: plan, snapshot: nil, skipped: unsupported) }
@@ -57,10 +57,13 @@ public struct Applier {
     let known = Set(unsupported.map(\.id))
     let late = replanned.unsupported.filter { !known.contains($0.id) }
     if !late.isEmpty && !skipUnsupported {
+      let items = late.map { Printable.Item($0.id, ": \($0.reason ?? "unsupported")") }
+      // -v: every one of them; the message summarizes a long list.
+      for item in items { executor.log("unsupported after the change of channels or rings: \(item.text)") }
       try executor.abandon(
         &snapshot, done: snapshot.entries, failed: nil,
-        message: "after the change of channels or rings, "
-          + late.map { "\($0.id): \($0.reason ?? "unsupported")" }.joined(separator: "; "))
+        message: "after the change of channels or rings, this host cannot take \(late.count) setting(s): "
+          + Printable.summary(items, limit: 5, more: " (-v lists every one)"))
     }
     // A setting that existed before the first stage records the value it had then: that is
     // what the host returns to once rollback restores channels and rings, not the driver's
@@ -68,11 +71,12 @@ public struct Applier {
     // queue 0's IRQ goes from CPU 0 to CPUs 0-1 when 4 queues become 2).
     let original = Dictionary(plan.entries.map { ($0.id, $0.current) }, uniquingKeysWith: { first, _ in first })
     let start = snapshot.entries.count
-    snapshot.entries += replanned.changes.filter { !$0.target.phase.isFirstStage }.map { change in
-      var entry = Self.entry(change)
-      if let before = original[change.id] ?? nil { entry.before = before }
-      return entry
-    }
+    snapshot.entries += executor.identified(
+      replanned.changes.filter { !$0.target.phase.isFirstStage }.map { change in
+        var entry = Self.entry(change)
+        if let before = original[change.id] ?? nil { entry.before = before }
+        return entry
+      })
     do {
       try executor.store.save(snapshot)
     } catch {

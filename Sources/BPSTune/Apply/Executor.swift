@@ -43,6 +43,11 @@ public struct Executor {
       progress("writing \(entry.setting) (\(done.count) of \(snapshot.entries.count) settings applied)")
       do {
         let knob = try knob(entry.setting)
+        // A device renamed, replaced or gone since the plan is not written to by name.
+        if let changed = changedDevice(entry) {
+          failure = (entry, changed)
+          break
+        }
         log("\(entry.setting): \(entry.semantics.change(from: entry.before, to: entry.after))")
         do {
           try knob.write(entry.setting, entry.after, on: host)
@@ -98,20 +103,23 @@ public struct Executor {
   ) throws(BPSTuneError) -> Never {
     var toUndo = done
     if let failed, !done.contains(where: { $0.setting == failed.setting }) { toUndo.append(failed) }
-    let (left, gone) = undo(toUndo)
+    let (left, devices) = undo(toUndo)
     snapshot.status = left.isEmpty ? .undone : .failed
-    snapshot.leftChanged = left.isEmpty ? nil : left
+    snapshot.leftChanged = left.isEmpty ? nil : left.map(\.text)
     snapshot.finished = SnapshotStore.timestamp()
     try? store.save(snapshot)
     let setting = failed?.setting.description ?? snapshot.profile ?? snapshot.id
-    // A device that vanished took its settings along: named once, not a setting left changed.
-    let vanished = gone.keys.sorted().map { name in
-      "\(Printable.escaped(name)) disappeared during \(snapshot.operation.rawValue): its \(gone[name]!) setting(s) went with it"
-    }
-    let why = ([message] + vanished).joined(separator: "; ")
+    // A device that vanished took its settings along, and one renamed had them put back under
+    // its new name: each named once, not a setting left changed; many, summarized (-v: all).
+    let sentences = devices.map { $0.sentence(during: snapshot.operation) }
+    for sentence in sentences { log(sentence) }
+    let named = Printable.summary(
+      sentences.map { Printable.Item($0) }, limit: 5, more: " device(s) renamed or gone (-v lists every one)")
+    let why = devices.isEmpty ? message : message + "; " + named
     if left.isEmpty {
       // Undone: the changes made, less those whose device is gone (the failed write is not one).
-      let goneDone = done.filter { $0.setting.interface.map { gone[$0] != nil } ?? false }.count
+      let lost = Set(devices.filter(\.isLost).map(\.name))
+      let goneDone = done.filter { $0.setting.interface.map(lost.contains) ?? false }.count
       throw .failedAndUndone(setting: setting, message: why, undone: done.count - goneDone)
     }
     throw .failedPartially(setting: setting, message: why, left: left)
@@ -119,18 +127,40 @@ public struct Executor {
 
   /// Restores `before` values in the order rollback uses: structure (channels, rings) first,
   /// then the rest resolved again on the re-created queues (a per-queue setting whose queue the
-  /// structure change removed is gone with it) in ``restoreOrder(_:)``. Returns each setting
-  /// left changed.
-  func undo(_ entries: [Snapshot.Entry]) -> (left: [String], gone: [String: Int]) {
-    var left: [String] = []
-    var gone: [String: Int] = [:]
+  /// structure change removed is gone with it) in ``restoreOrder(_:)``. A device found by its
+  /// recorded ifindex under another name gets its values back there; one that is gone, or
+  /// whose name another device has now, is not written. Returns each setting left changed, and
+  /// each device that is not where its settings were recorded, by name.
+  func undo(_ entries: [Snapshot.Entry]) -> (left: [Printable.Item], devices: [DeviceFate]) {
+    var left: [Printable.Item] = []
+    var devices: [String: DeviceFate] = [:]
+    var seen: [String: KernelHost.Whereabouts] = [:]
     let structure = entries.filter { $0.phase == .structure }
     var rest = Self.restoreOrder(entries.filter { $0.phase != .structure })
-    func put(_ entry: Snapshot.Entry) {
+    func put(_ recorded: Snapshot.Entry) {
+      var entry = recorded
+      if let name = recorded.setting.interface {
+        let whereabouts = seen[name] ?? host.whereabouts(of: name, ifindex: recorded.ifindex)
+        seen[name] = whereabouts
+        if whereabouts != .here {
+          devices[name, default: DeviceFate(name: name, ifindex: recorded.ifindex, whereabouts: whereabouts)]
+            .settings += 1
+        }
+        switch whereabouts {
+        case .here: break
+        case .renamed(let new): entry = recorded.on(new)
+        case .replaced, .gone: return
+        }
+      }
       guard let problem = restore(entry) else { return }
-      // The device is not there any more: nothing of it is left changed.
-      if let name = host.goneInterface(of: entry.setting) {
-        gone[name, default: 0] += 1
+      // The device went while it was being undone: nothing of it is left changed.
+      if let name = recorded.setting.interface, host.goneInterface(of: entry.setting) != nil {
+        seen[name] = .gone
+        var fate =
+          devices[name].flatMap { $0.isLost ? $0 : nil }
+          ?? DeviceFate(name: name, ifindex: recorded.ifindex, whereabouts: .gone)
+        fate.settings += 1
+        devices[name] = fate
       } else {
         left.append(problem)
       }
@@ -138,7 +168,32 @@ public struct Executor {
     for entry in structure.reversed() { put(entry) }
     if !structure.isEmpty { rest = afterStructureChange(rest) }
     for entry in rest { put(entry) }
-    return (left, gone)
+    return (left, devices.keys.sorted().map { devices[$0]! })
+  }
+
+  /// Why `entry` may not be written: the device its interface named when it was recorded has
+  /// been renamed, replaced by another of that name, or is gone (its ifindex read afresh from
+  /// /sys/class/net/IF/ifindex). Nil when it is the same device, or no ifindex was recorded.
+  private func changedDevice(_ entry: Snapshot.Entry) -> String? {
+    guard let name = entry.setting.interface, let ifindex = entry.ifindex else { return nil }
+    let shown = Printable.escaped(name)
+    switch host.whereabouts(of: name, ifindex: ifindex) {
+    case .here: return nil
+    case .renamed(let new): return "not written: \(shown) was renamed to \(Printable.escaped(new))"
+    case .replaced(let now): return "not written: \(shown) is another device now (ifindex \(ifindex), now \(now))"
+    case .gone: return "not written: \(shown) is gone"
+    }
+  }
+
+  /// Each entry of an interface's setting with its device's ifindex (/sys/class/net/IF/ifindex)
+  /// when it has none yet: what undo and rollback find the device by after a rename.
+  func identified(_ entries: [Snapshot.Entry]) -> [Snapshot.Entry] {
+    entries.map { entry in
+      guard entry.ifindex == nil, let name = entry.setting.interface else { return entry }
+      var identified = entry
+      identified.ifindex = host.ifindex(of: name).map(Int.init)
+      return identified
+    }
   }
 
   /// The order in which recorded values are put back: phase by phase as apply wrote them
@@ -162,7 +217,7 @@ public struct Executor {
   }
 
   /// Puts one entry's `before` value back; describes what is left changed, or nil.
-  private func restore(_ entry: Snapshot.Entry) -> String? {
+  private func restore(_ entry: Snapshot.Entry) -> Printable.Item? {
     let s = entry.semantics
     progress("putting back the earlier value of \(entry.setting)")
     do {
@@ -173,11 +228,11 @@ public struct Executor {
       try knob.write(entry.setting, entry.before, on: host)
       let back = try knob.read(entry.setting, on: host)
       if !s.equal(back, entry.before) {
-        return "\(entry.setting) is \(s.display(back, as: entry.before)), was \(s.display(entry.before))"
+        return Printable.Item(entry.setting, " is \(s.display(back, as: entry.before)), was \(s.display(entry.before))")
       }
       return nil
     } catch {
-      return "\(entry.setting) (\(Self.reason(error))), was \(s.display(entry.before))"
+      return Printable.Item(entry.setting, " (\(Self.reason(error))), was \(s.display(entry.before))")
     }
   }
 
@@ -199,6 +254,52 @@ public struct Executor {
       schema: Snapshot.schemaVersion, id: store.newID(operation), operation: operation, profile: profile,
       restores: restores, created: SnapshotStore.timestamp(), finished: nil, status: .inProgress,
       pid: Syscalls.processID, hostname: names.node, kernel: names.release, boot: host.bootID, trigger: trigger,
-      entries: entries, leftChanged: nil, origin: Snapshot.Origin(profile: loaded, reason: reason))
+      entries: identified(entries), leftChanged: nil, origin: Snapshot.Origin(profile: loaded, reason: reason))
+  }
+}
+
+/// What became of a device whose settings bpstune recorded, when it is not where they were:
+/// renamed (its settings follow it), replaced by another device of its name, moved to another
+/// network namespace or deleted (its settings went with it). Named once in a message, with
+/// how many of its settings it concerns.
+public struct DeviceFate: Sendable, Equatable {
+  /// The name the snapshot recorded.
+  public var name: String
+  /// The ifindex the snapshot recorded (nil: a snapshot of an earlier version or boot).
+  public var ifindex: Int?
+  public var whereabouts: KernelHost.Whereabouts
+  /// Its settings in the snapshot (in an undo, those it was to put back).
+  public var settings = 0
+
+  /// Whether its settings went with it (gone or replaced), rather than followed it.
+  public var isLost: Bool {
+    if case .renamed = whereabouts { return false }
+    return whereabouts != .here
+  }
+
+  /// The sentence that names it: in the undo of a failed `operation` ("va disappeared during
+  /// apply: ..."), or in a rollback (`operation` nil; `dryRun` says what it would do).
+  public func sentence(during operation: Snapshot.Operation? = nil, dryRun: Bool = false) -> String {
+    let shown = Printable.escaped(name)
+    let during = operation.map { " during \($0.rawValue)" } ?? ""
+    let index = ifindex.map { "ifindex \($0)" }
+    switch whereabouts {
+    case .here:
+      return shown
+    case .renamed(let new):
+      let there = operation != nil ? "were put back there" : dryRun ? "would be restored there" : "are restored there"
+      return "\(shown) was renamed to \(Printable.escaped(new))\(during) (\(index ?? "?")): its settings \(there)"
+    case .replaced(let now):
+      return "\(shown) was replaced\(during) by another device of that name (\(index ?? "?"), now ifindex \(now)): "
+        + "its \(settings) setting(s) went with the old one, and the new \(shown) is left as it is"
+    case .gone:
+      // Without a recorded ifindex a rename cannot be told from a deletion.
+      let how =
+        ifindex == nil
+        ? "renamed, moved to another network namespace, or deleted" : "moved to another network namespace, or deleted"
+      return operation != nil
+        ? "\(shown) disappeared\(during): its \(settings) setting(s) went with it (\(how))"
+        : "\(shown) is gone: its \(settings) setting(s) went with it (\(how))"
+    }
   }
 }

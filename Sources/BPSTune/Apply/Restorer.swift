@@ -12,8 +12,9 @@ public struct Restorer {
     case alreadyRestored = "already-restored"
     case conflict
     case unavailable
-    /// The setting's interface is not on this host any more (hot-unplugged, deleted, a driver
-    /// reset that renamed it): nothing to restore, and no reason to hold back the rest.
+    /// The setting's device is not on this host any more (hot-unplugged, deleted, moved to
+    /// another network namespace), or its name is another device's now: nothing to restore,
+    /// and no reason to hold back the rest.
     case gone
   }
 
@@ -26,7 +27,11 @@ public struct Restorer {
 
   public struct RestorePlan: Sendable {
     public var source: Snapshot
+    /// In restore order; a renamed device's items name it as it is called now.
     public var items: [Item]
+    /// Each device of the snapshot that is not where its settings were recorded (renamed,
+    /// replaced, moved or deleted), by the name recorded.
+    public var devices: [DeviceFate] = []
   }
 
   /// What restoring `source` would do on this host now. `history` is every readable snapshot
@@ -45,26 +50,70 @@ public struct Restorer {
       : unfinishedRollback(of: source, in: history ?? ((try? executor.store.all()) ?? []).compactMap(\.snapshot)).map {
         "left between values by the unfinished rollback \($0.id)"
       }
+    // A device is found by the ifindex recorded with its settings, in the snapshot's boot
+    // (ifindexes are handed out anew at every boot): under another name after a rename, and
+    // told apart from another device given its name since.
+    let sameBoot = source.boot == executor.host.bootID
+    var devices: [String: DeviceFate] = [:]
+    var seen: [String: KernelHost.Whereabouts] = [:]
     var items: [Item] = []
-    for entry in ordered {
+    for recorded in ordered {
+      var entry = recorded
+      // An earlier boot's ifindex names nothing now (nor in the rollback's own snapshot).
+      if !sameBoot { entry.ifindex = nil }
+      var renamed: String?
+      if let name = recorded.setting.interface {
+        let ifindex = entry.ifindex
+        let whereabouts = seen[name] ?? executor.host.whereabouts(of: name, ifindex: ifindex)
+        seen[name] = whereabouts
+        if whereabouts != .here {
+          devices[name, default: DeviceFate(name: name, ifindex: ifindex, whereabouts: whereabouts)].settings += 1
+        }
+        let shown = Printable.escaped(name)
+        switch whereabouts {
+        case .here: break
+        case .renamed(let new):
+          entry = entry.on(new)
+          renamed = "\(shown) was renamed to \(Printable.escaped(new)) (ifindex \(ifindex ?? 0))"
+        case .replaced(let now):
+          let reason =
+            "\(shown) is another device now (ifindex \(ifindex ?? 0), now \(now)), not the one bpstune changed"
+          items.append(Item(entry: entry, current: nil, action: .gone, reason: reason))
+          continue
+        case .gone:
+          items.append(Item(entry: entry, current: nil, action: .gone, reason: "\(shown) is gone"))
+          continue
+        }
+      }
       do {
         let current = try executor.knob(entry.setting).read(entry.setting, on: executor.host)
         let s = entry.semantics
         let between = !s.equal(current, entry.before) && !s.equal(current, entry.after)
         let action: Action =
           s.equal(current, entry.before) ? .alreadyRestored : !between || unfinished != nil ? .restore : .conflict
+        let reasons = [renamed, between && action == .restore ? unfinished : nil].compactMap { $0 }
         items.append(
-          Item(entry: entry, current: current, action: action, reason: between && action == .restore ? unfinished : nil)
-        )
+          Item(
+            entry: entry, current: current, action: action,
+            reason: reasons.isEmpty ? nil : reasons.joined(separator: "; ")))
       } catch {
-        if let name = executor.host.goneInterface(of: entry.setting) {
-          items.append(Item(entry: entry, current: nil, action: .gone, reason: "\(Printable.escaped(name)) is gone"))
+        if let name = recorded.setting.interface, executor.host.goneInterface(of: entry.setting) != nil {
+          // The device went between the look and the read.
+          seen[name] = .gone
+          var fate =
+            devices[name].flatMap { $0.isLost ? $0 : nil }
+            ?? DeviceFate(name: name, ifindex: entry.ifindex, whereabouts: .gone)
+          fate.settings += 1
+          devices[name] = fate
+          var gone = entry
+          gone.setting.interface = name
+          items.append(Item(entry: gone, current: nil, action: .gone, reason: "\(Printable.escaped(name)) is gone"))
         } else {
           items.append(Item(entry: entry, current: nil, action: .unavailable, reason: Executor.reason(error)))
         }
       }
     }
-    return RestorePlan(source: source, items: items)
+    return RestorePlan(source: source, items: items, devices: devices.keys.sorted().map { devices[$0]! })
   }
 
   /// The newest rollback of `source` that did not finish (killed, or failed with its undo
@@ -115,9 +164,11 @@ public struct Restorer {
     return .conflicts(
       blocked.map { item in
         let s = item.entry.semantics
-        return item.action == .unavailable
-          ? "\(item.entry.setting) cannot be read (\(item.reason ?? "?"))"
-          : "\(item.entry.setting) is \(s.display(item.current ?? "")), bpstune set \(s.display(item.entry.after))"
+        return Printable.Item(
+          item.entry.setting,
+          item.action == .unavailable
+            ? " cannot be read (\(item.reason ?? "?"))"
+            : " is \(s.display(item.current ?? "")), bpstune set \(s.display(item.entry.after))")
       })
   }
 
@@ -131,7 +182,7 @@ public struct Restorer {
       entries: writes.map {
         Snapshot.Entry(
           setting: $0.entry.setting, semantics: $0.entry.semantics, phase: $0.entry.phase,
-          before: $0.current ?? "", after: $0.entry.before)
+          before: $0.current ?? "", after: $0.entry.before, ifindex: $0.entry.ifindex)
       })
     do {
       try executor.store.save(snapshot)

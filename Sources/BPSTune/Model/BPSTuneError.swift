@@ -7,8 +7,9 @@ public enum BPSTuneError: Error, Equatable, Sendable, CustomStringConvertible {
   case usage(String)
   /// A setting this host cannot take, or cannot take from this profile (exit 2).
   case invalidPlan(setting: String, message: String)
-  /// The plan has unsupported settings and --skip-unsupported was not given (exit 2).
-  case unsupportedSettings([String])
+  /// The plan has unsupported settings and --skip-unsupported was not given, each with the
+  /// reason (exit 2).
+  case unsupportedSettings([Printable.Item])
   /// A snapshot file is missing, malformed, or not trustworthy (exit 2).
   case snapshot(path: String, message: String)
   /// A plain rollback found a snapshot file it cannot read, or refuses, newer than the apply it
@@ -21,7 +22,7 @@ public enum BPSTuneError: Error, Equatable, Sendable, CustomStringConvertible {
   /// The command needs privileges this process does not have (exit 2).
   case privilege(String)
   /// rollback would overwrite values changed by someone else since the apply (exit 2).
-  case conflicts([String])
+  case conflicts([Printable.Item])
   /// A read-only failure reading the host (exit 2).
   case hostRead(setting: String, message: String)
   /// The record of the enabled profile (/etc/bpstune/enabled.toml) cannot be read, written or
@@ -33,7 +34,7 @@ public enum BPSTuneError: Error, Equatable, Sendable, CustomStringConvertible {
   /// A write failed; every change made was undone (exit 3).
   case failedAndUndone(setting: String, message: String, undone: Int)
   /// A write failed and undoing was incomplete; `left` names each setting left changed (exit 4).
-  case failedPartially(setting: String, message: String, left: [String])
+  case failedPartially(setting: String, message: String, left: [Printable.Item])
 
   public var exitCode: Int32 {
     switch self {
@@ -52,9 +53,10 @@ public enum BPSTuneError: Error, Equatable, Sendable, CustomStringConvertible {
   /// and how many more (JSON errors carry every name in their own fields).
   public var fullDescription: String { Printable.escaped(text(full: true)) }
 
-  /// The first items of a long list, then how many more.
-  static func list(_ items: [String], full: Bool) -> String {
-    full ? items.joined(separator: "; ") : Printable.summary(items, limit: 5, more: " (-v lists every one)")
+  /// Every item (`full`), or a long list summarized by interface, kind and key.
+  static func list(_ items: [Printable.Item], full: Bool) -> String {
+    full
+      ? items.map(\.text).joined(separator: "; ") : Printable.summary(items, limit: 5, more: " (-v lists every one)")
   }
 
   /// The same error, saying that it came before the first change (a state directory that

@@ -82,7 +82,8 @@ public struct ProbeCompare {
     for profile in profiles {
       let plan = try planner.plan(profile, on: executor.host)
       if !plan.unsupported.isEmpty && !skipUnsupported {
-        throw .unsupportedSettings(plan.unsupported.map { "\(profile.name): \($0.id): \($0.reason ?? "unsupported")" })
+        throw .unsupportedSettings(
+          plan.unsupported.map { Printable.Item($0.id, ": \($0.reason ?? "unsupported")", scope: profile.name) })
       }
     }
     for workload in workloads { try settings(for: workload).validate() }

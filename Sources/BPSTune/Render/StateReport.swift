@@ -262,14 +262,14 @@ public enum StateReport {
       item.path = file
       item.setting = key.isEmpty ? nil : key
     case .invalidPlan(let setting, _), .hostRead(let setting, _): item.setting = setting
-    case .unsupportedSettings(let names): item.unsupported = names
-    case .conflicts(let names): item.conflicts = names
+    case .unsupportedSettings(let names): item.unsupported = names.map(\.text)
+    case .conflicts(let names): item.conflicts = names.map(\.text)
     case .failedAndUndone(let setting, _, let undone):
       item.setting = setting
       item.undone = undone
     case .failedPartially(let setting, _, let left):
       item.setting = setting
-      item.leftChanged = left
+      item.leftChanged = left.map(\.text)
     case .usage, .privilege, .probe: break
     }
     return ReportJSON.encode(ErrorDocument(command: command, error: item))
@@ -350,11 +350,12 @@ public enum StateReport {
     let gone = written.map { restore - $0.count } ?? 0
     var summary = "rollback of \(plan.source.id): \(verb) \(restore - gone) of \(plan.items.count) settings"
     if gone > 0 { summary += ", \(gone) gone with their queues" }
-    // A device that is gone is named once, with how many of its settings went with it.
-    var devices: [String: Int] = [:]
-    for item in plan.items where item.action == .gone { devices[item.entry.setting.interface ?? "?", default: 0] += 1 }
-    for name in devices.keys.sorted() {
-      summary += "; \(Printable.escaped(name)) is gone: its \(devices[name]!) setting(s) went with it"
+    // A device that is not where its settings were recorded is named once: renamed (its
+    // settings restored under its new name), replaced, moved or deleted (they went with it).
+    // Many are summarized; each setting's line above names its device.
+    if !plan.devices.isEmpty {
+      let sentences = plan.devices.map { Printable.Item($0.sentence(dryRun: dryRun)) }
+      summary += "; " + Printable.summary(sentences, limit: 5, more: " device(s) renamed or gone")
     }
     if let snapshot { summary += " (rollback snapshot \(snapshot.id))" }
     lines.append(summary)

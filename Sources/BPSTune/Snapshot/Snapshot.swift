@@ -26,6 +26,18 @@ public struct Snapshot: Codable, Sendable, Equatable {
     public var before: String
     /// The value the operation writes.
     public var after: String
+    /// The interface's index (/sys/class/net/IF/ifindex) when the entry was recorded, for a
+    /// setting of an interface: undo and rollback find the device by it after a rename, and
+    /// tell a new device of the same name from the one bpstune changed. Absent for system
+    /// settings and in snapshots of earlier versions; meaningful in the snapshot's boot only.
+    public var ifindex: Int? = nil
+
+    /// The same entry for the device's name now (after a rename).
+    public func on(_ interface: String) -> Entry {
+      var entry = self
+      entry.setting.interface = interface
+      return entry
+    }
   }
 
   public var schema: Int

@@ -199,6 +199,16 @@ public struct SnapshotStore: Sendable {
       if let why = knob.rejection(of: entry.setting) {
         throw .snapshot(path: path, message: "entry \(index) (\(entry.setting)): \(why)")
       }
+      if let ifindex = entry.ifindex {
+        // The kernel's ifindex is a positive int; it belongs to an interface's setting only.
+        guard entry.setting.interface != nil else {
+          throw .snapshot(path: path, message: "entry \(index) (\(entry.setting)): an ifindex, but no interface")
+        }
+        guard ifindex >= 1 && ifindex <= Int(Int32.max) else {
+          throw .snapshot(
+            path: path, message: "entry \(index) (\(entry.setting)): ifindex \(ifindex) is not an interface index")
+        }
+      }
       for value in [entry.before, entry.after]
       where value.contains(where: { $0 == "\n" || $0 == "\0" }) || value.utf8.count > 4096 {
         throw .snapshot(path: path, message: "entry \(index) (\(entry.setting)): value is not a kernel setting value")
@@ -268,8 +278,7 @@ public struct SnapshotStore: Sendable {
     case 1: return matches[0]
     case 0: throw .snapshot(path: path(of: reference), message: "no snapshot has this id or begins with it")
     default:
-      let shown =
-        Printable.summary(matches, limit: 3, separator: ", ")
+      let shown = Printable.summary(matches.map { Printable.Item($0) }, limit: 3, separator: ", ")
       throw .snapshot(path: reference, message: "the prefix matches \(matches.count) snapshots: \(shown)")
     }
   }

@@ -115,6 +115,46 @@ public final class KernelHost {
     setting.interface.flatMap { interfaceExists($0) ? nil : $0 }
   }
 
+  /// Where a device bpstune recorded by name and ifindex is now, in this network namespace.
+  public enum Whereabouts: Equatable, Sendable {
+    /// The name is there, with the recorded ifindex (or none was recorded).
+    case here
+    /// The recorded ifindex is there under another name (`ip link set NAME name NEW`, a udev
+    /// rename): the same device, which took its settings along.
+    case renamed(to: String)
+    /// The name is there but with another ifindex (`now`): a different device, made after the
+    /// recorded one was deleted (a driver reload, a veth deleted and added again).
+    case replaced(now: Int)
+    /// Neither the name nor the ifindex is here: the device was deleted, or moved to another
+    /// network namespace, which from here is the same.
+    case gone
+  }
+
+  /// Where the device recorded as `name` with `ifindex` is now, read afresh from
+  /// /sys/class/net/NAME/ifindex (and every interface's, for a rename). An ifindex is unique in
+  /// a network namespace for as long as its device exists, so the recorded one names that
+  /// device whatever it is called now. Without a recorded ifindex (a snapshot of an earlier
+  /// version, or of an earlier boot, whose ifindexes mean nothing now) the name is all there
+  /// is: here or gone.
+  public func whereabouts(of name: String, ifindex: Int?) -> Whereabouts {
+    guard let ifindex else { return interfaceExists(name) ? .here : .gone }
+    let now = currentIfindex(of: name)
+    if now == ifindex { return .here }
+    for other in interfaces where other != name && currentIfindex(of: other) == ifindex {
+      return .renamed(to: other)
+    }
+    if let now { return .replaced(now: now) }
+    // A name that is there without a readable ifindex cannot be told apart: it is taken as
+    // the device it names.
+    return interfaceExists(name) ? .here : .gone
+  }
+
+  /// /sys/class/net/IF/ifindex read afresh (not from the run's cache); nil when the
+  /// interface is not there.
+  func currentIfindex(of interface: String) -> Int? {
+    (try? readFresh("/sys/class/net/\(interface)/ifindex")).flatMap { Int($0) }
+  }
+
   public func exists(_ kernelPath: String) -> Bool {
     (try? Syscalls.fileStatus(path(kernelPath), followLinks: true)) != nil
   }
