@@ -1,6 +1,7 @@
 # bpstune -- build, test and install.
 #   make            build (debug)
 #   make test       unit tests + host-tier tests (root: network namespaces with veth pairs)
+#   make test-json  only the test of every command's --format json against contrib/schema
 #   make test-vm    VM tier: Debian kernels 6.1, 6.12 and the newest sid kernel under QEMU with an
 #                   emulated igb NIC (Tests/VM/vm-test; downloads cached in /var/cache/bpstune-vm),
 #                   and on the sid kernel a guest with systemd as PID 1 and the .deb installed
@@ -25,11 +26,14 @@ PREFIX ?= /usr/local
 # the kernel's uapi headers; ethtool, strace, chrt and taskset (util-linux), the netlink reader
 # Tests/Tools/napi-dump.c and the probe server's hostile peer Tests/Tools/probe-peer.c (both
 # built with gcc) are the tests' independent checkers; sockperf is the yardstick the latency
-# probe is checked against; mandoc renders and lints bpstune.profile(5) for docs-check.
-APT_PACKAGES := pkg-config libnl-3-dev libnl-genl-3-dev linux-libc-dev iproute2 ethtool strace util-linux gcc libc6-dev sockperf mandoc
+# probe is checked against; mandoc renders and lints bpstune.profile(5) for docs-check;
+# python3-jsonschema (Debian's python3's) validates every command's --format json output against
+# contrib/schema/bpstune-output.schema.json (Tests/Tools/validate-json).
+APT_PACKAGES := pkg-config libnl-3-dev libnl-genl-3-dev linux-libc-dev iproute2 ethtool strace util-linux gcc libc6-dev sockperf \
+  mandoc python3-jsonschema
 MISSING = $(strip $(foreach p,$(APT_PACKAGES),$(if $(shell dpkg-query -W -f='$${Status}' $(p) 2>/dev/null | grep -q 'ok installed' && echo y),,$(p))))
 
-.PHONY: all build deps deb-deps bench order-functions test test-vm fuzz lint format docs docs-check deb deb-test ansible-test install uninstall clean clean-netns
+.PHONY: all build deps deb-deps bench order-functions test test-json test-vm fuzz lint format docs docs-check deb deb-test ansible-test install uninstall clean clean-netns
 
 all: build
 
@@ -88,6 +92,13 @@ test: build lint docs-check $(PROMTOOL)
 	$(MAKE) -s fuzz
 	$(MAKE) -s deb-test
 	$(MAKE) -s ansible-test
+
+# Every command's --format json output, success and error, against contrib/schema with
+# python3-jsonschema (Tests/HostTierTests/JSONSchemaTests.swift; root: a network namespace with
+# a veth pair, removed by the test). Part of make test; this runs it alone.
+test-json: build
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --filter JSONSchemaTests
 
 # libFuzzer (swift build --sanitize fuzzer) on the two readers of untrusted files, for a bounded
 # time each. New inputs go to .build-fuzz/corpus-*; a crash leaves .build-fuzz/crash-* and

@@ -1,7 +1,7 @@
 import ArgumentParser
 import BPSTune
 
-struct CmdlineCommand: ParsableCommand {
+struct CmdlineCommand: ParsableCommand, ReportsErrorsAsJSON {
   static let configuration = CommandConfiguration(
     commandName: "cmdline",
     abstract: "Print the boot parameters a profile's [cmdline] needs and a GRUB drop-in; never writes the bootloader.",
@@ -23,6 +23,8 @@ struct CmdlineCommand: ParsableCommand {
 
   @Option(help: "Output format: text, json, or grub (the drop-in only).")
   var format: Format = .text
+
+  var jsonCommandName: String? { format == .json ? "cmdline" : nil }
 
   func run() throws {
     let profile = try profileOptions.load()

@@ -151,7 +151,7 @@ struct ProbeWorkloadOptions: ParsableArguments {
   var interface: String?
 }
 
-struct ProbeClientCommand: ParsableCommand {
+struct ProbeClientCommand: ParsableCommand, ReportsErrorsAsJSON {
   static let configuration = CommandConfiguration(
     commandName: "client",
     abstract: "Measure request/response round trips against a probe server.",
@@ -175,6 +175,8 @@ struct ProbeClientCommand: ParsableCommand {
 
   @Option(help: "Output format.")
   var format: OutputFormat = .text
+
+  var jsonCommandName: String? { format == .json ? "probe client" : nil }
 
   func settings() throws -> ProbeClient.Settings {
     try Validate.text(peer, "peer")
@@ -201,7 +203,15 @@ struct ProbeClientCommand: ParsableCommand {
     if format == .text {
       for line in ProbeDiagnosis.causes(result, on: KernelHost(root: "/")) { print("  why            " + line) }
     }
-    if let error = result.rateError { throw error }
+    if let error = result.rateError {
+      // JSON readers have the document (rate_sustained false): the line and the code, not a
+      // second document.
+      if format == .json {
+        Output.error(error.description)
+        throw ExitCode(error.exitCode)
+      }
+      throw error
+    }
   }
 }
 
@@ -217,7 +227,7 @@ extension ProbeWorkloadOptions {
   }
 }
 
-struct ProbeCompareCommand: ParsableCommand {
+struct ProbeCompareCommand: ParsableCommand, ReportsErrorsAsJSON {
   static let configuration = CommandConfiguration(
     commandName: "compare",
     abstract: "Apply each profile in turn, measure each workload against a probe server, roll back; one table.",
@@ -260,6 +270,8 @@ struct ProbeCompareCommand: ParsableCommand {
 
   @Option(help: "Output format.")
   var format: OutputFormat = .text
+
+  var jsonCommandName: String? { format == .json ? "probe compare" : nil }
 
   @OptionGroup var workload: ProbeWorkloadOptions
   @OptionGroup var socket: ProbeSocketOptions

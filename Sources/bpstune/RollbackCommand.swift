@@ -102,11 +102,12 @@ struct SnapshotsCommand: ParsableCommand {
     subcommands: [List.self, Show.self, Delete.self, Prune.self],
     defaultSubcommand: List.self)
 
-  struct List: ParsableCommand {
+  struct List: ParsableCommand, ReportsErrorsAsJSON {
     static let configuration = CommandConfiguration(
       commandName: "list", abstract: "List snapshots, oldest first, with their state.")
     @OptionGroup var global: GlobalOptions
     @Option(help: "Output format.") var format: OutputFormat = .text
+    var jsonCommandName: String? { format == .json ? "snapshots" : nil }
 
     func run() throws {
       let store = global.store
@@ -117,7 +118,7 @@ struct SnapshotsCommand: ParsableCommand {
     }
   }
 
-  struct Show: ParsableCommand {
+  struct Show: ParsableCommand, ReportsErrorsAsJSON {
     static let configuration = CommandConfiguration(
       commandName: "show", abstract: "Show one snapshot's settings, before -> after.")
     @Argument(
@@ -125,6 +126,7 @@ struct SnapshotsCommand: ParsableCommand {
     var id: String
     @OptionGroup var global: GlobalOptions
     @Option(help: "Output format.") var format: OutputFormat = .text
+    var jsonCommandName: String? { format == .json ? "snapshots show" : nil }
 
     func validate() throws {
       try Validate.text(id, "snapshot id")

@@ -1,7 +1,7 @@
 import ArgumentParser
 import BPSTune
 
-struct ShowCommand: ParsableCommand {
+struct ShowCommand: ParsableCommand, ReportsErrorsAsJSON {
   static let configuration = CommandConfiguration(
     commandName: "show", abstract: "Show the host's current busy-poll-relevant settings.")
 
@@ -14,6 +14,7 @@ struct ShowCommand: ParsableCommand {
 
   @Option(help: "Output format.")
   var format: OutputFormat = .text
+  var jsonCommandName: String? { format == .json ? "show" : nil }
 
   func validate() throws {
     try Validate.interface(interface)
@@ -44,13 +45,14 @@ struct ProfilesCommand: ParsableCommand {
     subcommands: [ProfilesList.self, ProfilesShow.self], defaultSubcommand: ProfilesList.self)
 }
 
-struct ProfilesList: ParsableCommand {
+struct ProfilesList: ParsableCommand, ReportsErrorsAsJSON {
   static let configuration = CommandConfiguration(
     commandName: "list", abstract: "List built-in and installed profiles with their descriptions.")
 
   @OptionGroup var global: ReadOptions
   @Flag(name: .shortAndLong, help: "Also print each profile's path.") var verbose = false
   @Option(help: "Output format.") var format: OutputFormat = .text
+  var jsonCommandName: String? { format == .json ? "profiles" : nil }
 
   struct Listed: Encodable {
     var name: String
@@ -97,7 +99,7 @@ struct ProfilesList: ParsableCommand {
   }
 }
 
-struct LintCommand: ParsableCommand {
+struct LintCommand: ParsableCommand, ReportsErrorsAsJSON {
   static let configuration = CommandConfiguration(
     commandName: "lint", abstract: "Check profiles without reading or touching the host.",
     discussion: """
@@ -114,6 +116,7 @@ struct LintCommand: ParsableCommand {
 
   @OptionGroup var global: ReadOptions
   @Option(help: "Output format.") var format: OutputFormat = .text
+  var jsonCommandName: String? { format == .json ? "lint" : nil }
 
   struct Result: Encodable {
     var profile: String
@@ -174,7 +177,7 @@ extension String {
 }
 
 /// `bpstune profiles show NAME`: what a profile is made of and whether this host can take it.
-struct ProfilesShow: ParsableCommand {
+struct ProfilesShow: ParsableCommand, ReportsErrorsAsJSON {
   static let configuration = CommandConfiguration(
     commandName: "show",
     abstract:
@@ -188,6 +191,7 @@ struct ProfilesShow: ParsableCommand {
   @OptionGroup var profileOptions: ProfileOptions
   @OptionGroup var global: ReadOptions
   @Option(help: "Output format.") var format: OutputFormat = .text
+  var jsonCommandName: String? { format == .json ? "profiles show" : nil }
 
   struct Document: Encodable {
     var schema = 1

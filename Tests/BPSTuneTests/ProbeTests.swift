@@ -219,6 +219,8 @@ import Testing
     let doc = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any]
     #expect(doc?["schema"] as? Int == 1 && doc?["command"] as? String == "probe compare")
     #expect((doc?["profiles"] as? [[String: Any]])?.count == 2)
+    // A closed loop has no rate: the field is left out, not null.
+    #expect((doc?["workloads"] as? [[String: Any]])?.map { $0.keys.sorted() } == [["delay_us"], ["delay_us", "rate"]])
     let client = ProbeReport.json(columns[1].results[0])
     let c = (try? JSONSerialization.jsonObject(with: Data(client.utf8))) as? [String: Any]
     // HdrHistogram reports the highest value equivalent to the recorded one (3 digits).

@@ -101,7 +101,7 @@ struct EthtoolNetnsTests {
     #expect((try? FileManager.default.contentsOfDirectory(atPath: state + "/snapshots"))?.isEmpty ?? true)
     let verify = ns.bpstune(["verify", p, "--format", "json"], stateDir: state)
     #expect(verify.stdout.contains("\"status\" : \"unsupported\""), "\(verify)")
-    #expect(verify.stdout.contains("\"status\" : \"drift\""), "\(verify)")
+    #expect(verify.stdout.contains("\"status\" : \"change\""), "\(verify)")
   }
 
   @Test func showGivesTheDriverChannelsAndChangeableFeatures() throws {

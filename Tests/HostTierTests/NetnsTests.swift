@@ -107,7 +107,7 @@ struct NetnsTests {
     let verify = ns.bpstune(["verify", p, "--format", "json"], stateDir: state)
     #expect(verify.status == 0, "\(verify)")
     let doc = try JSONSerialization.jsonObject(with: Data(verify.stdout.utf8)) as? [String: Any]
-    #expect(doc?["schema"] as? Int == 1 && doc?["match"] as? Bool == true)
+    #expect(doc?["schema"] as? Int == 2 && doc?["match"] as? Bool == true)
 
     let rollback = ns.bpstune(["rollback"], stateDir: state)
     #expect(rollback.status == 0, "\(rollback)")

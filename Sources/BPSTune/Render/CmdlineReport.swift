@@ -83,20 +83,39 @@ public struct CmdlineReport: Sendable {
     return lines.joined(separator: "\n")
   }
 
+  /// JSON schema 2: each parameter as every report lists a setting (``SettingJSON``), as diff
+  /// lists it: `current` and `desired` as users read them ("absent"), `kernel_current` and
+  /// `kernel_desired` as /proc/cmdline has them ("" for absent), `status` ok or needs-reboot.
+  /// (Schema 1 had `{name, current, desired, origin}` in /proc/cmdline's text.)
   struct Document: Encodable {
-    var schema = 1
+    var schema = 2
     var command = "cmdline"
     var profile: String
-    var parameters: [Parameter]
+    var parameters: [SettingJSON]
     var add: [String]
     var remove: [String]
     var grub: String?
   }
 
+  /// A parameter as diff lists a boot parameter.
+  static func setting(_ p: Parameter) -> SettingJSON {
+    var setting = SettingJSON(SettingID(kind: CmdlineKnob().kind, key: p.name))
+    let s = ValueSemantics.bootParameter
+    setting.status = same(p) ? PlanStatus.ok.rawValue : PlanStatus.reboot.rawValue
+    setting.current = s.display(p.current, as: p.desired)
+    setting.desired = s.display(p.desired)
+    setting.kernelCurrent = p.current
+    setting.kernelDesired = p.desired
+    setting.reason = same(p) ? nil : SettingJSON.rebootReason
+    setting.origin = p.origin
+    return setting
+  }
+
   public func json() -> String {
     ReportJSON.encode(
       Document(
-        profile: profile, parameters: parameters, add: add.map(\.desired), remove: remove.map(\.current),
+        profile: profile, parameters: parameters.map(Self.setting), add: add.map(\.desired),
+        remove: remove.map(\.current),
         grub: add.isEmpty ? nil : grub))
   }
 }

@@ -41,17 +41,23 @@ public enum CompareReport {
     var incomplete: String?
   }
 
+  /// A workload: `rate` absent for a closed loop (as everywhere, not null).
+  struct WorkloadJSON: Encodable {
+    var rate: Int?
+    var delay_us: Int
+  }
+
   struct CompareJSON: Encodable {
     var schema = 1
     var command = "probe compare"
-    var workloads: [[String: Int?]]
+    var workloads: [WorkloadJSON]
     var profiles: [ColumnJSON]
   }
 
   public static func json(_ columns: [ProbeCompare.Column], workloads: [ProbeCompare.Workload]) -> String {
     ReportJSON.encode(
       CompareJSON(
-        workloads: workloads.map { ["rate": $0.rate, "delay_us": $0.delay] },
+        workloads: workloads.map { WorkloadJSON(rate: $0.rate, delay_us: $0.delay) },
         profiles: columns.map {
           ColumnJSON(
             profile: $0.profile, snapshot: $0.snapshot, changes: $0.changes,

@@ -39,39 +39,18 @@ public enum PlanReport {
       + "\(plan.satisfied.count) already set, \(plan.unsupported.count) unsupported"
   }
 
-  /// JSON schema 1 (docs/json.md).
+  /// JSON schema 1 (docs/json.md): its settings are the shape every report shares
+  /// (``SettingJSON``), unchanged since schema 1 but for a `reason` on needs-reboot entries.
   public struct Document: Encodable {
     var schema = 1
     var command: String
     var profile: String
     var kernel: String
-    var settings: [Setting]
+    var settings: [SettingJSON]
     var warnings: [String]
     var summary: Summary
     var snapshot: String?
     var skipped: [String]?
-  }
-
-  public struct Setting: Encodable {
-    var kind: String
-    var interface: String?
-    var queue: String?
-    var key: String
-    var name: String
-    var status: String
-    var current: String?
-    var desired: String
-    var kernelCurrent: String?
-    var kernelDesired: String
-    var reason: String?
-    var note: String?
-    var origin: String
-
-    enum CodingKeys: String, CodingKey {
-      case kind, interface, queue, key, name, status, current, desired, reason, note, origin
-      case kernelCurrent = "kernel_current"
-      case kernelDesired = "kernel_desired"
-    }
   }
 
   public struct Summary: Encodable {
@@ -92,15 +71,7 @@ public enum PlanReport {
   {
     Document(
       command: command, profile: plan.profile, kernel: Syscalls.uname().release,
-      settings: plan.entries.map { e in
-        let s = e.target.semantics
-        return Setting(
-          kind: e.id.kind, interface: e.id.interface, queue: e.id.queue, key: e.id.key, name: e.id.description,
-          status: e.status.rawValue, current: e.current.map { s.display($0, as: e.target.desired) },
-          desired: s.display(e.target.desired),
-          kernelCurrent: e.current, kernelDesired: e.target.desired, reason: e.reason, note: e.target.note,
-          origin: e.target.origin)
-      },
+      settings: plan.entries.map(SettingJSON.init),
       warnings: plan.warnings,
       summary: Summary(
         total: plan.entries.count, change: plan.changes.count, ok: plan.satisfied.count,

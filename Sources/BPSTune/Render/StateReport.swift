@@ -2,27 +2,14 @@
 public enum StateReport {
   // MARK: show
 
+  /// JSON schema 2: each setting as every report lists it (``SettingJSON``): `current` and
+  /// `kernel_current`, or the `reason` it cannot be read. (Schema 1 had `value`,
+  /// `kernel_value` and `unavailable`.)
   struct ShowDocument: Encodable {
-    var schema = 1
+    var schema = 2
     var command = "show"
     var kernel: String
-    var settings: [ShownItem]
-  }
-
-  struct ShownItem: Encodable {
-    var name: String
-    var kind: String
-    var interface: String?
-    var queue: String?
-    var key: String
-    var value: String?
-    var kernelValue: String?
-    var unavailable: String?
-
-    enum CodingKeys: String, CodingKey {
-      case name, kind, interface, queue, key, value, unavailable
-      case kernelValue = "kernel_value"
-    }
+    var settings: [SettingJSON]
   }
 
   public static func show(_ settings: [ShownSetting], json: Bool, style: TextStyle) -> String {
@@ -30,12 +17,7 @@ public enum StateReport {
       return ReportJSON.encode(
         ShowDocument(
           kernel: Syscalls.uname().release,
-          settings: settings.map {
-            ShownItem(
-              name: $0.id.description, kind: $0.id.kind, interface: $0.id.interface, queue: $0.id.queue,
-              key: $0.id.key, value: $0.value.map($0.semantics.display), kernelValue: $0.value,
-              unavailable: $0.unavailable)
-          }))
+          settings: settings.map(SettingJSON.init(shown:))))
     }
     var lines = ["kernel \(Syscalls.uname().release)"]
     lines += Grouping.lines(settings, id: \.id, style: style) { s, name in
@@ -198,13 +180,16 @@ public enum StateReport {
 
   // MARK: rollback
 
+  /// JSON schema 2: each setting as every report lists it (``SettingJSON``), its `status` what
+  /// the rollback does, `desired` the value it restores. (Schema 1 had `{name, action, current,
+  /// restore_to, reason}`.)
   struct RollbackDocument: Encodable {
-    var schema = 1
+    var schema = 2
     var command = "rollback"
     var dryRun: Bool
     var restores: String?
     var snapshot: String?
-    var settings: [RollbackItem]
+    var settings: [SettingJSON]
     var passedOver: [PassedOver]?
     var earlierBoots: [String]?
 
@@ -275,19 +260,6 @@ public enum StateReport {
     return ReportJSON.encode(ErrorDocument(command: command, error: item))
   }
 
-  struct RollbackItem: Encodable {
-    var name: String
-    var action: String
-    var current: String?
-    var restoreTo: String
-    var reason: String?
-
-    enum CodingKeys: String, CodingKey {
-      case name, action, current, reason
-      case restoreTo = "restore_to"
-    }
-  }
-
   /// A plain `rollback` when every apply is undone already.
   /// A plain rollback with no apply of this boot left to undo. Applies of earlier boots are
   /// named: they stay restorable by id.
@@ -314,13 +286,7 @@ public enum StateReport {
       return ReportJSON.encode(
         RollbackDocument(
           dryRun: dryRun, restores: plan.source.id, snapshot: snapshot?.id,
-          settings: plan.items.map {
-            RollbackItem(
-              name: $0.entry.setting.description, action: $0.action.rawValue,
-              current: $0.current.map { [s = $0.entry.semantics, b = $0.entry.before] in s.display($0, as: b) },
-              restoreTo: $0.entry.semantics.display($0.entry.before),
-              reason: $0.reason)
-          }, passedOver: PassedOver.from(passedOver)))
+          settings: plan.items.map(SettingJSON.init(restoring:)), passedOver: PassedOver.from(passedOver)))
     }
     var lines: [String] = []
     if !quiet {

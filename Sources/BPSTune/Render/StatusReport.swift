@@ -89,8 +89,10 @@ public struct StatusReport {
     }
   }
 
+  /// JSON schema 2: `drift` and `unsupported` list settings as diff does (``SettingJSON``).
+  /// (Schema 1 had `{name, expected, actual}` in the kernel's text and `{name, reason}`.)
   struct Document: Encodable {
-    var schema = 1
+    var schema = 2
     var command = "status"
     var inEffect: [InEffect]?
     var enabled: Bool
@@ -110,9 +112,9 @@ public struct StatusReport {
     var reapplyOnDrift: Bool?
     var applies: [EnabledProfile.Applied]?
     var match: Bool?
-    var drift: [Drift]?
+    var drift: [SettingJSON]?
     /// Settings this host cannot take: skipped at every boot with skip_unsupported, else refused.
-    var unsupported: [Unsupported]?
+    var unsupported: [SettingJSON]?
     var absent: [String]?
     var units: [Unit]
     var warnings: [String]?
@@ -133,17 +135,6 @@ public struct StatusReport {
       case metricsDirectory = "metrics_directory"
       case reapplyOnDrift = "reapply_on_drift"
     }
-  }
-
-  struct Drift: Encodable {
-    var name: String
-    var expected: String
-    var actual: String?
-  }
-
-  struct Unsupported: Encodable {
-    var name: String
-    var reason: String
   }
 
   struct Unit: Encodable {
@@ -196,10 +187,8 @@ public struct StatusReport {
         variables: record.variables, skipUnsupported: record.skipUnsupported, enabledAt: record.enabled,
         metricsDirectory: record.metricsDirectory, reapplyOnDrift: record.reapplyOnDrift, applies: enableApplies,
         match: !plan.differs,
-        drift: (plan.changes + plan.rebootNeeded).map {
-          Drift(name: $0.id.description, expected: $0.target.desired, actual: $0.current)
-        },
-        unsupported: plan.unsupported.map { Unsupported(name: $0.id.description, reason: $0.reason ?? "unsupported") },
+        drift: (plan.changes + plan.rebootNeeded).map(SettingJSON.init),
+        unsupported: plan.unsupported.map(SettingJSON.init),
         absent: absent, units: Self.units(units), warnings: plan.warnings))
   }
 

@@ -31,7 +31,8 @@ public struct TextStyle: Sendable {
   }
 }
 
-/// JSON encoding shared by every report: sorted keys, pretty printed, "schema": 1 inside.
+/// JSON encoding shared by every report: sorted keys, pretty printed; each document carries its
+/// `schema` number and `command` (contrib/schema/bpstune-output.schema.json).
 public enum ReportJSON {
   public static func encode<T: Encodable>(_ value: T) -> String {
     let encoder = JSONEncoder()

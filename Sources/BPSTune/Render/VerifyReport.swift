@@ -7,26 +7,16 @@ public enum VerifyReport {
     case text, json, junit, prometheus
   }
 
-  struct Result: Encodable {
-    var name: String
-    var kind: String
-    var interface: String?
-    var queue: String?
-    var key: String
-    var status: String
-    var expected: String
-    var actual: String?
-    var supported: Bool
-    var reason: String?
-  }
-
+  /// JSON schema 2: the settings as diff lists them (``SettingJSON``), so that a setting reads
+  /// the same in diff, verify and status. (Schema 1 listed `results` with `expected`, `actual`,
+  /// `supported` and the status `drift` for both `change` and `needs-reboot`.)
   struct Document: Encodable {
-    var schema = 1
+    var schema = 2
     var command = "verify"
     var profile: String
     var kernel: String
     var match: Bool
-    var results: [Result]
+    var settings: [SettingJSON]
     var summary: Summary
   }
 
@@ -35,18 +25,6 @@ public enum VerifyReport {
     var ok: Int
     var drift: Int
     var unsupported: Int
-  }
-
-  static func results(_ plan: Plan) -> [Result] {
-    plan.entries.map { e in
-      let s = e.target.semantics
-      return Result(
-        name: e.id.description, kind: e.id.kind, interface: e.id.interface, queue: e.id.queue, key: e.id.key,
-        status: e.status == .change || e.status == .reboot ? "drift" : e.status.rawValue,
-        expected: s.display(e.target.desired), actual: e.current.map { s.display($0, as: e.target.desired) },
-        supported: e.status != .unsupported,
-        reason: e.status == .reboot ? "boot parameter: needs a reboot with it on the kernel command line" : e.reason)
-    }
   }
 
   /// Whether the host passes: nothing drifted and, unless `ignoreUnsupported` (tuned's
@@ -60,9 +38,9 @@ public enum VerifyReport {
   public static func render(
     _ plan: Plan, format: Format, style: TextStyle, ignoreUnsupported: Bool = false, quiet: Bool = false
   ) -> String {
-    let rs = results(plan)
-    let drift = rs.filter { $0.status == "drift" }.count
-    let unsupported = rs.filter { !$0.supported }.count
+    let entries = plan.entries
+    let drift = entries.filter { $0.status == .change || $0.status == .reboot }.count
+    let unsupported = entries.filter { $0.status == .unsupported }.count
     let passes = passes(plan, ignoreUnsupported: ignoreUnsupported)
     // Unsupported settings fail the check unless ignored: JUnit failures, not skips.
     let failures = drift + (ignoreUnsupported ? 0 : unsupported)
@@ -86,34 +64,38 @@ public enum VerifyReport {
         }
       }
       lines.append(
-        "\(plan.profile): \(passes ? "matches" : "differs"): \(rs.count - drift - unsupported) ok, \(drift) drift, \(unsupported) unsupported"
+        "\(plan.profile): \(passes ? "matches" : "differs"): \(entries.count - drift - unsupported) ok, \(drift) drift, \(unsupported) unsupported"
           + (unsupported == 0 ? "" : ignoreUnsupported ? " (ignored)" : " (--ignore-unsupported to pass them)")
       )
       return lines.joined(separator: "\n")
     case .json:
       return ReportJSON.encode(
         Document(
-          profile: plan.profile, kernel: Syscalls.uname().release, match: passes, results: rs,
-          summary: Summary(total: rs.count, ok: rs.count - drift - unsupported, drift: drift, unsupported: unsupported))
+          profile: plan.profile, kernel: Syscalls.uname().release, match: passes,
+          settings: entries.map(SettingJSON.init),
+          summary: Summary(
+            total: entries.count, ok: entries.count - drift - unsupported, drift: drift, unsupported: unsupported))
       )
     case .junit:
       var x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
       let skipped = ignoreUnsupported ? unsupported : 0
       x +=
-        "<testsuites name=\"bpstune verify\" tests=\"\(rs.count)\" failures=\"\(failures)\" skipped=\"\(skipped)\">\n"
+        "<testsuites name=\"bpstune verify\" tests=\"\(entries.count)\" failures=\"\(failures)\" skipped=\"\(skipped)\">\n"
       x +=
-        "  <testsuite name=\"\(xml(plan.profile))\" hostname=\"\(xml(Syscalls.uname().node))\" tests=\"\(rs.count)\" failures=\"\(failures)\" skipped=\"\(skipped)\">\n"
-      for r in rs {
-        let classname = r.interface.map { "interface.\($0)" } ?? "system"
-        x += "    <testcase classname=\"\(xml(classname))\" name=\"\(xml(r.name))\""
-        switch r.status {
-        case "ok": x += "/>\n"
-        case "drift":
+        "  <testsuite name=\"\(xml(plan.profile))\" hostname=\"\(xml(Syscalls.uname().node))\" tests=\"\(entries.count)\" failures=\"\(failures)\" skipped=\"\(skipped)\">\n"
+      for e in entries {
+        let classname = e.id.interface.map { "interface.\($0)" } ?? "system"
+        x += "    <testcase classname=\"\(xml(classname))\" name=\"\(xml(e.id.description))\""
+        let s = e.target.semantics
+        switch e.status {
+        case .ok: x += "/>\n"
+        case .change, .reboot:
+          let actual = e.current.map { s.display($0, as: e.target.desired) } ?? ""
           x +=
-            ">\n      <failure message=\"\(xml("expected \(r.expected), actual \(r.actual ?? "")"))\"/>\n    </testcase>\n"
-        default:
+            ">\n      <failure message=\"\(xml("expected \(s.display(e.target.desired)), actual \(actual)"))\"/>\n    </testcase>\n"
+        case .unsupported:
           let element = ignoreUnsupported ? "skipped" : "failure"
-          x += ">\n      <\(element) message=\"\(xml("unsupported: \(r.reason ?? "")"))\"/>\n    </testcase>\n"
+          x += ">\n      <\(element) message=\"\(xml("unsupported: \(e.reason ?? "")"))\"/>\n    </testcase>\n"
         }
       }
       x += "  </testsuite>\n</testsuites>"
@@ -139,19 +121,18 @@ public enum VerifyReport {
   /// profile's name, the interface ("" for system settings) and the setting within it.
   static func prometheus(_ plan: Plan, profile: String) -> String {
     let p = label(profile)
-    let rs = results(plan)
+    let entries = plan.entries
     var m = header(profile: p, success: 1, reason: nil)
     m += [
       "# HELP bpstune_verify_drift Settings that differ from the profile.",
       "# TYPE bpstune_verify_drift gauge",
-      "bpstune_verify_drift{profile=\"\(p)\"} \(rs.filter { $0.status == "drift" }.count)",
+      "bpstune_verify_drift{profile=\"\(p)\"} \(entries.filter { $0.status == .change || $0.status == .reboot }.count)",
       "# HELP bpstune_verify_unsupported Settings of the profile this host cannot take.",
       "# TYPE bpstune_verify_unsupported gauge",
-      "bpstune_verify_unsupported{profile=\"\(p)\"} \(rs.filter { !$0.supported }.count)",
+      "bpstune_verify_unsupported{profile=\"\(p)\"} \(entries.filter { $0.status == .unsupported }.count)",
       "# HELP bpstune_setting_drift 1 when the setting differs from the profile, 0 when it has the profile's value.",
       "# TYPE bpstune_setting_drift gauge",
     ]
-    let entries = plan.entries
     func labels(_ e: PlanEntry) -> String {
       "profile=\"\(p)\",interface=\"\(label(e.id.interface ?? ""))\",setting=\"\(label(e.id.localName))\""
     }

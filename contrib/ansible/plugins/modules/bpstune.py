@@ -229,7 +229,8 @@ cmd:
   type: list
   elements: str
 report:
-  description: bpstune's last JSON document (schema 1; see bpstune-output.schema.json).
+  description: bpstune's last JSON document (its C(schema) and C(command) say which; see
+    bpstune-output.schema.json).
   returned: when bpstune printed one
   type: dict
 """
@@ -290,6 +291,16 @@ def refusal(parameters):
         if value is not None and not os.path.isabs(value):
             return "%s %s: must be an absolute path" % (name, value)
     return None
+
+
+def drifted(settings):
+    """The result's drift entries ({name, expected, actual}) from settings as bpstune's JSON lists
+    them (verify's settings, status's drift): those that differ from the profile."""
+    return [
+        {"name": s["name"], "expected": s.get("desired", ""), "actual": s.get("current", "")}
+        for s in settings
+        if s.get("status") in ("change", "needs-reboot")
+    ]
 
 
 class BPSTune:
@@ -500,19 +511,17 @@ class BPSTune:
     def verified(self):
         profile = self.profile_reference()
         document = self.document("verify", self.profile_options() + ["--format=json"], [profile], accepted=(0, 1))
-        results = document.get("results", [])
-        drift = [
-            {"name": r["name"], "expected": r.get("expected", ""), "actual": r.get("actual", "")}
-            for r in results
-            if r.get("status") == "drift"
+        settings = document.get("settings", [])
+        drift = drifted(settings)
+        unsupported = [
+            "%s: %s" % (s["name"], s.get("reason", "")) for s in settings if s.get("status") == "unsupported"
         ]
-        unsupported = ["%s: %s" % (r["name"], r.get("reason", "")) for r in results if r.get("status") == "unsupported"]
         self.result["drift"] = drift
         self.result["unsupported"] = unsupported
         self.result["needs_reboot"] = [
-            {"name": r["name"], "current": r.get("actual", ""), "desired": r.get("expected", "")}
-            for r in results
-            if r.get("status") == "drift" and r.get("kind") == "cmdline"
+            {"name": s["name"], "current": s.get("current", ""), "desired": s.get("desired", "")}
+            for s in settings
+            if s.get("status") == "needs-reboot"
         ]
         if drift:
             self.fail(
@@ -537,9 +546,9 @@ class BPSTune:
         snapshot = [self.params["snapshot"]] if self.params["snapshot"] else []
         document = self.document("rollback", self.changing(options), snapshot)
         restored = [
-            {"name": s["name"], "before": s.get("current", ""), "after": s.get("restore_to", "")}
+            {"name": s["name"], "before": s.get("current", ""), "after": s.get("desired", "")}
             for s in document.get("settings", [])
-            if s.get("action") == "restore"
+            if s.get("status") == "restore"
         ]
         self.result["changes"] = restored
         if document.get("snapshot") and not self.module.check_mode:
@@ -595,7 +604,7 @@ class BPSTune:
         document = self.document("apply", options, [profile])
         self.take_plan(document, self.params["profile"] or profile)
         if status is not None and "error" not in status:
-            self.result["drift"] = status.get("drift", [])
+            self.result["drift"] = drifted(status.get("drift", []))
         self.result["changed"] = True
         if self.module.check_mode:
             return
@@ -617,7 +626,7 @@ class BPSTune:
             applies = [a for a in after.get("applies", []) if a.get("trigger") == "enable"]
             if applies:
                 self.result["snapshot"] = applies[-1]["id"]
-            self.result["drift"] = after.get("drift", [])
+            self.result["drift"] = drifted(after.get("drift", []))
 
     def disabled(self):
         status = self.status()
