@@ -49,8 +49,7 @@ struct BPSTuneCommand: ParsableCommand {
         print(StateReport.error(error, command: name))
       }
       // -v: every list in full; otherwise the first few names of a long one.
-      let verbose = CommandLine.arguments.contains { $0 == "-v" || $0 == "--verbose" }
-      Output.error(verbose ? error.fullDescription : error.description)
+      Output.error(parsed.map(verbose) == true ? error.fullDescription : error.description)
       Glibc.exit(error.exitCode)
     } catch let code as ExitCode {
       Glibc.exit(code.rawValue)
@@ -63,6 +62,16 @@ struct BPSTuneCommand: ParsableCommand {
       Output.error("\(message) (see bpstune --help)")
       Glibc.exit(2)
     }
+  }
+}
+
+/// Whether the parsed command was given -v (--verbose), as the argument parser read it: alone,
+/// combined with other flags (`-qv`), and not when "-v" is the value of an option or a
+/// positional. Any command with the global options (an `@OptionGroup` of ``GlobalOptions``)
+/// has it, found by reflection so that no command can be left out.
+func verbose(_ command: ParsableCommand) -> Bool {
+  Mirror(reflecting: command).children.contains {
+    ($0.value as? OptionGroup<GlobalOptions>)?.wrappedValue.verbose == true
   }
 }
 

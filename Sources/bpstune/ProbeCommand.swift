@@ -68,12 +68,15 @@ struct ProbeServerCommand: ParsableCommand {
     commandName: "server",
     abstract: "Echo probe requests over UDP and TCP on one port until interrupted.",
     discussion: """
-      Listens on 127.0.0.1:\(probeDefaultPort) unless --bind names another address: give the
-      address the client reaches (or 0.0.0.0:\(probeDefaultPort) for every address) on a
-      measuring host. Replies carry a reply flag; a message that is itself a reply, or a
-      datagram from the server's own address and port, is never answered. TCP is served by
-      one epoll thread: at most --max-connections peers at once (more are closed at once),
-      each closed after --idle-timeout seconds without a byte.
+      Listens on 127.0.0.1:\(probeDefaultPort) unless --bind names another address: give the \
+      address the client reaches (or 0.0.0.0:\(probeDefaultPort) for every address) on a \
+      measuring host. Replies carry a reply flag; a message that is itself a reply, or a \
+      datagram from the server's own address and port, is never answered. TCP is served by one \
+      epoll thread: at most --max-connections peers at once (more are closed at once), each \
+      closed after --idle-timeout seconds without a whole message answered (a byte now and then \
+      does not keep it); each wake-up answers at most \(ProbeServer.messagesPerWakeup) messages \
+      of a connection and accepts at most \(ProbeServer.acceptsPerWakeup) connections, so that no \
+      peer holds up the others.
       """)
 
   @Option(
@@ -88,7 +91,9 @@ struct ProbeServerCommand: ParsableCommand {
   @Option(help: ArgumentHelp("TCP peers served at once (1 to 1024); more are closed at once.", valueName: "N"))
   var maxConnections = 8
 
-  @Option(help: ArgumentHelp("Close a TCP peer silent this many seconds.", valueName: "SECONDS"))
+  @Option(
+    help: ArgumentHelp(
+      "Close a TCP peer that has had no whole message answered for this many seconds.", valueName: "SECONDS"))
   var idleTimeout = 10.0
 
   @OptionGroup var socket: ProbeSocketOptions

@@ -183,9 +183,10 @@ struct ProfilesShow: ParsableCommand, ReportsErrorsAsJSON {
     abstract:
       "A profile's files (includes resolved), every variable with its default and where it is used, and whether this host can take it.",
     discussion: """
-      Every setting is planned on its own against this host (read-only), so that every problem \
-      shows at once rather than one per run. Exit 0 when the host can take the profile with these \
-      values, 1 when it cannot (each problem named), 2 when the profile itself is invalid.
+      The whole profile is planned once against this host (read-only); a setting that cannot be \
+      planned is named and left out, so that every problem shows at once rather than one per \
+      run. Exit 0 when the host can take the profile with these values, 1 when it cannot (each \
+      problem named), 2 when the profile itself is invalid.
       """)
 
   @OptionGroup var profileOptions: ProfileOptions
@@ -208,55 +209,32 @@ struct ProfilesShow: ParsableCommand, ReportsErrorsAsJSON {
 
   func run() throws {
     let profile = try profileOptions.load()
-    let host = global.host()
-    // Each setting planned alone: one refusal does not hide the next.
-    var pieces: [Profile] = []
-    for (section, settings) in profile.sections.sorted(by: { $0.key < $1.key }) {
-      for setting in settings {
-        var one = profile
-        one.sections = [section: [setting]]
-        one.interfaces = []
-        pieces.append(one)
-      }
-    }
-    for spec in profile.interfaces {
-      for setting in spec.settings {
-        var one = profile
-        one.sections = [:]
-        var alone = spec
-        alone.settings = [setting]
-        one.interfaces = [alone]
-        pieces.append(one)
-      }
-    }
+    // One plan of every setting; what cannot be planned is named and left out, so one refusal
+    // does not hide the next, and the host's checks run once.
+    let (plan, refusals) = Planner().survey(profile, on: global.host())
     var problems: [String] = []
-    var warnings: [String] = []
     func add(_ line: String, to list: inout [String]) { if !list.contains(line) { list.append(line) } }
-    for piece in pieces {
-      do {
-        let plan = try Planner().plan(piece, on: host)
-        for entry in plan.unsupported { add("\(entry.id): \(entry.reason ?? "unsupported")", to: &problems) }
-        for warning in plan.warnings { add(warning, to: &warnings) }
-      } catch {
-        add(error.description, to: &problems)
-      }
-    }
+    for refusal in refusals { add(refusal.description, to: &problems) }
+    for entry in plan.unsupported { add("\(entry.id): \(entry.reason ?? "unsupported")", to: &problems) }
+    var warnings: [String] = []
+    for warning in plan.warnings { add(warning, to: &warnings) }
+    let variables = profile.variableInfo
     if format == .json {
       print(
         ReportJSON.encode(
           Document(
             name: profile.name, path: profile.path, description: profile.description, files: profile.files,
-            sha256: profile.contentHash, variables: profile.variableInfo, problems: problems, warnings: warnings)))
+            sha256: profile.contentHash, variables: variables, problems: problems, warnings: warnings)))
     } else {
       var lines = ["\(profile.name): \(profile.path)"]
       if let d = profile.description { lines.append("  \(d)") }
       if profile.files.count > 1 { lines.append("  includes: " + profile.files.dropFirst().joined(separator: ", ")) }
       lines.append("  sha256 \(profile.contentHash)")
-      if profile.variableInfo.isEmpty {
+      if variables.isEmpty {
         lines.append("variables: none")
       } else {
         lines.append("variables:")
-        for v in profile.variableInfo {
+        for v in variables {
           let now = v.value.map { "\"\($0)\"" } ?? "(undefined)"
           let origin =
             v.defaultValue == nil

@@ -51,6 +51,35 @@ import Testing
     #expect(p.interfaces[0].settings[0].value == .string("1,3"))
   }
 
+  /// `profiles show`'s variables (default, file, value, uses) are worked out when asked: a
+  /// loaded profile, which every command makes, carries no table of them. (Before, each load
+  /// walked every setting again for the uses and stored the result.)
+  @Test func variableUsesAreWorkedOutOnlyWhenAsked() throws {
+    dir.write("base.profile", "[variables]\nhk = \"0\"\n[sysfs]\n\"devices/virtual/workqueue/cpumask\" = \"${hk}\"\n")
+    let p = try load(
+      """
+      [profile]
+      include = ["base"]
+      [variables]
+      iface = "eth0"
+      cpus = "${hk},1"
+      [[interface]]
+      name = "${iface}"
+      rps-cpus = "${cpus}"
+      """, overrides: ["cpus": "1"], interface: "ens1")
+    let stored = Mirror(reflecting: p).children.filter { $0.value is [VariableInfo] }.map { $0.label ?? "?" }
+    #expect(stored.isEmpty, "a loaded profile holds \(stored)")
+    #expect(p.interface == "ens1")
+    let info = p.variableInfo.map { "\($0.name)=\($0.value ?? "-") (\($0.defaultValue ?? "-")) \($0.usedBy)" }
+    #expect(
+      info == [
+        "cpus=1 (${hk},1) [\"interface[0].rps-cpus\"]",
+        "hk=0 (0) [\"sysfs.devices/virtual/workqueue/cpumask\", \"variables.cpus\"]",
+        "iface=ens1 (eth0) [\"interface[0].name\"]",
+      ], "\(info)")
+    #expect(p.variableInfo.first { $0.name == "hk" }?.definedIn == dir.path + "/base.profile")
+  }
+
   @Test func includesMergeKeyByKeyAndTheIncluderWins() throws {
     dir.write(
       "base.profile",

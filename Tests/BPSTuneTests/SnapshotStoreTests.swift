@@ -205,4 +205,39 @@ import Testing
       #expect(line[line.index(before: index)] == " " && line[index] != " ", "\(text)")
     }
   }
+
+  /// Scripts read `snapshots list` with awk: every column but REASON (the last, the rest of the
+  /// line) is one word in every kind of row. Before, a rollback's PROFILE was "of ID", BY was
+  /// "boot, root (sudo alice)", a damaged snapshot's row had empty cells and its error on a
+  /// line of its own.
+  @Test func snapshotListColumnsAreOneWordEachInEveryRow() throws {
+    var apply = listed(1, .apply, .complete)
+    var s = apply.snapshot!
+    s.profile = "/srv/my profiles/site.profile"
+    s.trigger = "interface eth0"
+    var origin = Snapshot.Origin(profile: nil, reason: "ticket 42")
+    origin.user = "root"
+    origin.loginUser = "bob"
+    origin.sudoUser = "alice"
+    s.origin = origin
+    apply.result = .success(s)
+    let damaged = SnapshotStore.Listed(
+      id: "20260109T000000.000000Z-x", result: .failure(.snapshot(path: "p", message: "not JSON")))
+    let rows = [apply, listed(2, .rollback, .complete, restores: 1), listed(3, .apply, .inProgress), damaged]
+    let text = StateReport.list(rows, lockHeld: false, boot: nil, json: false, style: TextStyle(color: false))
+    let lines = text.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+    #expect(lines.count == 5, "\(text)")
+    try #require(lines.count >= 5, "\(text)")
+    // awk's $N: "" past the end of the line.
+    func field(_ line: Int, _ n: Int) -> String { n < lines[line].count ? lines[line][n] : "" }
+    #expect(lines[0] == ["ID", "OPERATION", "PROFILE", "STATE", "BOOT", "SETTINGS", "BY", "REASON"], "\(text)")
+    for fields in lines.dropFirst() { #expect(fields.count >= 8, "\(fields): \(text)") }
+    #expect(field(1, 2) == "/srv/my\\x20profiles/site.profile", "\(text)")
+    #expect(field(1, 6) == "interface=eth0,root,login=bob,sudo=alice", "\(text)")
+    #expect(lines[1].dropFirst(7) == ["ticket", "42"], "\(text)")
+    #expect(field(2, 1) == "rollback" && field(2, 2) == "of:\(apply.id)" && field(2, 3) == "complete", "\(text)")
+    #expect(lines[2].count == 8 && field(2, 7) == "-", "\(text)")
+    #expect(field(4, 0) == damaged.id && field(4, 3) == "invalid" && lines[4].count > 8, "\(text)")
+    #expect(lines[4].suffix(2) == ["not", "JSON"], "\(text)")
+  }
 }

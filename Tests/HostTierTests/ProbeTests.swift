@@ -7,8 +7,9 @@ import Testing
 /// themselves (/proc/net/netstat with cat, NAPI ids with napi-dump), the latency against
 /// Debian's sockperf on the same path, thread placement with chrt and taskset, and compare's
 /// restore with cat. The attacks on the server of #26 (a datagram spoofed from its own address,
-/// two servers ping-ponging, connect/close floods, thousands of idle connections) come from
-/// the tests' own peer, Tests/Tools/probe-peer.c; threads and VmSize from /proc/PID/status.
+/// two servers ping-ponging, connect/close floods, thousands of idle connections, a peer
+/// trickling bytes, a peer pipelining requests) come from the tests' own peer,
+/// Tests/Tools/probe-peer.c; threads and VmSize from /proc/PID/status.
 @Suite(.enabled(if: geteuid() == 0, "the host tier needs root for network namespaces"), .serialized)
 struct ProbeTests {
   let work = TemporaryDirectory("bpstune-probe")
@@ -511,6 +512,78 @@ struct ProbeTests {
     #expect((json(served)["messages"] as? [String: Int])?["received"] == 10, "\(served)")
     let stopped = server.stop()
     #expect(stopped.stdout.contains("closed 1 over the limit"), "\(stopped)")
+  }
+
+  /// The number after `prefix` in a probe-peer line ("closed at 2003").
+  func milliseconds(_ f: Finished, _ prefix: String) -> Int? {
+    f.stdout.split(separator: "\n").first { $0.hasPrefix(prefix + " ") }.flatMap { Int($0.dropFirst(prefix.count + 1)) }
+  }
+
+  @Test func aPeerTricklingBytesIsClosedAtTheIdleDeadline() throws {
+    let pair = try NamespacePair()
+    let server = try startServer(pair, ["--idle-timeout", "2"])
+    // One request answered, then a byte every 0.5 s of one that never ends. Before, every byte
+    // reset the idle time and the peer kept its slot for as long as it trickled (8 s here, and
+    // forever with eight such peers, the default --max-connections); now the deadline counts
+    // from the last reply sent in full.
+    let peer = pair.client.run([Run.probePeer, "trickle", pair.serverAddress, "7878", "500", "8"])
+    let answered = try #require(milliseconds(peer, "answered at"), "\(peer)")
+    let closed = milliseconds(peer, "closed at")
+    #expect(closed != nil, "still open: \(peer)")
+    if let closed {
+      #expect(closed - answered >= 1900 && closed - answered <= 3500, "\(peer)")
+    }
+    let stopped = server.stop()
+    #expect(stopped.stdout.contains(" and 1 idle"), "\(stopped)")
+  }
+
+  @Test func aPipeliningPeerAndAConnectFloodDoNotStarveAnother() throws {
+    let pair = try NamespacePair()
+    // Slots enough that the flood's connections, each reset at once, never take them all.
+    let server = try startServer(pair, ["--max-connections", "64"])
+    let address = pair.serverAddress
+    // The hostile peers run beside the server (over its namespace's loopback), so that what
+    // they cost is the server loop's time, not the veth's: the client's packets are not lost
+    // on a saturated link. First, requests back to back, 1,024 per send, with the replies read
+    // as fast: before, the loop answered this peer for as long as its socket held a request,
+    // and a closed-loop client beside it got no reply within its 1 s timeout.
+    let pipeline = try Background(pair.server.command([Run.probePeer, "pipeline", address, "7878", "8"]))
+    usleep(500_000)
+    let tcp = client(pair, ["--protocol", "tcp", "--count", "300", "--warmup", "0", "--format", "json"])
+    #expect(tcp.status == 0 && (json(tcp)["messages"] as? [String: Int])?["received"] == 300, "\(tcp)")
+    #expect(pipeline.isRunning, "the pipelining peer ended before the client: \(pipeline.stdout)")
+    // Then 3 s of connect/reset cycles as well, while a client that connected before them
+    // measures (its connect could otherwise wait behind the flood's in the listen queue).
+    let measuring = try Background(
+      pair.client.command([
+        Run.bpstune, "probe", "client", "\(address):7878", "--protocol", "tcp", "--warmup", "1", "--count", "300",
+        "--format", "json",
+      ]))
+    let connected = measuring.wait(seconds: 10) {
+      !pair.server.run(["ss", "-tnH", "state", "established", "src", "\(address):7878", "dst", pair.clientAddress])
+        .stdout.isEmpty
+    }
+    #expect(connected, "the client did not connect: \(measuring.stderr)")
+    usleep(100_000)
+    let flood = try Background(pair.server.command([Run.probePeer, "churn", address, "7878", "3"]))
+    _ = measuring.wait(seconds: 30) { !measuring.isRunning }
+    let flooding = flood.isRunning
+    let measured = measuring.stop()
+    #expect(
+      measured.status == 0 && (json(measured)["messages"] as? [String: Int])?["received"] == 300, "\(measured)")
+    #expect(flooding, "the flood ended before the client: \(flood.stdout)")
+    _ = pipeline.wait(seconds: 30) { !pipeline.isRunning }
+    _ = flood.wait(seconds: 30) { !flood.isRunning }
+    // The pipelining peer was served too, batch by batch, and the flood's connections accepted.
+    let piped = pipeline.stop()
+    let replies = piped.stdout.split(separator: "\n").first { $0.hasPrefix("replies ") }.flatMap {
+      Int($0.dropFirst(8))
+    }
+    #expect((replies ?? 0) > 10_000, "\(piped)")
+    let cycles = flood.stop().stdout.split(separator: " ").last.flatMap { Int($0.filter(\.isNumber)) } ?? 0
+    #expect(cycles > 1000, "\(cycles) connect/reset cycles")
+    print("probe-fairness: the pipelining peer got \(replies ?? -1) replies, the flood made \(cycles) connections")
+    #expect(server.stop().status == 0)
   }
 
   @Test func serverOptionsOutOfRangeAreOneLineErrorsNotTraps() {

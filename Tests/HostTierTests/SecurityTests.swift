@@ -215,29 +215,71 @@ struct SecurityTests {
   @Test func sysfsAndSysctlKeysOnOtherFileSystemsAreRefused() throws {
     let ns = try NetworkNamespace()
     // Each file system mounted where it is mounted on hosts, in the command's own mount
-    // namespace; the file's value read with cat before and after the apply.
-    let cases: [(mount: String, key: String, file: String, fileSystem: String)] = [
+    // namespace (debugfs, tracefs, securityfs and cgroup2 show the host's own files there).
+    // Whether bpstune wrote is read twice, independently of it: the target file's value with
+    // cat before and after, and strace's record of every open for writing and every write,
+    // with the file each descriptor names (-y). The value asked for differs from the one there,
+    // so a write would show; a kernel in lockdown (integrity) lets no one read a writable
+    // debugfs file, and there strace's record is what tells (a write would be an open of the
+    // file O_WRONLY, refused or not). Whatever a faulty bpstune changed is put back.
+    let cases: [(mount: String, key: String, file: String, fileSystem: String, value: (String) -> String)] = [
       (
         "mount -t tracefs none /sys/kernel/tracing", "kernel/tracing/tracing_on", "/sys/kernel/tracing/tracing_on",
-        "tracefs"
+        "tracefs", { $0 == "1" ? "0" : "1" }
       ),
       (
-        "mount -t securityfs none /sys/kernel/security", "kernel/security/lsm", "/sys/kernel/security/lsm", "securityfs"
+        "mount -t securityfs none /sys/kernel/security", "kernel/security/lsm", "/sys/kernel/security/lsm",
+        "securityfs", { _ in "1" }
       ),
-      ("mount -t debugfs none /sys/kernel/debug", "kernel/debug/*", "/proc/version", "debugfs"),
+      (
+        "mount -t debugfs none /sys/kernel/debug", "kernel/debug/fault_around_bytes",
+        "/sys/kernel/debug/fault_around_bytes", "debugfs", { $0 == "8192" ? "16384" : "8192" }
+      ),
+      (
+        "mount -t debugfs none /sys/kernel/debug", "kernel/debug/fault_around_*",
+        "/sys/kernel/debug/fault_around_bytes", "debugfs", { $0 == "8192" ? "16384" : "8192" }
+      ),
       (
         "mount -t cgroup2 none /sys/fs/cgroup", "fs/cgroup/cgroup.max.depth", "/sys/fs/cgroup/cgroup.max.depth",
-        "cgroup2"
+        "cgroup2", { $0 == "3" ? "4" : "3" }
       ),
-      ("mount -t tmpfs none /sys/fs/bpf && echo 7 > /sys/fs/bpf/x", "fs/bpf/x", "/sys/fs/bpf/x", "tmpfs"),
+      (
+        "mount -t tmpfs none /sys/fs/bpf && echo 7 > /sys/fs/bpf/x", "fs/bpf/x", "/sys/fs/bpf/x", "tmpfs",
+        { _ in "1" }
+      ),
     ]
     for (index, c) in cases.enumerated() {
-      let p = profile("fs\(index).profile", "[sysfs]\n\"\(c.key)\" = 1\n")
-      let script =
-        "\(c.mount) && before=$(cat \(c.file)) && \"$@\"; status=$?; [ \"$before\" = \"$(cat \(c.file))\" ] && echo \"exit $status, unchanged\""
+      let current = ns.run(["sh", "-c", "\(c.mount) && cat \(c.file)"])
+      let readable = current.status == 0
+      let wanted = c.value(current.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+      let p = profile("fs\(index).profile", "[sysfs]\n\"\(c.key)\" = \"\(wanted)\"\n")
+      let trace = work.path + "/fs\(index).trace"
+      let script = """
+        \(c.mount) || exit 9
+        before=$(cat \(c.file) 2>&1)
+        strace -f -qq -y -e trace=open,openat,openat2,write,pwrite64,writev -o \(trace) "$@"
+        echo "exit $?"
+        after=$(cat \(c.file) 2>&1)
+        if [ "$before" = "$after" ]; then echo unchanged; else echo "changed: $before -> $after"; echo "$before" > \(c.file); fi
+        """
       let r = ns.run(["sh", "-c", script, "sh", Run.bpstune, "apply", p, "--state-dir", state, "--no-color"])
-      #expect(r.stdout.contains("exit 2, unchanged"), "\(c.fileSystem): \(r)")
+      #expect(r.stdout.contains("exit 2\nunchanged"), "\(c.fileSystem): \(r)")
       #expect(r.stderr.contains("is on \(c.fileSystem), not sysfs; refused"), "\(c.fileSystem): \(r)")
+      let calls = (try? String(contentsOfFile: trace, encoding: .utf8)) ?? ""
+      // strace saw the run (the binary's own opens), and no open for writing or write of the file.
+      #expect(calls.contains("openat("), "\(c.fileSystem): no trace")
+      // An open naming the file with O_WRONLY or O_RDWR, or a write to a descriptor of it (-y
+      // shows it as 3</sys/...>); not a message that quotes the path.
+      let writes = calls.split(separator: "\n").filter {
+        ($0.contains("\"\(c.file)\"") && ($0.contains("O_WRONLY") || $0.contains("O_RDWR")))
+          || ($0.contains("<\(c.file)>") && $0.contains("write"))
+      }
+      #expect(writes.isEmpty, "\(c.fileSystem): \(writes)")
+      if !readable {
+        print(
+          "security-fs: \(c.fileSystem) \(c.file) unreadable here (\(current.stderr.trimmingCharacters(in: .whitespacesAndNewlines))); strace's record told"
+        )
+      }
     }
   }
 

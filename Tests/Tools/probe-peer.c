@@ -9,11 +9,26 @@
 //       raw socket. Prints "echoes N": the datagrams seen besides the spoofed one.
 //   probe-peer flood ADDR PORT N
 //       N cycles of TCP connect and close. Prints "cycles N" (the connects that succeeded).
+//   probe-peer churn ADDR PORT SECONDS
+//       TCP connect and close for SECONDS, each closed with a reset (SO_LINGER 0, so no
+//       TIME_WAIT runs out the ports): a flood of connections for the server to accept for as
+//       long as it lasts. Prints "cycles N" (the connects that succeeded).
 //   probe-peer idle ADDR PORT N SECONDS
 //       Opens N TCP connections (non-blocking connects, at most 20 s for all), prints
 //       "connected K" and then, for SECONDS, "closed C at MS" whenever the number of them
 //       the server has closed (EOF or reset) changes; the time is ms since "connected".
 //       Ends with "closed C of K".
+//   probe-peer trickle ADDR PORT INTERVAL_MS SECONDS
+//       A slow-loris peer: one TCP connection sends one whole request and reads its reply
+//       (prints "answered at MS"), then starts a request of the largest size (65,507 bytes)
+//       and sends one byte of it every INTERVAL_MS, for SECONDS at most. Prints "closed at MS"
+//       when the server closes it (EOF, reset, or a send that fails), or "open at MS" when
+//       SECONDS pass first; times are ms since connect returned.
+//   probe-peer pipeline ADDR PORT SECONDS
+//       A pipelining peer: one TCP connection, with 32 MB socket buffers, on which a writer
+//       process sends 64-byte requests back to back, 1,024 per send, while a reader process
+//       takes the replies, for SECONDS.
+//       Prints "replies N" (whole replies read) and then "requests M" (requests sent).
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -28,6 +43,8 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -124,6 +141,22 @@ static int flood(char **argv) {
   return 0;
 }
 
+static int churn(char **argv) {
+  struct sockaddr_in a = address(argv[0], argv[1]);
+  double end = now_ms() + atof(argv[2]) * 1e3;
+  struct linger reset = {1, 0};
+  long ok = 0;
+  while (now_ms() < end) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) die("socket");
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0) ok++;
+    close(fd);
+  }
+  printf("cycles %ld\n", ok);
+  return 0;
+}
+
 static int idle(char **argv) {
   struct sockaddr_in a = address(argv[0], argv[1]);
   long n = atol(argv[2]);
@@ -184,12 +217,116 @@ static int idle(char **argv) {
   return 0;
 }
 
+static int connected(struct sockaddr_in *a) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) die("socket");
+  if (connect(fd, (struct sockaddr *)a, sizeof *a) < 0) die("connect");
+  return fd;
+}
+
+static void timeouts(int fd, int milliseconds) {
+  struct timeval tv = {milliseconds / 1000, (milliseconds % 1000) * 1000};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+// Whether the server closed the connection: EOF or an error (not a timeout) on a read.
+static int server_closed(int fd) {
+  char byte;
+  ssize_t r = recv(fd, &byte, 1, MSG_DONTWAIT);
+  return r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+static int trickle(char **argv) {
+  struct sockaddr_in a = address(argv[0], argv[1]);
+  int interval = atoi(argv[2]);
+  double seconds = atof(argv[3]);
+  int fd = connected(&a);
+  double start = now_ms();
+  timeouts(fd, 2000);
+  uint8_t m[64], reply[64];
+  request(m, sizeof m);
+  if (send(fd, m, sizeof m, MSG_NOSIGNAL) != (ssize_t)sizeof m) die("send");
+  size_t got = 0;
+  while (got < sizeof reply) {
+    ssize_t r = recv(fd, reply + got, sizeof reply - got, 0);
+    if (r <= 0) die("recv (the first reply)");
+    got += (size_t)r;
+  }
+  printf("answered at %.0f\n", now_ms() - start);
+  fflush(stdout);
+  // A request that would take 65,507 bytes, sent a byte at a time: never whole.
+  enum { largest = 65507 };
+  static uint8_t slow[largest];
+  request(slow, largest);
+  for (size_t i = 0; now_ms() - start < seconds * 1e3; i++) {
+    if (server_closed(fd) || send(fd, slow + (i % largest), 1, MSG_NOSIGNAL) != 1) {
+      printf("closed at %.0f\n", now_ms() - start);
+      return 0;
+    }
+    // Wait INTERVAL_MS, or less when the server closes the connection meanwhile.
+    struct pollfd p = {fd, POLLIN, 0};
+    poll(&p, 1, interval);
+  }
+  printf("open at %.0f\n", now_ms() - start);
+  return 0;
+}
+
+static int pipeline(char **argv) {
+  struct sockaddr_in a = address(argv[0], argv[1]);
+  double seconds = atof(argv[2]);
+  int fd = connected(&a);
+  timeouts(fd, 100);
+  // Room for many MB of requests and replies on this side (root may exceed the sysctl
+  // maxima): the server always finds a request waiting and room for its reply, whatever the
+  // scheduler does with the writer and the reader.
+  int room = 32 << 20;
+  if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &room, sizeof room) < 0) die("setsockopt SO_SNDBUFFORCE");
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &room, sizeof room) < 0) die("setsockopt SO_RCVBUFFORCE");
+  double end = now_ms() + seconds * 1e3;
+  fflush(stdout);
+  pid_t reader = fork();
+  if (reader < 0) die("fork");
+  if (reader == 0) {
+    static uint8_t buffer[1 << 16];
+    long bytes = 0;
+    while (now_ms() < end) {
+      ssize_t r = recv(fd, buffer, sizeof buffer, 0);
+      if (r > 0) bytes += r;
+      if (r == 0) break;
+    }
+    printf("replies %ld\n", bytes / 64);
+    fflush(stdout);
+    _exit(0);
+  }
+  enum { batch = 1024 };
+  static uint8_t requests[batch * 64];
+  for (int i = 0; i < batch; i++) request(requests + i * 64, 64);
+  long sent = 0;
+  size_t at = 0;  // a send cut short by the timeout goes on where it stopped
+  while (now_ms() < end) {
+    ssize_t r = send(fd, requests + at, sizeof requests - at, MSG_NOSIGNAL);
+    if (r > 0) {
+      sent += r;
+      at = (at + (size_t)r) % sizeof requests;
+    }
+    if (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) break;
+  }
+  int status;
+  waitpid(reader, &status, 0);
+  printf("requests %ld\n", sent / 64);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc == 7 && strcmp(argv[1], "spoof") == 0) return spoof(argv + 2);
   if (argc == 5 && strcmp(argv[1], "flood") == 0) return flood(argv + 2);
   if (argc == 6 && strcmp(argv[1], "idle") == 0) return idle(argv + 2);
+  if (argc == 5 && strcmp(argv[1], "churn") == 0) return churn(argv + 2);
+  if (argc == 6 && strcmp(argv[1], "trickle") == 0) return trickle(argv + 2);
+  if (argc == 5 && strcmp(argv[1], "pipeline") == 0) return pipeline(argv + 2);
   fprintf(stderr,
           "usage: probe-peer spoof SRC_ADDR SRC_PORT DST_ADDR DST_PORT SECONDS | flood ADDR PORT N |"
-          " idle ADDR PORT N SECONDS\n");
+          " churn ADDR PORT SECONDS | idle ADDR PORT N SECONDS | trickle ADDR PORT INTERVAL_MS SECONDS | pipeline ADDR PORT SECONDS\n");
   return 2;
 }

@@ -46,6 +46,30 @@ public struct Planner {
   public init(knobs: [any Knob] = KnobRegistry.standard) { self.knobs = knobs }
 
   public func plan(_ profile: Profile, on host: KernelHost) throws(BPSTuneError) -> Plan {
+    var refusals: [BPSTuneError]? = nil
+    return try plan(profile, on: host, problems: &refusals)
+  }
+
+  /// One plan of the whole profile and every problem this host has with it, for `profiles
+  /// show`: where ``plan(_:on:)`` stops at the first setting it cannot plan, this leaves that
+  /// setting out, names it, and goes on. The host is read, and its checks (warnings,
+  /// overwriters) run, once, on every setting that could be planned.
+  public func survey(_ profile: Profile, on host: KernelHost) -> (plan: Plan, problems: [BPSTuneError]) {
+    var problems: [BPSTuneError]? = []
+    do {
+      let plan = try plan(profile, on: host, problems: &problems)
+      return (plan, problems ?? [])
+    } catch {
+      // Not reached: with a list to collect them in, no problem is thrown.
+      return (Plan(profile: profile.name, entries: [], warnings: []), (problems ?? []) + [error])
+    }
+  }
+
+  /// Plans `profile`. A setting that cannot be planned here is thrown when `problems` is nil
+  /// (plan), or added to it and left out of the plan (survey).
+  private func plan(_ profile: Profile, on host: KernelHost, problems: inout [BPSTuneError]?)
+    throws(BPSTuneError) -> Plan
+  {
     var warnings: [String] = []
     var interfaces: [(spec: InterfaceSpec, names: [String])] = []
     let present = host.interfaces
@@ -54,19 +78,37 @@ public struct Planner {
         let names = present.filter { Syscalls.globMatches(spec.name, $0) }
         if names.isEmpty { warnings.append("\(spec.origin): \"\(spec.name)\" matches no interface") }
         interfaces.append((spec, names))
-      } else {
-        guard present.contains(spec.name) else {
-          throw .invalidPlan(
-            setting: spec.origin.description,
-            message: "interface \(spec.name) does not exist on this host" + Suggestion.hint(for: spec.name, in: present)
-          )
-        }
+      } else if present.contains(spec.name) {
         interfaces.append((spec, [spec.name]))
+      } else {
+        let missing = BPSTuneError.invalidPlan(
+          setting: spec.origin.description,
+          message: "interface \(spec.name) does not exist on this host" + Suggestion.hint(for: spec.name, in: present))
+        guard problems != nil else { throw missing }
+        problems?.append(missing)
       }
     }
     let request = PlanRequest(profile: profile, host: host, interfaces: interfaces)
     var targets: [Target] = []
-    for knob in knobs { targets += try knob.targets(for: request) }
+    for knob in knobs {
+      do {
+        targets += try knob.targets(for: request)
+      } catch {
+        guard problems != nil else { throw error }
+        // Which of this knob's settings it cannot plan: each alone (the knob's others left
+        // out), so that the rest are planned and every refusal is named once.
+        var named = false
+        for one in request.eachSetting(of: knob) {
+          do throws(BPSTuneError) {
+            targets += try knob.targets(for: one)
+          } catch {
+            named = true
+            problems?.append(error)
+          }
+        }
+        if !named { problems?.append(error) }
+      }
+    }
     // A setting named twice (a glob and a name): the later block wins.
     var seen: [SettingID: Int] = [:]
     seen.reserveCapacity(targets.count)
@@ -121,5 +163,40 @@ public struct Planner {
         "channels or rings change first and re-create queues; the settings after them are planned again then")
     }
     return Plan(profile: profile.name, entries: entries, warnings: warnings)
+  }
+}
+
+extension PlanRequest {
+  /// One request for each setting `knob` owns, holding that setting and none of the knob's
+  /// others; every other knob's settings stay as they are (a knob may read them).
+  func eachSetting(of knob: any Knob) -> [PlanRequest] {
+    func withoutKnob(_ spec: InterfaceSpec) -> InterfaceSpec {
+      var spec = spec
+      spec.settings.removeAll { knob.interfaceKeys.contains($0.key) }
+      return spec
+    }
+    var bare = self
+    for section in knob.sections where profile.sections[section] != nil { bare.profile.sections[section] = [] }
+    bare.profile.interfaces = profile.interfaces.map(withoutKnob)
+    bare.interfaces = interfaces.map { (withoutKnob($0.spec), $0.names) }
+    var out: [PlanRequest] = []
+    for section in knob.sections {
+      for setting in profile.sections[section] ?? [] {
+        var one = bare
+        one.profile.sections[section] = [setting]
+        out.append(one)
+      }
+    }
+    for (i, entry) in interfaces.enumerated() {
+      for setting in entry.spec.settings where knob.interfaceKeys.contains(setting.key) {
+        var one = bare
+        one.interfaces[i].spec.settings.append(setting)
+        if let j = one.profile.interfaces.firstIndex(where: { $0.origin == entry.spec.origin }) {
+          one.profile.interfaces[j].settings.append(setting)
+        }
+        out.append(one)
+      }
+    }
+    return out
   }
 }

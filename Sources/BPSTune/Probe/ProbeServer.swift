@@ -9,8 +9,13 @@ import SystemPackage
 /// bounce one spoofed datagram between them forever), and a datagram from its own address and
 /// port (it would answer itself forever). TCP is served by one epoll loop on the calling
 /// thread, at most `maxConnections` peers at a time (more are accepted and closed at once),
-/// each closed after `idleTimeout` seconds without a byte: the server has two threads
-/// whatever its peers do, and its memory is bounded by the connection limit.
+/// each closed when `idleTimeout` seconds pass without a whole message answered (counted from
+/// the connection's start, then from its last reply sent in full): a peer trickling a byte now
+/// and then is closed like a silent one. Each wake-up answers at most
+/// ``messagesPerWakeup`` messages of one connection and accepts at most ``acceptsPerWakeup``
+/// connections, so neither a peer pipelining requests nor a connect flood holds the loop while
+/// the others wait. The server has two threads whatever its peers do, and its memory is
+/// bounded by the connection limit.
 public struct ProbeServer {
   public struct Settings: Sendable {
     public var bind: SocketAddress
@@ -19,7 +24,9 @@ public struct ProbeServer {
     public var duration: Double?
     /// TCP peers served at once; a connection beyond them is accepted and closed at once.
     public var maxConnections = 8
-    /// Seconds a TCP peer may stay without sending a byte (or taking its reply) before it is closed.
+    /// Seconds a TCP peer may go without a whole message answered (from its connection's start,
+    /// then from its last reply sent in full) before it is closed: sending a byte now and then,
+    /// or taking its reply a byte at a time, does not keep it.
     public var idleTimeout = 10.0
 
     public init(bind: SocketAddress) { self.bind = bind }
@@ -48,6 +55,16 @@ public struct ProbeServer {
   public var settings: Settings
 
   public init(settings: Settings) { self.settings = settings }
+
+  /// Messages of one TCP connection answered in one wake-up of the loop; the rest wait for the
+  /// next (epoll is level-triggered: what is left in the socket wakes it again at once), after
+  /// every other ready peer has had its turn. A closed-loop peer then waits at most one batch
+  /// of 16 per other ready connection (three system calls each: the header, the rest, the
+  /// reply), while a pipelining peer still gets its requests answered 16 to a wake-up.
+  public static let messagesPerWakeup = 16
+  /// Connections accepted in one wake-up; a flood of connects waits for the next, after the
+  /// connections already served have had their turn.
+  public static let acceptsPerWakeup = 16
 
   /// What the server did.
   public struct Counts: Sendable, Equatable {
@@ -201,11 +218,13 @@ final class TCPLoop {
     var need = ProbeMessage.headerSize
     /// Bytes of the reply sent; nil while reading.
     var sent: Int?
-    var lastActive: UInt64
+    /// When the connection was accepted or its last reply went out in full: the idle timeout
+    /// counts from here, whatever bytes arrived since.
+    var lastAnswered: UInt64
 
     init(_ socket: ProbeSocket, now: UInt64) {
       self.socket = socket
-      lastActive = now
+      lastAnswered = now
     }
 
     deinit { buffer.deallocate() }
@@ -265,7 +284,7 @@ final class TCPLoop {
         try? epoll.modify(listener.fd, events: EpollSet.readable)
       }
       if now >= nextIdleCheck {
-        for (fd, connection) in connections where now &- connection.lastActive > idle {
+        for (fd, connection) in connections where now &- connection.lastAnswered > idle {
           drop(fd, connection)
           counts.idleClosed += 1
         }
@@ -290,11 +309,12 @@ final class TCPLoop {
     return nil
   }
 
-  /// Accepts every pending connection: served while under the limit, closed at once beyond it.
+  /// Accepts pending connections, at most ``ProbeServer/acceptsPerWakeup`` (the listener
+  /// stays readable for the rest): served while under the limit, closed at once beyond it.
   /// An accept that fails (no descriptor left: EMFILE, ENFILE) pauses the listener for 100 ms
   /// instead of waking the loop over and over.
   private func acceptAll(counts: inout ProbeServer.Counts) {
-    while true {
+    for _ in 0..<ProbeServer.acceptsPerWakeup {
       let accepted: ProbeSocket?
       do {
         accepted = try listener.accept()
@@ -332,9 +352,11 @@ final class TCPLoop {
     connections[fd] = nil
   }
 
-  /// Reads and answers what the peer sent; false when the connection is over (closed, reset, a
-  /// message that is not a request).
+  /// Reads and answers what the peer sent, at most ``ProbeServer/messagesPerWakeup`` messages
+  /// (the rest stay in the socket, which wakes the loop again); false when the connection is
+  /// over (closed, reset, a message that is not a request).
   private func serve(_ c: Connection, events: UInt32, counts: inout ProbeServer.Counts) -> Bool {
+    var answered = 0
     if c.sent != nil {
       guard events & (EpollSet.writable | EpollSet.failed) != 0 else { return true }
       switch flush(c, counts: &counts) {
@@ -343,13 +365,12 @@ final class TCPLoop {
       case true?: break
       }
       guard (try? epoll.modify(c.socket.fd, events: EpollSet.readable)) != nil else { return false }
+      answered += 1
     }
-    while true {
+    while answered < ProbeServer.messagesPerWakeup {
       let r = try? c.socket.receive(into: UnsafeMutableRawBufferPointer(rebasing: c.buffer[c.got..<c.need]))
       switch r {
-      case .bytes(let n)?:
-        c.got += n
-        c.lastActive = Syscalls.monotonicNanoseconds()
+      case .bytes(let n)?: c.got += n
       case .nothing?: return true
       case .closed?, nil: return false
       }
@@ -367,9 +388,10 @@ final class TCPLoop {
       switch flush(c, counts: &counts) {
       case nil: return false
       case false?: return (try? epoll.modify(c.socket.fd, events: EpollSet.writable)) != nil
-      case true?: continue
+      case true?: answered += 1
       }
     }
+    return true
   }
 
   /// Sends what is left of the reply: true when all of it went (and the connection reads the
@@ -381,9 +403,9 @@ final class TCPLoop {
       }
       if n == 0 { return false }
       c.sent = sent + n
-      c.lastActive = Syscalls.monotonicNanoseconds()
     }
     counts.tcp += 1
+    c.lastAnswered = Syscalls.monotonicNanoseconds()
     c.sent = nil
     c.got = 0
     c.need = ProbeMessage.headerSize

@@ -55,8 +55,13 @@ public struct Profile: Sendable {
   /// SHA-256 of the bytes read, the profile's file then each include in load order (`cat
   /// FILES | sha256sum`; `sha256sum FILE` for a profile without includes).
   public var contentHash: String = ""
-  /// Every variable: its default, where it is defined and where it is used (`profiles show`).
-  public var variableInfo: [VariableInfo] = []
+  /// Every variable: its default, where it is defined and where it is used (`profiles show`),
+  /// worked out each time it is asked for, not when the profile is loaded.
+  public var variableInfo: [VariableInfo] { variableUses?.info ?? [] }
+  /// Every variable the profile defines or uses.
+  public var variableNames: Set<String> = []
+  /// What ``variableInfo`` is worked out from.
+  var variableUses: VariableUses?
   /// `--set` values and `-i`, as given (what a snapshot records of how the profile was used).
   public var overrides: [String: String] = [:]
   public var interface: String?

@@ -47,7 +47,7 @@ public struct ProfileLoader {
     profile.contentHash = digest.finalHex()
     profile.overrides = overrides
     // -i as the profile took it: probe compare's -i is not a variable of a profile without ${iface}.
-    profile.interface = profile.variableInfo.contains { $0.name == "iface" } ? interface : nil
+    profile.interface = profile.variableNames.contains("iface") ? interface : nil
     return profile
   }
 
@@ -269,24 +269,6 @@ public struct ProfileLoader {
       referenced.formUnion(Expander.references(in: block.name))
       block.settings.values.forEach { collect($0.value) }
     }
-    // Where each variable is used, for `profiles show`.
-    var uses: [String: [String]] = [:]
-    func note(_ value: ProfileValue, _ place: String) {
-      switch value {
-      case .string(let s): for r in Expander.references(in: s) { uses[r, default: []].append(place) }
-      case .array(let items): items.forEach { note($0, place) }
-      case .table(let t): t.values.forEach { note($0, place) }
-      default: break
-      }
-    }
-    for (key, entry) in raw {
-      for r in Expander.references(in: entry.text) { uses[r, default: []].append("variables.\(key)") }
-    }
-    for settings in layer.sections.values { for setting in settings.values { note(setting.value, setting.origin.key) } }
-    for block in layer.interfaces {
-      for r in Expander.references(in: block.name) { uses[r, default: []].append(block.origin.key) }
-      for setting in block.settings.values { note(setting.value, setting.origin.key) }
-    }
     let defaults = raw
     let declared = Set(raw.keys).union(referenced)
     var all = overrides
@@ -337,11 +319,8 @@ public struct ProfileLoader {
     var profile = Profile(
       name: name, path: path, description: layer.description, files: files, sections: sections,
       interfaces: interfaces, variables: expander.values)
-    profile.variableInfo = declared.sorted().map { name in
-      VariableInfo(
-        name: name, defaultValue: defaults[name]?.text, definedIn: defaults[name]?.origin?.file,
-        value: expander.values[name], usedBy: (uses[name] ?? []).sorted())
-    }
+    profile.variableNames = declared
+    profile.variableUses = VariableUses(layer: layer, defaults: defaults, declared: declared, values: expander.values)
     return profile
   }
 
@@ -352,6 +331,41 @@ public struct ProfileLoader {
     if name == "." || name == ".." || name.contains(where: { $0 == "/" || $0 == ":" || $0.isWhitespace || $0 == "\0" })
     {
       throw origin.error("\"\(name)\" is not a valid interface name")
+    }
+  }
+}
+
+/// What `profiles show` says of a profile's variables (``Profile/variableInfo``), worked out
+/// only when asked: every command loads profiles, and only `profiles show` needs where each
+/// variable is used. The file's layer as read (before expansion), the defaults, and the values.
+struct VariableUses: Sendable {
+  var layer: ProfileLoader.Layer
+  var defaults: [String: (text: String, origin: Origin?)]
+  var declared: Set<String>
+  var values: [String: String]
+
+  var info: [VariableInfo] {
+    var uses: [String: [String]] = [:]
+    func note(_ value: ProfileValue, _ place: String) {
+      switch value {
+      case .string(let s): for r in Expander.references(in: s) { uses[r, default: []].append(place) }
+      case .array(let items): items.forEach { note($0, place) }
+      case .table(let t): t.values.forEach { note($0, place) }
+      default: break
+      }
+    }
+    for (key, entry) in defaults {
+      for r in Expander.references(in: entry.text) { uses[r, default: []].append("variables.\(key)") }
+    }
+    for settings in layer.sections.values { for setting in settings.values { note(setting.value, setting.origin.key) } }
+    for block in layer.interfaces {
+      for r in Expander.references(in: block.name) { uses[r, default: []].append(block.origin.key) }
+      for setting in block.settings.values { note(setting.value, setting.origin.key) }
+    }
+    return declared.sorted().map { name in
+      VariableInfo(
+        name: name, defaultValue: defaults[name]?.text, definedIn: defaults[name]?.origin?.file,
+        value: values[name], usedBy: (uses[name] ?? []).sorted())
     }
   }
 }

@@ -91,16 +91,18 @@ public enum StateReport {
     }
     if json { return ReportJSON.encode(SnapshotList(snapshots: rows)) }
     if rows.isEmpty { return "no snapshots" }
-    // Columns as wide as their longest value (a profile given as a long path included).
+    // Columns as wide as their longest value (a profile given as a long path included). Every
+    // column but the last is one word, never empty, whatever the row, so that scripts can read
+    // them with awk: a rollback's PROFILE is "of:ID" (the snapshot it restored), BY is
+    // "TRIGGER,USER,login=NAME,sudo=NAME", and a blank inside a value is written "\x20".
+    // REASON, the last column, is the rest of the line ("-" for none; for a snapshot that
+    // cannot be read, why).
     let table: [[String]] = rows.map { r in
-      if r.error != nil { return [r.id, "?", "", "invalid", "", "", "", ""] }
-      let what = r.operation == "rollback" ? "of \(r.restores ?? "?")" : (r.profile ?? "")
-      let by = [r.trigger, r.origin?.who].compactMap { $0 }.joined(separator: ", ")
+      if let e = r.error { return [r.id, "?", "-", "invalid", "-", "-", "-"].map(word) + [e] }
+      let what = r.operation == "rollback" ? "of:\(r.restores ?? "?")" : (r.profile ?? "-")
       return [
-        // PROFILE stays one word (scripts read the columns with awk); -i and --set are in
-        // `snapshots show` and status.
-        r.id, r.operation, what, r.state, r.bootLabel, "\(r.settings)",
-        by.isEmpty ? "-" : by, r.origin?.reason ?? "",
+        word(r.id), word(r.operation), word(what), word(r.state), word(r.bootLabel), "\(r.settings)",
+        word(byWord(trigger: r.trigger, origin: r.origin)), r.origin?.reason ?? "-",
       ]
     }
     let header = ["ID", "OPERATION", "PROFILE", "STATE", "BOOT", "SETTINGS", "BY", "REASON"]
@@ -108,15 +110,38 @@ public enum StateReport {
     func line(_ cells: [String], bad: Bool = false) -> String {
       cells.indices.map { c in
         let cell = c == cells.count - 1 ? cells[c] : TextStyle.pad(cells[c], widths[c] + 2)
-        return c == 3 && bad ? style.bad(cell) : cell
+        // The STATE of a row in trouble, and why a snapshot cannot be read.
+        let red = bad && (c == 3 || (c == cells.count - 1 && cells[3] == "invalid"))
+        return red ? style.bad(cell) : cell
       }.joined()
     }
     var lines = [line(header)]
     for (r, cells) in zip(rows, table) {
       lines.append(line(cells, bad: ["interrupted", "failed", "invalid"].contains(r.state)))
-      if let e = r.error { lines.append("  " + style.bad(e)) }
     }
     return lines.joined(separator: "\n")
+  }
+
+  /// A cell of `snapshots list` as one word for awk: "-" when empty, a blank or tab inside
+  /// written as an escape.
+  static func word(_ text: String) -> String {
+    if text.isEmpty { return "-" }
+    guard text.contains(where: { $0 == " " || $0 == "\t" }) else { return text }
+    return text.replacingSpaces()
+  }
+
+  /// Who ran an operation, in one word: the trigger ("boot", "interface=eth0"), the user, and
+  /// the login and sudo names behind it, comma-separated ("interface=eth0,root",
+  /// "root,sudo=alice").
+  static func byWord(trigger: String?, origin: Snapshot.Origin?) -> String {
+    var parts: [String] = []
+    if let trigger { parts.append(trigger.replacingFirstSpace(with: "=")) }
+    if let o = origin {
+      parts.append(o.user ?? "uid=\(o.uid)")
+      if let login = o.loginUser, login != o.user { parts.append("login=\(login)") }
+      if let sudo = o.sudoUser, sudo != o.user, sudo != o.loginUser { parts.append("sudo=\(sudo)") }
+    }
+    return parts.joined(separator: ",")
   }
 
   /// " -i eth0 --set a=b": how the profile was used.
@@ -326,5 +351,26 @@ public enum StateReport {
     if let snapshot { summary += " (rollback snapshot \(snapshot.id))" }
     lines.append(summary)
     return lines.joined(separator: "\n")
+  }
+}
+
+extension String {
+  /// Blanks and tabs written as escapes ("\x20", "\t"): one word for awk.
+  fileprivate func replacingSpaces() -> String {
+    var out = ""
+    for c in self {
+      switch c {
+      case " ": out += "\\x20"
+      case "\t": out += "\\t"
+      default: out.append(c)
+      }
+    }
+    return out
+  }
+
+  /// "interface eth0" as "interface=eth0".
+  fileprivate func replacingFirstSpace(with separator: String) -> String {
+    guard let i = firstIndex(of: " ") else { return self }
+    return self[..<i] + separator + self[index(after: i)...]
   }
 }
