@@ -25,7 +25,7 @@ struct CommandLineTests {
       ns.run([Run.bpstune, "apply", p] + flags + ["--state-dir", state, "--no-color"])
     }
     let summary = apply([])
-    #expect(summary.status == 2 && summary.stderr.contains("and 2 more (-v lists every one)"), "\(summary)")
+    #expect(summary.status == 2 && summary.stderr.contains("and 2 more in sysctl (-v lists every one)"), "\(summary)")
     #expect(!summary.stderr.contains(names[6]), "\(summary)")
     for flags in [["-v"], ["-qv"], ["-vq"], ["-q", "--verbose"]] {
       let full = apply(flags)
@@ -34,7 +34,7 @@ struct CommandLineTests {
       #expect(!full.stderr.contains("more (-v lists every one)"), "\(flags): \(full)")
     }
     // -q alone is not -v.
-    #expect(apply(["-q"]).stderr.contains("and 2 more (-v lists every one)"))
+    #expect(apply(["-q"]).stderr.contains("and 2 more in sysctl (-v lists every one)"))
     #expect(!FileManager.default.fileExists(atPath: state + "/snapshots") || snapshots().isEmpty)
   }
 

@@ -184,12 +184,21 @@ struct SecurityTests {
     #expect(refused(fromHome, "lies in \(work.path)/home, which is owned by uid 1000"), "\(fromHome)")
     #expect(!exists(etc + "/enabled.toml"))
 
-    // A root file enabled, then given away: the units refuse it from then on.
+    // A root file enabled, then given away: the units never read it from then on. They apply
+    // the content enabled, from the copy enable pinned (root's, in the configuration
+    // directory), and say why; without that copy they refuse.
     let p = profile("root.profile")
     #expect(bpstune(ns, ["enable", p, "--metrics-dir", metrics]).status == 0)
     chown(p, sudoUser, sudoUser)
     let check = bpstune(ns, ["persist", "check"])
-    #expect(check.status == 2 && check.stderr.contains("owned by uid 1000, not by root"), "\(check)")
+    #expect(check.status == 0, "\(check)")
+    #expect(
+      check.stdout.contains("owned by uid 1000, not by root") && check.stdout.contains("using the content enabled"),
+      "\(check)")
+    #expect(unlink(etc + "/enabled.profile") == 0)
+    let refusedCheck = bpstune(ns, ["persist", "check"])
+    #expect(
+      refusedCheck.status == 2 && refusedCheck.stderr.contains("owned by uid 1000, not by root"), "\(refusedCheck)")
     chown(p, 0, 0)
     #expect(bpstune(ns, ["disable"]).status == 0)
   }
