@@ -21,6 +21,9 @@
 #   make install    the package's layout under $(PREFIX) (default /usr/local) and $(DESTDIR);
 #                   make uninstall removes it
 SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
+# A target may import only the targets it names in Package.swift (docs/architecture.md): without
+# this check a sibling built earlier would be found anyway.
+LAYERS := --explicit-target-dependency-import-check error
 PREFIX ?= /usr/local
 # Debian packages the build and the tests need: libnl for generic netlink, linux-libc-dev for
 # the kernel's uapi headers; ethtool, strace, chrt and taskset (util-linux), the netlink reader
@@ -44,7 +47,7 @@ deps:
 	fi
 
 build: deps
-	$(SWIFT) build
+	$(SWIFT) build $(LAYERS)
 
 lint:
 	$(SWIFT) format lint --strict --recursive Package.swift Sources Tests
@@ -87,7 +90,7 @@ $(PROMTOOL):
 # The host tier runs the built binary inside network namespaces; `clean-netns` removes any
 # namespace a killed test run may have left (the tests remove their own, also on failure).
 test: build lint docs-check $(PROMTOOL)
-	$(SWIFT) build --build-tests
+	$(SWIFT) build --build-tests $(LAYERS)
 	$(SWIFT) test --skip-build; status=$$?; $(MAKE) -s clean-netns; exit $$status
 	$(MAKE) -s fuzz
 	$(MAKE) -s deb-test
@@ -97,7 +100,7 @@ test: build lint docs-check $(PROMTOOL)
 # python3-jsonschema (Tests/HostTierTests/JSONSchemaTests.swift; root: a network namespace with
 # a veth pair, removed by the test). Part of make test; this runs it alone.
 test-json: build
-	$(SWIFT) build --build-tests
+	$(SWIFT) build --build-tests $(LAYERS)
 	$(SWIFT) test --skip-build --filter JSONSchemaTests
 
 # libFuzzer (swift build --sanitize fuzzer) on the two readers of untrusted files, for a bounded

@@ -9,8 +9,7 @@ let onlyWhatIsImported: [SwiftSetting] = [.enableUpcomingFeature("MemberImportVi
 let package = Package(
   name: "bpstune",
   products: [
-    .executable(name: "bpstune", targets: ["bpstune"]),
-    .library(name: "BPSTune", targets: ["BPSTune"]),
+    .executable(name: "bpstune", targets: ["bpstune"])
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -18,26 +17,57 @@ let package = Package(
     .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     // The latency probe's percentiles (HdrHistogram); no Foundation.
     .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+    // Already there for HdrHistogram; the probe's chart takes its logarithms from RealModule.
+    .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
   ],
+  // The layers (docs/architecture.md), each a target the compiler keeps apart: a target sees only
+  // the targets it names, so a lower layer cannot reach a higher one.
+  //
+  //   bpstune (CLI) -> BPSTunePersistence, BPSTuneProbe -> BPSTuneCore -> BPSTuneKernel -> CLinux, CNetlink
   targets: [
-    // The thin command-line front end: parse arguments, call the library, map results to exit codes.
+    // The thin command-line front end: parse arguments, call the library, print, map results to
+    // exit codes.
     .executableTarget(
       name: "bpstune",
       dependencies: [
-        "BPSTune",
+        "BPSTuneCore", "BPSTunePersistence", "BPSTuneProbe", "BPSTuneKernel",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: onlyWhatIsImported
     ),
-    // Everything else: profiles, planning, knobs (one file per kind of setting), snapshots, rendering.
+    // The kernel layer: every system call (files, ioctls, netlink, scheduling, sockets), and the
+    // only target that imports the C modules.
     .target(
-      name: "BPSTune",
+      name: "BPSTuneKernel",
+      dependencies: [.product(name: "SystemPackage", package: "swift-system"), "CLinux", "CNetlink"],
+      swiftSettings: onlyWhatIsImported
+    ),
+    // The pipeline: profiles, the model of settings, knobs (one file per kind of setting), the
+    // plan, apply and rollback, snapshots and their history, and the reports of these.
+    .target(
+      name: "BPSTuneCore",
       dependencies: [
+        "BPSTuneKernel",
         .product(name: "SystemPackage", package: "swift-system"),
         .product(name: "TOMLKit", package: "TOMLKit"),
+      ],
+      swiftSettings: onlyWhatIsImported
+    ),
+    // Persistence under systemd and udev: enable's record and pinned copy, the units, the boot,
+    // hot-plug and drift-check workflows, status.
+    .target(
+      name: "BPSTunePersistence",
+      dependencies: ["BPSTuneCore", "BPSTuneKernel"],
+      swiftSettings: onlyWhatIsImported
+    ),
+    // The latency probe: server, client, compare (through the core's apply and rollback), its
+    // reports; the only target that links HdrHistogram.
+    .target(
+      name: "BPSTuneProbe",
+      dependencies: [
+        "BPSTuneCore", "BPSTuneKernel",
         .product(name: "Histogram", package: "hdrhistogram-swift"),
-        "CLinux",
-        "CNetlink",
+        .product(name: "RealModule", package: "swift-numerics"),
       ],
       swiftSettings: onlyWhatIsImported
     ),
@@ -53,13 +83,15 @@ let package = Package(
     .testTarget(
       name: "BPSTuneTests",
       dependencies: [
-        "BPSTune", "TestSupport", "CLinux", .product(name: "SystemPackage", package: "swift-system"),
+        "BPSTuneKernel", "BPSTuneCore", "BPSTunePersistence", "BPSTuneProbe", "TestSupport", "CLinux",
+        .product(name: "SystemPackage", package: "swift-system"),
         .product(name: "Histogram", package: "hdrhistogram-swift"),
       ]),
     // libFuzzer targets for the profile loader and the snapshot reader (`make fuzz`); built
     // normally, a replayer of files through the same checks.
     .executableTarget(
-      name: "bpstune-fuzz", dependencies: ["BPSTune"], path: "Tests/Fuzz", exclude: ["profile.dict", "snapshot.dict"]),
+      name: "bpstune-fuzz", dependencies: ["BPSTuneCore", "BPSTuneKernel"], path: "Tests/Fuzz",
+      exclude: ["profile.dict", "snapshot.dict"]),
     // Real-kernel tests inside network namespaces; run the built bpstune binary as users do,
     // and check every value with tools independent of bpstune (cat, ethtool, strace, flock).
     .testTarget(name: "HostTierTests", dependencies: ["TestSupport"]),

@@ -1,5 +1,6 @@
 import ArgumentParser
-import BPSTune
+import BPSTuneCore
+import BPSTuneKernel
 
 struct ApplyCommand: ParsableCommand, ReportsErrorsAsJSON {
   static let configuration = CommandConfiguration(

@@ -1,9 +1,6 @@
 import ArgumentParser
-import BPSTune
-
-#if canImport(Glibc)
-  import Glibc
-#endif
+import BPSTuneCore
+import BPSTuneKernel
 
 /// `bpstune`: put a Linux host into a documented low-latency busy-poll configuration, and
 /// prove, diff and undo it. Exit codes: 0 success or match, 1 differs, 2 bad input (nothing
@@ -35,7 +32,7 @@ struct BPSTuneCommand: ParsableCommand {
     if CommandLine.arguments.count == 1 {
       Syscalls.writeStandardError(helpMessage() + "\n")
       Output.error("name a command (see bpstune --help)")
-      Glibc.exit(2)
+      Syscalls.exit(2)
     }
     var parsed: ParsableCommand?
     do {
@@ -50,17 +47,17 @@ struct BPSTuneCommand: ParsableCommand {
       }
       // -v: every list in full; otherwise the first few names of a long one.
       Output.error(parsed.map(verbose) == true ? error.fullDescription : error.description)
-      Glibc.exit(error.exitCode)
+      Syscalls.exit(error.exitCode)
     } catch let code as ExitCode {
-      Glibc.exit(code.rawValue)
+      Syscalls.exit(code.rawValue)
     } catch {
       if exitCode(for: error) == .success {
         print(fullMessage(for: error))
-        Glibc.exit(0)
+        Syscalls.exit(0)
       }
       let message = self.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid command line"
       Output.error("\(message) (see bpstune --help)")
-      Glibc.exit(2)
+      Syscalls.exit(2)
     }
   }
 }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import BPSTune
+import BPSTuneCore
 
 struct CmdlineCommand: ParsableCommand, ReportsErrorsAsJSON {
   static let configuration = CommandConfiguration(

@@ -1,5 +1,7 @@
 import ArgumentParser
-import BPSTune
+import BPSTuneCore
+import BPSTuneKernel
+import BPSTunePersistence
 
 /// The options of the commands that only read profiles (and, for `lint --host` and `profiles
 /// show`, the host): no state directory, nothing written, nothing to be verbose about.

@@ -1,5 +1,7 @@
 import ArgumentParser
-import BPSTune
+import BPSTuneCore
+import BPSTuneKernel
+import BPSTunePersistence
 
 struct EnableCommand: ParsableCommand {
   static let configuration = CommandConfiguration(

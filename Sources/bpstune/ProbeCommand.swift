@@ -1,5 +1,7 @@
 import ArgumentParser
-import BPSTune
+import BPSTuneCore
+import BPSTuneKernel
+import BPSTuneProbe
 
 struct ProbeCommand: ParsableCommand {
   static let configuration = CommandConfiguration(

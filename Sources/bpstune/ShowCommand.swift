@@ -1,5 +1,7 @@
 import ArgumentParser
-import BPSTune
+import BPSTuneCore
+import BPSTuneKernel
+import BPSTunePersistence
 
 struct ShowCommand: ParsableCommand, ReportsErrorsAsJSON {
   static let configuration = CommandConfiguration(

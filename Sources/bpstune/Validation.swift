@@ -1,5 +1,6 @@
 import ArgumentParser
-import BPSTune
+import BPSTuneCore
+import BPSTuneKernel
 
 /// Checks of command-line input in validate(): a name or path with a control character, a
 /// relative path where one goes into a file root reads at boot, a number outside what the

@@ -3,7 +3,10 @@ import Foundation
 import TestSupport
 import Testing
 
-@testable import BPSTune
+@testable import BPSTuneCore
+@testable import BPSTuneKernel
+@testable import BPSTunePersistence
+@testable import BPSTuneProbe
 
 /// The structures bpstune imports from linux/ethtool.h have the sizes and offsets of the
 /// kernel ABI (ethtool(8) and include/uapi/linux/ethtool.h), and requests travel as those bytes.

@@ -2,7 +2,10 @@ import Foundation
 import SystemPackage
 import TestSupport
 
-@testable import BPSTune
+@testable import BPSTuneCore
+@testable import BPSTuneKernel
+@testable import BPSTunePersistence
+@testable import BPSTuneProbe
 
 /// A model of NIC drivers behind SIOCETHTOOL, written from the byte layouts in
 /// include/uapi/linux/ethtool.h (u32 fields at offset 4 + 4·i after the command word), not from

@@ -1,6 +1,9 @@
 import SystemPackage
 
-@testable import BPSTune
+@testable import BPSTuneCore
+@testable import BPSTuneKernel
+@testable import BPSTunePersistence
+@testable import BPSTuneProbe
 
 /// A model of the kernel's `netdev` family and of NAPI kthreads, for unit tests: NAPIs with
 /// ids and values, queue links, capabilities of a chosen kernel version, and a kthread (a new

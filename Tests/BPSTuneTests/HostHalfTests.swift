@@ -2,7 +2,10 @@ import Foundation
 import TestSupport
 import Testing
 
-@testable import BPSTune
+@testable import BPSTuneCore
+@testable import BPSTuneKernel
+@testable import BPSTunePersistence
+@testable import BPSTuneProbe
 
 /// [sysfs] globs, [cpu] and [cmdline] on temporary /proc and /sys trees (issue 17).
 struct HostHalfTests {

@@ -2,7 +2,10 @@ import Foundation
 import TestSupport
 import Testing
 
-@testable import BPSTune
+@testable import BPSTuneCore
+@testable import BPSTuneKernel
+@testable import BPSTunePersistence
+@testable import BPSTuneProbe
 
 /// Queue IRQs on recorded /proc/interrupts and sysfs trees of real drivers.
 struct IRQScenario {

@@ -3,7 +3,10 @@ import SystemPackage
 import TestSupport
 import Testing
 
-@testable import BPSTune
+@testable import BPSTuneCore
+@testable import BPSTuneKernel
+@testable import BPSTunePersistence
+@testable import BPSTuneProbe
 
 /// What bpstune does with hostile names, paths and files before anything reaches a file it
 /// writes, a line it prints or the kernel: escaping, the one serializer of the record and the

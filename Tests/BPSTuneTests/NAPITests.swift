@@ -1,7 +1,10 @@
 import TestSupport
 import Testing
 
-@testable import BPSTune
+@testable import BPSTuneCore
+@testable import BPSTuneKernel
+@testable import BPSTunePersistence
+@testable import BPSTuneProbe
 
 /// eth0 with two rx queues, each served by its own NAPI (8193, 8194), on a modelled kernel.
 struct NAPIScenario: ModelledHost {

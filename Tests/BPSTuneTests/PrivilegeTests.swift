@@ -1,7 +1,10 @@
 import TestSupport
 import Testing
 
-@testable import BPSTune
+@testable import BPSTuneCore
+@testable import BPSTuneKernel
+@testable import BPSTunePersistence
+@testable import BPSTuneProbe
 
 /// Which privileges a writing command asks for, from the profile or snapshot alone.
 @Suite struct PrivilegeNeedsTests {

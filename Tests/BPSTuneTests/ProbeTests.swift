@@ -3,7 +3,10 @@ import Histogram
 import TestSupport
 import Testing
 
-@testable import BPSTune
+@testable import BPSTuneCore
+@testable import BPSTuneKernel
+@testable import BPSTunePersistence
+@testable import BPSTuneProbe
 
 /// The probe's pure parts: the wire format, the proof counters' parsers on real kernel text,
 /// workloads, addresses, and the compare report's table and chart.

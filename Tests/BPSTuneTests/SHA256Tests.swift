@@ -1,4 +1,7 @@
-import BPSTune
+import BPSTuneCore
+import BPSTuneKernel
+import BPSTunePersistence
+import BPSTuneProbe
 import Testing
 
 /// The profile content hash against FIPS 180-4's examples and sha256sum, across block edges.

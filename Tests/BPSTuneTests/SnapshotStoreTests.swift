@@ -2,7 +2,10 @@ import Foundation
 import TestSupport
 import Testing
 
-@testable import BPSTune
+@testable import BPSTuneCore
+@testable import BPSTuneKernel
+@testable import BPSTunePersistence
+@testable import BPSTuneProbe
 
 @Suite struct SnapshotStoreTests {
   let state = TemporaryDirectory("bpstune-state")

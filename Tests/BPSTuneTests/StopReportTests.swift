@@ -2,7 +2,10 @@ import Foundation
 import TestSupport
 import Testing
 
-@testable import BPSTune
+@testable import BPSTuneCore
+@testable import BPSTuneKernel
+@testable import BPSTunePersistence
+@testable import BPSTuneProbe
 
 /// The line a SIGTERM leaves (bpstune.service's start timeout): what the run records as it goes
 /// (in process), and the built binary stopped while it waits for a held lock. The SIGTERM in the

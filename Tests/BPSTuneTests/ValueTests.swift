@@ -1,6 +1,9 @@
 import Testing
 
-@testable import BPSTune
+@testable import BPSTuneCore
+@testable import BPSTuneKernel
+@testable import BPSTunePersistence
+@testable import BPSTuneProbe
 
 @Suite struct CPUSetTests {
   @Test(arguments: [

@@ -1,4 +1,5 @@
-import BPSTune
+import BPSTuneCore
+import BPSTuneKernel
 
 #if canImport(Glibc)
   import Glibc

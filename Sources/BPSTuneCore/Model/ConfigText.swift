@@ -1,0 +1,47 @@
+import BPSTuneKernel
+
+/// The one writer of text into the files other programs parse at every boot: enable's record
+/// (/etc/bpstune/enabled.toml, TOML) and the udev rule (/etc/udev/rules.d/80-bpstune.rules).
+/// Whatever a value holds, it cannot end a line, a string or a comment early: a profile path
+/// with a newline in it must not become a rule line of its own.
+package enum ConfigText {
+  /// A TOML basic string: `"` and `\` escaped, and every control character (C0, DEL and C1)
+  /// as \uXXXX (tab as \t), so that the string and its line end where the writer meant.
+  package static func tomlString(_ text: String) -> String {
+    var out = "\""
+    for scalar in text.unicodeScalars {
+      switch scalar {
+      case "\"": out += "\\\""
+      case "\\": out += "\\\\"
+      case "\t": out += "\\t"
+      case _ where Printable.isControl(scalar):
+        let digits = String(scalar.value, radix: 16, uppercase: true)
+        out += "\\u" + String(repeating: "0", count: 4 - digits.count) + digits
+      default: out.unicodeScalars.append(scalar)
+      }
+    }
+    return out + "\""
+  }
+
+  /// A comment line, its text escaped (``Printable``): it cannot end early.
+  package static func comment(_ text: String) -> String {
+    "# " + Printable.escaped(text)
+  }
+
+  /// A udev match value (KERNEL=="..."), quoted. udev matches with fnmatch(3) and `|`
+  /// separating alternatives, and has no escapes: a `"`, `\`, `|` or control character of an
+  /// interface name matches as `?`, any one character. The rule may then start the interface
+  /// unit for a name that is not the profile's; the unit checks the name against the profile
+  /// and does nothing for it.
+  package static func udevPattern(_ name: String) -> String {
+    var out = "\""
+    for scalar in name.unicodeScalars {
+      if scalar == "\"" || scalar == "\\" || scalar == "|" || Printable.isControl(scalar) || scalar == " " {
+        out += "?"
+      } else {
+        out.unicodeScalars.append(scalar)
+      }
+    }
+    return out + "\""
+  }
+}

@@ -1,0 +1,445 @@
+import BPSTuneKernel
+import FoundationEssentials
+import SystemPackage
+
+/// The state directory: snapshots (0600 files in a 0700 directory, written durably) and the
+/// apply lock. A snapshot that is not owned by root (or by the user running bpstune), is
+/// writable by group or others, is a symlink, or names a setting outside bpstune's trees is
+/// refused.
+package struct SnapshotStore: Sendable {
+  package let stateDirectory: String
+  package var snapshotDirectory: String { stateDirectory + "/snapshots" }
+  package var lockPath: String { stateDirectory + "/lock" }
+  package let knobs: [any Knob]
+
+  package init(stateDirectory: String, knobs: [any Knob] = KnobRegistry.standard) {
+    var dir = stateDirectory
+    while dir.count > 1 && dir.hasSuffix("/") { dir.removeLast() }
+    self.stateDirectory = dir
+    self.knobs = knobs
+  }
+
+  /// BPSTUNE_STATE_DIR, or /var/lib/bpstune.
+  package static var defaultStateDirectory: String {
+    Syscalls.environment("BPSTUNE_STATE_DIR") ?? "/var/lib/bpstune"
+  }
+
+  /// Creates the directories (0700) when missing and checks that they are safe to trust.
+  package func prepare() throws(BPSTuneError) {
+    for dir in [stateDirectory, snapshotDirectory] {
+      do {
+        try Syscalls.makeDirectory(dir, mode: 0o700)
+      } catch let e as SystemError {
+        throw .stateDirectory(path: dir, message: "cannot create: \(e.reason)")
+      } catch {
+        throw .stateDirectory(path: dir, message: "cannot create")
+      }
+      try checkTrusted(dir, directory: true)
+    }
+  }
+
+  private func checkTrusted(_ path: String, directory: Bool) throws(BPSTuneError) {
+    let fail: (String) -> BPSTuneError = {
+      directory ? .stateDirectory(path: path, message: $0) : .snapshot(path: path, message: $0)
+    }
+    let status: Stat?
+    do {
+      status = try Syscalls.fileStatus(path, followLinks: false)
+    } catch {
+      throw fail("cannot stat: \(error)")
+    }
+    guard let status else { throw fail("does not exist") }
+    if directory ? status.type != .directory : status.type != .regular {
+      throw fail(
+        status.type == .symbolicLink ? "is a symlink; refused" : "is not a \(directory ? "directory" : "regular file")")
+    }
+    let owner = status.userID.rawValue
+    if owner != 0 && owner != Syscalls.effectiveUserID {
+      throw fail("owned by uid \(owner), not by root; refused")
+    }
+    if status.permissions.contains(.groupWrite) || status.permissions.contains(.otherWrite) {
+      throw fail("writable by group or others (mode \(String(status.permissions.rawValue, radix: 8))); refused")
+    }
+  }
+
+  // MARK: Identity and time
+
+  /// A sortable id: UTC time with microseconds and the operation, "20261121T193012.123456Z-apply".
+  package func newID(_ operation: Snapshot.Operation) -> String {
+    let base = "\(Self.timestamp(compact: true))-\(operation.rawValue)"
+    var id = base
+    var n = 2
+    while (try? Syscalls.fileStatus(path(of: id))) ?? nil != nil {
+      id = "\(base)-\(n)"
+      n += 1
+    }
+    return id
+  }
+
+  /// The current UTC time, ISO 8601 with microseconds.
+  package static func timestamp(compact: Bool = false) -> String {
+    // gmtime_r, not Calendar and TimeZone: FoundationEssentials alone (the static binary has no
+    // ICU) knows no time zone by identifier.
+    let t = Syscalls.utcNow()
+    func pad(_ v: Int, _ width: Int = 2) -> String {
+      let s = String(v)
+      return String(repeating: "0", count: max(0, width - s.count)) + s
+    }
+    let (date, time) = ([pad(t.year, 4), pad(t.month), pad(t.day)], [pad(t.hour), pad(t.minute), pad(t.second)])
+    let micro = pad(t.microseconds, 6)
+    if compact { return "\(date.joined())T\(time.joined()).\(micro)Z" }
+    return "\(date.joined(separator: "-"))T\(time.joined(separator: ":")).\(micro)Z"
+  }
+
+  package func path(of id: String) -> String { "\(snapshotDirectory)/\(id).json" }
+
+  static func isValidID(_ id: String) -> Bool {
+    !id.isEmpty && id.count <= 100 && id.first != "."
+      && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "." || $0 == "_") }
+  }
+
+  // MARK: Reading and writing
+
+  /// Writes (or rewrites) a snapshot durably: write, fsync, rename, fsync the directory.
+  package func save(_ snapshot: Snapshot) throws(BPSTuneError) {
+    do {
+      try Syscalls.writeDurably(path(of: snapshot.id), try Self.encode(snapshot))
+    } catch let e as SystemError {
+      throw .stateDirectory(path: snapshotDirectory, message: "cannot write snapshot \(snapshot.id): \(e.reason)")
+    } catch {
+      throw .stateDirectory(path: snapshotDirectory, message: "cannot write snapshot \(snapshot.id): \(error)")
+    }
+  }
+
+  /// A snapshot's file content: pretty JSON with sorted keys and a final newline.
+  package static func encode(_ snapshot: Snapshot) throws -> [UInt8] {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    return Array(try encoder.encode(snapshot)) + [10]
+  }
+
+  /// Reads and checks one snapshot.
+  package func load(_ id: String) throws(BPSTuneError) -> Snapshot {
+    guard Self.isValidID(id) else { throw .snapshot(path: id, message: "not a snapshot id") }
+    let file = path(of: id)
+    try checkTrusted(file, directory: false)
+    let bytes: [UInt8]
+    do {
+      bytes = try Syscalls.readFile(file, regularOnly: true, followLinks: false)
+    } catch let e as SystemError {
+      throw .snapshot(path: file, message: "cannot read: \(e.reason)")
+    } catch {
+      throw .snapshot(path: file, message: "cannot read")
+    }
+    return try Self.decode(bytes, path: file, expectedID: id, knobs: knobs)
+  }
+
+  /// Parses and checks snapshot JSON (also the fuzzing entry point).
+  package static func decode(
+    _ bytes: [UInt8], path: String, expectedID: String?, knobs: [any Knob] = KnobRegistry.standard
+  ) throws(BPSTuneError) -> Snapshot {
+    let snapshot: Snapshot
+    do {
+      snapshot = try JSONDecoder().decode(Snapshot.self, from: Data(bytes))
+    } catch let DecodingError.dataCorrupted(context) {
+      let at = Self.fieldPath(context.codingPath)
+      let detail = context.underlyingError.map { "\($0)" } ?? context.debugDescription
+      throw .snapshot(path: path, message: at.isEmpty ? "not valid JSON: \(detail)" : "field \(at): \(detail)")
+    } catch let DecodingError.keyNotFound(key, _) {
+      throw .snapshot(path: path, message: "missing field \"\(key.stringValue)\"")
+    } catch let DecodingError.typeMismatch(_, context) {
+      let at = Self.fieldPath(context.codingPath)
+      throw .snapshot(path: path, message: "field \(at) has the wrong type")
+    } catch let DecodingError.valueNotFound(_, context) {
+      let at = Self.fieldPath(context.codingPath)
+      throw .snapshot(path: path, message: "field \(at) is null")
+    } catch {
+      throw .snapshot(path: path, message: "not a bpstune snapshot: \(error)")
+    }
+    guard snapshot.schema == Snapshot.schemaVersion else {
+      throw .snapshot(
+        path: path, message: "schema \(snapshot.schema); this bpstune reads schema \(Snapshot.schemaVersion)")
+    }
+    if let expectedID, snapshot.id != expectedID {
+      throw .snapshot(path: path, message: "its id \"\(snapshot.id)\" does not match its file name")
+    }
+    if let restores = snapshot.restores, !isValidID(restores) {
+      throw .snapshot(path: path, message: "\"restores\" is not a snapshot id")
+    }
+    // What status and snapshots list print from a snapshot: one line each, of a sane length.
+    var texts: [(String, String?)] = [
+      ("profile", snapshot.profile), ("trigger", snapshot.trigger), ("hostname", snapshot.hostname),
+      ("kernel", snapshot.kernel), ("created", snapshot.created), ("finished", snapshot.finished),
+      ("boot", snapshot.boot),
+    ]
+    if let o = snapshot.origin {
+      texts += [
+        ("origin.path", o.path), ("origin.interface", o.interface), ("origin.user", o.user),
+        ("origin.login_user", o.loginUser), ("origin.sudo_user", o.sudoUser), ("origin.reason", o.reason),
+      ]
+      for (name, value) in (o.variables ?? [:]).sorted(by: { $0.key < $1.key }) {
+        texts += [("origin.variables key", name), ("origin.variables.\(name)", value)]
+      }
+      if let hash = o.sha256, !SHA256.isDigest(hash) {
+        throw .snapshot(path: path, message: "field origin.sha256 is not 64 lowercase hexadecimal digits")
+      }
+      if let reason = o.reason, reason.utf8.count > 200 {
+        throw .snapshot(path: path, message: "field origin.reason is longer than 200 bytes")
+      }
+    }
+    for case (let field, let value?) in texts {
+      if let c = Printable.controlCharacter(in: value) {
+        throw .snapshot(path: path, message: "field \(field) holds the control character \(c)")
+      }
+      if value.utf8.count > 4096 { throw .snapshot(path: path, message: "field \(field) is longer than 4096 bytes") }
+    }
+    for (index, entry) in snapshot.entries.enumerated() {
+      guard let knob = KnobRegistry.knob(forKind: entry.setting.kind, in: knobs) else {
+        throw .snapshot(path: path, message: "entry \(index): unknown kind \"\(entry.setting.kind)\"")
+      }
+      if let why = knob.rejection(of: entry.setting) {
+        throw .snapshot(path: path, message: "entry \(index) (\(entry.setting)): \(why)")
+      }
+      if let ifindex = entry.ifindex {
+        // The kernel's ifindex is a positive int; it belongs to an interface's setting only.
+        guard entry.setting.interface != nil else {
+          throw .snapshot(path: path, message: "entry \(index) (\(entry.setting)): an ifindex, but no interface")
+        }
+        guard ifindex >= 1 && ifindex <= Int(Int32.max) else {
+          throw .snapshot(
+            path: path, message: "entry \(index) (\(entry.setting)): ifindex \(ifindex) is not an interface index")
+        }
+      }
+      for value in [entry.before, entry.after]
+      where value.contains(where: { $0 == "\n" || $0 == "\0" }) || value.utf8.count > 4096 {
+        throw .snapshot(path: path, message: "entry \(index) (\(entry.setting)): value is not a kernel setting value")
+      }
+    }
+    return snapshot
+  }
+
+  /// A coding path as users write it: entries[0].phase.
+  static func fieldPath(_ path: [any CodingKey]) -> String {
+    path.reduce("") { text, key in
+      if let index = key.intValue { return text + "[\(index)]" }
+      return text.isEmpty ? key.stringValue : text + "." + key.stringValue
+    }
+  }
+
+  /// One file of the snapshot directory: its id (from the file name) and the snapshot, or why
+  /// it cannot be read or is refused.
+  package struct Listed: Sendable {
+    package var id: String
+    package var result: Result<Snapshot, BPSTuneError>
+
+    package func get() throws(BPSTuneError) -> Snapshot { try result.get() }
+    package var snapshot: Snapshot? { try? result.get() }
+    package var error: BPSTuneError? {
+      if case .failure(let e) = result { return e }
+      return nil
+    }
+  }
+
+  /// Every snapshot file, oldest first (ids begin with their UTC creation time); unreadable
+  /// ones are listed with their error, not skipped. A state directory that does not exist yet
+  /// holds none; one this process may not read (root's 0700 directory, for an unprivileged
+  /// user) is an error, not an empty list.
+  package func all() throws(BPSTuneError) -> [Listed] {
+    try ids().map { id in Listed(id: id, result: Result { () throws(BPSTuneError) -> Snapshot in try load(id) }) }
+  }
+
+  /// Every snapshot id, oldest first, from the file names alone.
+  package func ids() throws(BPSTuneError) -> [String] {
+    let names: [String]
+    do {
+      names = try Syscalls.listDirectory(snapshotDirectory)
+    } catch let e as SystemError where e.errno == .noSuchFileOrDirectory {
+      names = []
+    } catch let e as SystemError {
+      let hint = e.errno == .permissionDenied ? " (snapshots are root's: run it with sudo)" : ""
+      throw .stateDirectory(path: snapshotDirectory, message: "cannot read: \(e.reason)\(hint)")
+    } catch {
+      throw .stateDirectory(path: snapshotDirectory, message: "cannot read")
+    }
+    return names.filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.sorted()
+  }
+
+  /// The snapshot a user's reference names: its id, `latest` (the newest snapshot, of either
+  /// operation), or any prefix of exactly one id ("20261205T2310" for the one taken then).
+  package func resolve(_ reference: String) throws(BPSTuneError) -> String {
+    guard Self.isValidID(reference) else { throw .snapshot(path: reference, message: "not a snapshot id") }
+    let ids = try ids()
+    if reference == "latest" {
+      guard let newest = ids.last else { throw .snapshot(path: reference, message: "there are no snapshots") }
+      return newest
+    }
+    if ids.contains(reference) { return reference }
+    let matches = ids.filter { $0.hasPrefix(reference) }
+    switch matches.count {
+    case 1: return matches[0]
+    case 0: throw .snapshot(path: path(of: reference), message: "no snapshot has this id or begins with it")
+    default:
+      let shown = Printable.summary(matches.map { Printable.Item($0) }, limit: 3, separator: ", ")
+      throw .snapshot(path: reference, message: "the prefix matches \(matches.count) snapshots: \(shown)")
+    }
+  }
+
+  package func delete(_ id: String) throws(BPSTuneError) {
+    _ = try load(id)
+    do {
+      try Syscalls.removeFile(path(of: id))
+    } catch {
+      throw .stateDirectory(path: path(of: id), message: "cannot delete: \(error)")
+    }
+  }
+
+  // MARK: Rollback stack
+
+  /// Ids of snapshots whose effect a complete rollback has undone (and that rollback has not
+  /// itself been undone).
+  package static func undone(in snapshots: [Snapshot]) -> Set<String> {
+    var memo: [String: Bool] = [:]
+    func isUndone(_ id: String, _ depth: Int) -> Bool {
+      if let m = memo[id] { return m }
+      if depth > snapshots.count { return false }
+      let result = snapshots.contains {
+        $0.operation == .rollback && $0.restores == id && $0.status == .complete && !isUndone($0.id, depth + 1)
+      }
+      memo[id] = result
+      return result
+    }
+    return Set(snapshots.map(\.id).filter { isUndone($0, 0) })
+  }
+
+  /// The apply a plain `rollback` undoes: the newest one not undone yet, including
+  /// interrupted and partially failed ones, of this boot (`boot`; nil: any boot).
+  package static func rollbackCandidate(in snapshots: [Snapshot], boot: String? = nil) -> Snapshot? {
+    inEffect(in: snapshots, boot: boot).last
+  }
+
+  /// Applies not undone yet (interrupted and partially failed ones included), oldest first, of
+  /// boot `boot` (nil: every boot).
+  package static func inEffect(in snapshots: [Snapshot], boot: String? = nil) -> [Snapshot] {
+    let gone = undone(in: snapshots)
+    return snapshots.sorted { ($0.created, $0.id) < ($1.created, $1.id) }.filter {
+      $0.operation == .apply && $0.status != .undone && !gone.contains($0.id) && (boot == nil || $0.boot == boot)
+    }
+  }
+
+  // MARK: Retention
+
+  /// How many of the newest snapshots are always kept (`apply --keep-snapshots`).
+  package static let defaultKeep = 20
+
+  /// The snapshots the retention rule lets go: never one of the newest `keep` files, never a
+  /// damaged one, and never one `rollback` may still need. What goes is whole settled histories:
+  /// an apply that failed and was undone (the host is as before), or an apply that a complete
+  /// rollback undid, each together with every rollback that restores it or restores one of
+  /// those (so no kept rollback refers to a deleted snapshot), and only when all of them are
+  /// older than the newest `keep`. Applies still in effect, interrupted or failed runs and
+  /// rollbacks that were themselves undone are kept.
+  package static func expendable(in listed: [Listed], keep: Int) -> [String] {
+    let protected = Set(listed.suffix(max(keep, 0)).map(\.id) + listed.filter { $0.error != nil }.map(\.id))
+    let snapshots = listed.compactMap(\.snapshot)
+    let gone = undone(in: snapshots)
+    var doomed: [String] = []
+    for apply in snapshots where apply.operation == .apply && (apply.status == .undone || gone.contains(apply.id)) {
+      // The apply and everything that restores it, transitively.
+      var group = [apply.id]
+      var index = 0
+      while index < group.count {
+        let id = group[index]
+        group += snapshots.filter { $0.restores == id && !group.contains($0.id) }.map(\.id)
+        index += 1
+      }
+      if group.allSatisfy({ !protected.contains($0) }) { doomed += group }
+    }
+    return doomed.sorted()
+  }
+
+  /// Deletes what ``expendable(in:keep:)`` lets go; the caller holds the lock. Returns the
+  /// deleted ids.
+  package func prune(keep: Int) throws(BPSTuneError) -> [String] {
+    let doomed = Self.expendable(in: try all(), keep: keep)
+    for id in doomed { try delete(id) }
+    return doomed
+  }
+
+  // MARK: Lock
+
+  /// Takes the lock of the host's kernel settings (`hostLock`, /run/bpstune/lock on a real
+  /// host: two runs with different state directories still change the same kernel), then the
+  /// state directory's, in that order, waiting up to `timeout` seconds in all for other runs.
+  package func lock(
+    timeout: Int, hostLock: String? = nil, waiting: (_ path: String, _ holder: String) -> Void = { _, _ in }
+  )
+    throws(BPSTuneError) -> StateLock
+  {
+    var notified = false
+    // Tenths of a second; a timeout beyond a day is a day (the command line allows no more).
+    let deadline = min(max(timeout, 0), 86_400) * 10
+    var tries = 0
+    var held: [FileDescriptor] = []
+    for path in [hostLock, lockPath].compactMap({ $0 }) {
+      while true {
+        let fd: FileDescriptor?
+        do {
+          fd = try Syscalls.lockFile(path, wait: false)
+        } catch {
+          for h in held { try? h.close() }
+          throw .stateDirectory(path: path, message: "cannot lock: \(error)")
+        }
+        if let fd {
+          Syscalls.overwrite(fd, "\(Syscalls.processID)\n")
+          held.append(fd)
+          break
+        }
+        if tries >= deadline {
+          for h in held { try? h.close() }
+          throw .locked(path: path, holder: "pid \(Printable.escaped(Self.holder(of: path)))")
+        }
+        if !notified {
+          waiting(path, Self.holder(of: path))
+          notified = true
+        }
+        Syscalls.sleep(milliseconds: 100)
+        tries += 1
+      }
+    }
+    return StateLock(descriptors: held)
+  }
+
+  /// The process id a lock's holder wrote into it; "?" when it cannot be read.
+  static func holder(of path: String) -> String {
+    (try? Syscalls.readFile(path, limit: 64, regularOnly: true, followLinks: false)).map {
+      String(decoding: $0, as: UTF8.self).trimmingWhitespace
+    } ?? "?"
+  }
+
+  /// Whether another process holds the lock now. Read-only: a missing lock file is not
+  /// created, and one this process cannot open counts as not held.
+  package func isLocked() -> Bool {
+    do {
+      guard let fd = try Syscalls.lockFile(lockPath, wait: false, create: false) else { return true }
+      try? fd.close()
+      return false
+    } catch {
+      return false
+    }
+  }
+}
+
+/// The held apply locks (the host's and the state directory's); released by ``release()`` or
+/// when the process ends.
+package final class StateLock {
+  private var descriptors: [FileDescriptor]
+
+  init(descriptors: [FileDescriptor]) { self.descriptors = descriptors }
+
+  package func release() {
+    for descriptor in descriptors.reversed() { try? descriptor.close() }
+    descriptors = []
+  }
+
+  deinit { release() }
+}

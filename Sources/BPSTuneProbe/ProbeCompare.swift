@@ -1,0 +1,178 @@
+import BPSTuneCore
+import BPSTuneKernel
+
+/// `bpstune probe compare`: for each profile, apply it through the apply path (snapshot first),
+/// let it settle, measure every workload against the peer, and roll it back through the
+/// rollback path; the host ends as it began. A kill -9 in between leaves an apply that
+/// `bpstune rollback` undoes like any other.
+package struct ProbeCompare {
+  /// A request rate (nil: closed loop) and an application delay, "RATE:DELAY" on the command
+  /// line ("0:0" or "closed:0" for a closed loop).
+  package struct Workload: Sendable, Equatable, CustomStringConvertible {
+    package var rate: Int?
+    package var delay: Int
+
+    package init(rate: Int?, delay: Int) {
+      self.rate = rate
+      self.delay = delay
+    }
+
+    package init(parsing text: String) throws(BPSTuneError) {
+      let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+      guard parts.count == 2, let delay = Int(parts[1]), delay >= 0, delay <= 1_000_000 else {
+        throw .usage(
+          "--workload \(text): expected RATE:DELAY (requests per second or 0 for a closed loop, µs of delay up to 1000000)"
+        )
+      }
+      if parts[0] == "closed" || parts[0] == "0" {
+        rate = nil
+      } else if let r = Int(parts[0]), r > 0, r <= 10_000_000 {
+        rate = r
+      } else {
+        throw .usage("--workload \(text): RATE must be 1 to 10000000 requests per second, or 0 / closed")
+      }
+      self.delay = delay
+    }
+
+    /// The defaults: a closed loop, and 10 kpkt/s with 30 µs of application work (the series'
+    /// 32 kpkt/s + 30 µs scaled to what an emulated or virtual path sustains).
+    package static let defaults = [Workload(rate: nil, delay: 0), Workload(rate: 10_000, delay: 30)]
+
+    package var description: String {
+      (rate.map { "\($0 >= 1000 && $0 % 1000 == 0 ? "\($0 / 1000)k" : "\($0)") pkt/s" } ?? "closed loop")
+        + " + \(delay) µs delay"
+    }
+  }
+
+  /// One profile's measurements, one per workload.
+  package struct Column: Sendable {
+    /// The profile as a column title: its name, or a path's file name without ".profile".
+    package var profile: String
+    /// The apply's snapshot; nil when the host already matched the profile.
+    package var snapshot: String?
+    package var changes: Int
+    package var results: [ProbeResult]
+    /// Why measuring this profile stopped early (its results are the workloads measured
+    /// before); nil when every workload was measured.
+    package var incomplete: String?
+  }
+
+  package var executor: Executor
+  package var client: ProbeClient.Settings
+  package var workloads: [Workload]
+  /// Seconds between the apply and the first measurement.
+  package var settle: Double
+  package var skipUnsupported: Bool
+  /// Progress lines ("applying hft", "measuring ...").
+  package var log: (String) -> Void = { _ in }
+
+  package init(
+    executor: Executor, client: ProbeClient.Settings, workloads: [Workload], settle: Double, skipUnsupported: Bool
+  ) {
+    self.executor = executor
+    self.client = client
+    self.workloads = workloads
+    self.settle = settle
+    self.skipUnsupported = skipUnsupported
+  }
+
+  /// Plans every profile first (a profile this host cannot take fails before any change), then
+  /// applies, measures and rolls back each in turn. The caller holds the state lock. A failure
+  /// while measuring ends the comparison with what was measured before it (the failing
+  /// profile's column marked incomplete), and the failure to report after it.
+  package func run(_ profiles: [Profile]) throws(BPSTuneError) -> (columns: [Column], failure: BPSTuneError?) {
+    let planner = Planner(knobs: executor.knobs)
+    for profile in profiles {
+      let plan = try planner.plan(profile, on: executor.host)
+      if !plan.unsupported.isEmpty && !skipUnsupported {
+        throw .unsupportedSettings(
+          plan.unsupported.map { Printable.Item($0.id, ": \($0.reason ?? "unsupported")", scope: profile.name) })
+      }
+    }
+    for workload in workloads { try settings(for: workload).validate() }
+    if !(settle >= 0 && settle <= 600) { throw .usage("--settle \(settle): must be 0 to 600 s") }
+    var columns: [Column] = []
+    for profile in profiles {
+      log("applying \(Self.title(profile.name))")
+      let outcome = try Applier(executor: executor).apply(profile, skipUnsupported: skipUnsupported)
+      executor.host.forget()
+      var results: [ProbeResult] = []
+      var failure: BPSTuneError?
+      if settle > 0 { Syscalls.sleep(milliseconds: Int(settle * 1000)) }
+      for workload in workloads {
+        if Syscalls.interruptRequested {
+          failure = .probe(what: "compare", message: "interrupted")
+          break
+        }
+        log("measuring \(Self.title(profile.name)): \(workload)")
+        do {
+          let result = try ProbeClient(settings: settings(for: workload), host: executor.host).run()
+          if result.interrupted {
+            failure = .probe(what: "compare", message: "interrupted")
+            break
+          }
+          if let error = result.rateError {
+            failure = error
+            break
+          }
+          results.append(result)
+        } catch {
+          failure = error
+          break
+        }
+      }
+      if let snapshot = outcome.snapshot {
+        log("rolling back \(Self.title(profile.name)) (snapshot \(snapshot.id))")
+        try rollBack(snapshot, after: failure)
+      }
+      if let failure {
+        // What was measured so far is kept; the apply is undone: exit 3, as for a failed apply.
+        if !results.isEmpty {
+          columns.append(
+            Column(
+              profile: Self.title(profile.name), snapshot: outcome.snapshot?.id,
+              changes: outcome.snapshot?.entries.count ?? 0, results: results, incomplete: failure.description))
+        }
+        guard let snapshot = outcome.snapshot else { return (columns, failure) }
+        return (
+          columns,
+          .failedAndUndone(
+            setting: "probe compare \(profile.name)", message: failure.description, undone: snapshot.entries.count)
+        )
+      }
+      columns.append(
+        Column(
+          profile: Self.title(profile.name), snapshot: outcome.snapshot?.id,
+          changes: outcome.snapshot?.entries.count ?? 0,
+          results: results))
+    }
+    return (columns, nil)
+  }
+
+  /// The client's settings with the workload's rate and delay.
+  func settings(for workload: Workload) -> ProbeClient.Settings {
+    var settings = client
+    settings.rate = workload.rate
+    settings.delay = workload.delay
+    return settings
+  }
+
+  static func title(_ name: String) -> String {
+    let file = name.split(separator: "/").last.map(String.init) ?? name
+    return file.hasSuffix(".profile") ? String(file.dropLast(8)) : file
+  }
+
+  /// Restores what the apply changed, with rollback's checks (its error keeps rollback's exit
+  /// code; the measurement's failure, if any, is logged first).
+  private func rollBack(_ snapshot: Snapshot, after failure: BPSTuneError?) throws(BPSTuneError) {
+    executor.host.forget()
+    let restorer = Restorer(executor: executor)
+    do {
+      _ = try restorer.restore(restorer.plan(snapshot), force: false)
+      executor.host.forget()
+    } catch {
+      if let failure { log("measuring failed: \(failure.description)") }
+      throw error
+    }
+  }
+}
