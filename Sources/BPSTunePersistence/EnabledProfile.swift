@@ -218,9 +218,4 @@ package struct EnabledProfile: Sendable {
     }
     return relaxed
   }
-
-  /// This boot's applies run by the units or by enable, still in effect, oldest first.
-  package static func applies(in history: [Snapshot], boot: String?) -> [Snapshot] {
-    SnapshotStore.inEffect(in: history, boot: boot).filter { $0.trigger != nil }
-  }
 }

@@ -21,7 +21,7 @@ struct ApplyCommand: ParsableCommand, ReportsErrorsAsJSON {
   var lockTimeout = 30
 
   @Option(help: "After a successful apply, keep at least this many of the newest snapshots (see snapshots prune).")
-  var keepSnapshots = SnapshotStore.defaultKeep
+  var keepSnapshots = SnapshotHistory.defaultKeep
 
   @Option(help: "Output format.")
   var format: OutputFormat = .text

@@ -81,6 +81,15 @@ struct GlobalOptions: ParsableArguments {
     return executor
   }
 
+  /// The persistence workflows over this run's host, state directory and options, their lines
+  /// on standard output and warnings on standard error.
+  func workflow() -> Workflow {
+    let host = host()
+    return Workflow(
+      persistence: persistence, host: host, store: store, executor: { executor($0) }, lock: { try lock(timeout: $0) },
+      say: { print($0) }, warn: { Output.error($0) })
+  }
+
   /// Writing commands say which privileges they lack before planning any write (on the real
   /// host; a --root tree is the tests' and needs none).
   func require(_ needed: Set<Privilege>, for command: String) throws {

@@ -137,7 +137,8 @@ struct SnapshotsCommand: ParsableCommand {
       let store = global.store
       let snapshot = try store.load(try store.resolve(id))
       let all = try store.all().compactMap { try? $0.get() }
-      let state = StateReport.state(of: snapshot, undone: SnapshotStore.undone(in: all), lockHeld: store.isLocked())
+      let state = StateReport.state(
+        of: snapshot, undone: SnapshotHistory(snapshots: all).undone, lockHeld: store.isLocked())
       print(StateReport.detail(snapshot, state: state, json: format == .json, style: global.style))
     }
   }
@@ -171,7 +172,7 @@ struct SnapshotsCommand: ParsableCommand {
         _ = try store.load(id)  // names the missing or refused file
         return
       }
-      if !force && !SnapshotStore.expendable(in: all, keep: 0).contains(id) {
+      if !force && !SnapshotHistory(all).expendable(keep: 0).contains(id) {
         throw BPSTuneError.usage(
           "snapshots delete \(id): \(Self.needed(listed, in: all)); nothing was deleted (--force deletes it anyway)")
       }
@@ -186,7 +187,7 @@ struct SnapshotsCommand: ParsableCommand {
       }
       let settings = snapshot.entries.map(\.setting)
       let named = Printable.summary(settings.map { Printable.Item($0) }, limit: 3)
-      let undone = SnapshotStore.undone(in: all.compactMap(\.snapshot))
+      let undone = SnapshotHistory(all).undone
       switch (snapshot.operation, snapshot.status) {
       case (_, .inProgress), (_, .failed):
         return "a \(snapshot.operation.rawValue) that did not finish (\(snapshot.status.rawValue)); rollback restores "

@@ -246,7 +246,7 @@ extension ModelledHost {
     // Every failed apply left its snapshot, marked undone; none is a rollback candidate.
     let snapshots = try SnapshotStore(stateDirectory: s.state.path + "/s").all().compactMap { try? $0.get() }
     #expect(snapshots.count == count && snapshots.allSatisfy { $0.status == .undone })
-    #expect(SnapshotStore.rollbackCandidate(in: snapshots) == nil)
+    #expect(SnapshotHistory(snapshots: snapshots).rollbackCandidate() == nil)
   }
 
   @Test func aFailureWhileUndoingIsExit4AndNamesWhatIsLeft() throws {

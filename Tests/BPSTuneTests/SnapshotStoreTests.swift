@@ -185,10 +185,10 @@ import Testing
       listed(15, .rollback, .complete, restores: 14),
     ]
     func id(_ n: Int) -> String { "2026010\(n / 10)T0000\(n % 10)0.000000Z-x" }
-    #expect(SnapshotStore.expendable(in: all, keep: 1) == [1, 2, 4, 11, 12, 13].map(id))
-    #expect(SnapshotStore.expendable(in: all, keep: 0) == [1, 2, 4, 11, 12, 13, 14, 15].map(id))
-    #expect(SnapshotStore.expendable(in: all, keep: 4) == [1, 2, 4].map(id))
-    #expect(SnapshotStore.expendable(in: all, keep: 100).isEmpty)
+    #expect(SnapshotHistory(all).expendable(keep: 1) == [1, 2, 4, 11, 12, 13].map(id))
+    #expect(SnapshotHistory(all).expendable(keep: 0) == [1, 2, 4, 11, 12, 13, 14, 15].map(id))
+    #expect(SnapshotHistory(all).expendable(keep: 4) == [1, 2, 4].map(id))
+    #expect(SnapshotHistory(all).expendable(keep: 100).isEmpty)
   }
 
   /// A profile given as a long path does not run into the STATE column; every row's columns

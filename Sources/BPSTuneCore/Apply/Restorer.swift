@@ -49,7 +49,8 @@ package struct Restorer {
     let unfinished: String? =
       source.status == .inProgress || source.status == .failed
       ? "left between values by the \(source.status == .failed ? "failed" : "interrupted") \(source.operation.rawValue)"
-      : unfinishedRollback(of: source, in: history ?? ((try? executor.store.all()) ?? []).compactMap(\.snapshot)).map {
+      : SnapshotHistory(snapshots: history ?? ((try? executor.store.all()) ?? []).compactMap(\.snapshot))
+        .unfinishedRollback(of: source).map {
         "left between values by the unfinished rollback \($0.id)"
       }
     // A device is found by the ifindex recorded with its settings, in the snapshot's boot
@@ -118,14 +119,6 @@ package struct Restorer {
     return RestorePlan(source: source, items: items, devices: devices.keys.sorted().map { devices[$0]! })
   }
 
-  /// The newest rollback of `source` that did not finish (killed, or failed with its undo
-  /// incomplete), when no complete rollback of it came after.
-  func unfinishedRollback(of source: Snapshot, in history: [Snapshot]) -> Snapshot? {
-    let rollbacks = history.filter { $0.operation == .rollback && $0.restores == source.id }
-    guard let newest = rollbacks.last, newest.status == .inProgress || newest.status == .failed else { return nil }
-    return newest
-  }
-
   /// What a plain `rollback` restores: the newest apply not undone yet (nil when every apply
   /// is undone), and the damaged snapshot files it passed over with `force`.
   package struct Candidate: Sendable {
@@ -142,18 +135,18 @@ package struct Restorer {
   /// should be undone, or a rollback that already undid the candidate: without `force` that is
   /// an error naming it, never a silent guess.
   package func candidate(force: Bool = false) throws(BPSTuneError) -> Candidate {
-    let listed = try executor.store.all()
-    let history = listed.compactMap(\.snapshot)
+    let read = try SnapshotHistory.read(executor.store)
+    let (listed, history) = (read.listed, read.snapshots)
     // This boot only: an earlier boot's snapshot describes a kernel that no longer exists.
     let boot = executor.host.bootID
-    let chosen = SnapshotStore.rollbackCandidate(in: history, boot: boot)
+    let chosen = read.rollbackCandidate(boot: boot)
     let damaged = listed.filter { file in file.error != nil && (chosen.map { file.id > $0.id } ?? true) }
     if let newest = damaged.last, let error = newest.error, !force {
       throw .damagedNewest(
         path: executor.store.path(of: newest.id), reason: error.reason, id: newest.id, more: damaged.count - 1,
         candidate: chosen?.id)
     }
-    let earlier = SnapshotStore.inEffect(in: history).filter { $0.boot != boot }
+    let earlier = read.inEffect().filter { $0.boot != boot }
     return Candidate(snapshot: chosen, passedOver: damaged, history: history, earlierBoots: earlier)
   }
 

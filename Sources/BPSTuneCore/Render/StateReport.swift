@@ -77,7 +77,7 @@ package enum StateReport {
     _ all: [SnapshotStore.Listed], lockHeld: Bool, boot: String?, json: Bool, style: TextStyle
   ) -> String {
     let good = all.compactMap(\.snapshot)
-    let undone = SnapshotStore.undone(in: good)
+    let undone = SnapshotHistory(snapshots: good).undone
     let rows: [SnapshotSummary] = all.map { listed in
       switch listed.result {
       case .success(let s):

@@ -293,74 +293,10 @@ package struct SnapshotStore: Sendable {
     }
   }
 
-  // MARK: Rollback stack
-
-  /// Ids of snapshots whose effect a complete rollback has undone (and that rollback has not
-  /// itself been undone).
-  package static func undone(in snapshots: [Snapshot]) -> Set<String> {
-    var memo: [String: Bool] = [:]
-    func isUndone(_ id: String, _ depth: Int) -> Bool {
-      if let m = memo[id] { return m }
-      if depth > snapshots.count { return false }
-      let result = snapshots.contains {
-        $0.operation == .rollback && $0.restores == id && $0.status == .complete && !isUndone($0.id, depth + 1)
-      }
-      memo[id] = result
-      return result
-    }
-    return Set(snapshots.map(\.id).filter { isUndone($0, 0) })
-  }
-
-  /// The apply a plain `rollback` undoes: the newest one not undone yet, including
-  /// interrupted and partially failed ones, of this boot (`boot`; nil: any boot).
-  package static func rollbackCandidate(in snapshots: [Snapshot], boot: String? = nil) -> Snapshot? {
-    inEffect(in: snapshots, boot: boot).last
-  }
-
-  /// Applies not undone yet (interrupted and partially failed ones included), oldest first, of
-  /// boot `boot` (nil: every boot).
-  package static func inEffect(in snapshots: [Snapshot], boot: String? = nil) -> [Snapshot] {
-    let gone = undone(in: snapshots)
-    return snapshots.sorted { ($0.created, $0.id) < ($1.created, $1.id) }.filter {
-      $0.operation == .apply && $0.status != .undone && !gone.contains($0.id) && (boot == nil || $0.boot == boot)
-    }
-  }
-
-  // MARK: Retention
-
-  /// How many of the newest snapshots are always kept (`apply --keep-snapshots`).
-  package static let defaultKeep = 20
-
-  /// The snapshots the retention rule lets go: never one of the newest `keep` files, never a
-  /// damaged one, and never one `rollback` may still need. What goes is whole settled histories:
-  /// an apply that failed and was undone (the host is as before), or an apply that a complete
-  /// rollback undid, each together with every rollback that restores it or restores one of
-  /// those (so no kept rollback refers to a deleted snapshot), and only when all of them are
-  /// older than the newest `keep`. Applies still in effect, interrupted or failed runs and
-  /// rollbacks that were themselves undone are kept.
-  package static func expendable(in listed: [Listed], keep: Int) -> [String] {
-    let protected = Set(listed.suffix(max(keep, 0)).map(\.id) + listed.filter { $0.error != nil }.map(\.id))
-    let snapshots = listed.compactMap(\.snapshot)
-    let gone = undone(in: snapshots)
-    var doomed: [String] = []
-    for apply in snapshots where apply.operation == .apply && (apply.status == .undone || gone.contains(apply.id)) {
-      // The apply and everything that restores it, transitively.
-      var group = [apply.id]
-      var index = 0
-      while index < group.count {
-        let id = group[index]
-        group += snapshots.filter { $0.restores == id && !group.contains($0.id) }.map(\.id)
-        index += 1
-      }
-      if group.allSatisfy({ !protected.contains($0) }) { doomed += group }
-    }
-    return doomed.sorted()
-  }
-
-  /// Deletes what ``expendable(in:keep:)`` lets go; the caller holds the lock. Returns the
-  /// deleted ids.
+  /// Deletes what ``SnapshotHistory/expendable(keep:)`` lets go; the caller holds the lock.
+  /// Returns the deleted ids.
   package func prune(keep: Int) throws(BPSTuneError) -> [String] {
-    let doomed = Self.expendable(in: try all(), keep: keep)
+    let doomed = SnapshotHistory(try all()).expendable(keep: keep)
     for id in doomed { try delete(id) }
     return doomed
   }
