@@ -51,8 +51,8 @@ package struct Restorer {
       ? "left between values by the \(source.status == .failed ? "failed" : "interrupted") \(source.operation.rawValue)"
       : SnapshotHistory(snapshots: history ?? ((try? executor.store.all()) ?? []).compactMap(\.snapshot))
         .unfinishedRollback(of: source).map {
-        "left between values by the unfinished rollback \($0.id)"
-      }
+          "left between values by the unfinished rollback \($0.id)"
+        }
     // A device is found by the ifindex recorded with its settings, in the snapshot's boot
     // (ifindexes are handed out anew at every boot): under another name after a rename, and
     // told apart from another device given its name since.
