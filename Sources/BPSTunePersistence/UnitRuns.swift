@@ -74,12 +74,8 @@ extension Workflow {
     var executor = self.executor(host)
     executor.trigger = trigger
     let outcome = try Applier(executor: executor).apply(profile, skipUnsupported: record.skipUnsupported)
-    for entry in outcome.skipped { say("skipped (unsupported): \(entry.id): \(entry.reason ?? "")") }
-    if let snapshot = outcome.snapshot {
-      warnIfUnrecorded(snapshot)
-      say("\(trigger): applied \(record.profile): \(snapshot.entries.count) change(s), snapshot \(snapshot.id)")
-    } else {
-      say("\(trigger): \(record.profile) already in place; nothing to change")
-    }
+    for line in OutcomeReport.skipped(outcome) { say(line) }
+    if let snapshot = outcome.snapshot { warnIfUnrecorded(snapshot) }
+    say(OutcomeReport.summary(outcome, .unit(trigger: trigger, profile: record.profile)))
   }
 }

@@ -58,7 +58,6 @@ struct ApplyCommand: ParsableCommand, ReportsErrorsAsJSON {
     var executor = global.executor(host)
     executor.reason = reasonOption.reason
     let outcome = try Applier(executor: executor).apply(profile, skipUnsupported: skipUnsupported)
-    let skipped = outcome.skipped.map { "\($0.id): \($0.reason ?? "")" }
     if let snapshot = outcome.snapshot {
       Output.warnIfUnrecorded(snapshot)
       // Retention: the host is tuned; a failure to delete old snapshots only warns.
@@ -72,23 +71,15 @@ struct ApplyCommand: ParsableCommand, ReportsErrorsAsJSON {
       }
     }
     if format == .json {
-      print(PlanReport.json(outcome.plan, command: "apply", snapshot: outcome.snapshot?.id, skipped: skipped))
+      print(
+        PlanReport.json(
+          outcome.plan, command: "apply", snapshot: outcome.snapshot?.id, skipped: OutcomeReport.skippedJSON(outcome)))
       return
     }
     print(PlanReport.text(outcome.plan, style: global.style, quiet: global.quiet))
-    for line in skipped { print("skipped (unsupported): \(line)") }
-    if let snapshot = outcome.snapshot {
-      print("applied \(snapshot.entries.count) change(s); snapshot \(snapshot.id) (undo: bpstune rollback)")
-    } else {
-      print("nothing to change")
-    }
-    let reboot = outcome.plan.rebootNeeded
-    if !reboot.isEmpty {
-      print(
-        "not applied: \(reboot.count) boot parameter(s) need a reboot; add to the kernel command line: "
-          + reboot.map { $0.target.desired.isEmpty ? "(remove \($0.current ?? ""))" : $0.target.desired }
-          .joined(separator: " ") + " (bpstune cmdline \(profileOptions.profile) prints a GRUB drop-in)")
-    }
+    for line in OutcomeReport.skipped(outcome) { print(line) }
+    print(OutcomeReport.summary(outcome, .apply))
+    if let line = OutcomeReport.rebootLine(outcome, profile: profileOptions.profile) { print(line) }
   }
 }
 

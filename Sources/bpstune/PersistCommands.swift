@@ -64,13 +64,11 @@ struct EnableCommand: ParsableCommand {
     else { return }
     let (record, outcome, persistence) = (enabled.record, enabled.outcome, global.persistence)
     print(PlanReport.text(outcome.plan, style: global.style, quiet: global.quiet))
-    for entry in outcome.skipped { print("skipped (unsupported): \(entry.id): \(entry.reason ?? "")") }
+    for line in OutcomeReport.skipped(outcome) { print(line) }
     if let old = enabled.previous, old.profile != record.profile {
       print("replaced the enabled profile \(old.profile) (its settings stay until `bpstune rollback`)")
     }
-    let applied =
-      outcome.snapshot.map { "applied \($0.entries.count) change(s), snapshot \($0.id)" } ?? "nothing to change"
-    print("enabled \(record.profile): \(applied)")
+    print(OutcomeReport.summary(outcome, .enable(profile: record.profile)))
     print("  at every boot: \(Persistence.bootUnit); recorded in \(persistence.recordPath)")
     let names = Set(enabled.profile.interfaces.map(\.name)).sorted()
     if !names.isEmpty {
