@@ -17,7 +17,7 @@ import Testing
       created: SnapshotStore.timestamp(), finished: nil, status: .inProgress, pid: 1, hostname: "h", kernel: "k",
       entries: entries ?? [
         .init(
-          setting: SettingID(kind: "sysctl", key: "net.core.busy_read"), semantics: .integer, phase: .system,
+          setting: SettingID(kind: .sysctl, key: "net.core.busy_read"), semantics: .integer, phase: .system,
           before: "0", after: "50")
       ], leftChanged: nil)
   }
@@ -84,8 +84,8 @@ import Testing
     let json = String(decoding: try SnapshotStore.encode(loaded), as: UTF8.self)
     #expect(json.contains("\"ifindex\" : 7"), "\(json)")
 
-    let queue = SettingID(kind: "netdev", interface: "va", queue: "rx-0", key: "rps-cpus")
-    let system = SettingID(kind: "sysctl", key: "net.core.busy_read")
+    let queue = SettingID(kind: .netdev, interface: "va", queue: "rx-0", key: "rps-cpus")
+    let system = SettingID(kind: .sysctl, key: "net.core.busy_read")
     for (setting, ifindex, words) in [
       (queue, "0", "ifindex 0 is not an interface index"),
       (queue, "4294967295", "ifindex 4294967295 is not an interface index"),
@@ -114,12 +114,12 @@ import Testing
   }
 
   @Test(arguments: [
-    SettingID(kind: "sysctl", key: "net/../../../etc/shadow"), SettingID(kind: "sysfs", key: "/etc/passwd"),
-    SettingID(kind: "sysfs", key: "class/net/../../../../etc/passwd"),
-    SettingID(kind: "netdev", interface: "../x", key: "threaded"),
-    SettingID(kind: "netdev", interface: "eth0", queue: "rx-../../x", key: "rps-cpus"),
-    SettingID(kind: "shell", key: "rm"),
-    SettingID(kind: "netdev", interface: "eth0", key: "rps-cpus"),
+    SettingID(kind: .sysctl, key: "net/../../../etc/shadow"), SettingID(kind: .sysfs, key: "/etc/passwd"),
+    SettingID(kind: .sysfs, key: "class/net/../../../../etc/passwd"),
+    SettingID(kind: .netdev, interface: "../x", key: "threaded"),
+    SettingID(kind: .netdev, interface: "eth0", queue: "rx-../../x", key: "rps-cpus"),
+    SettingID(kind: .host, key: "rm"),
+    SettingID(kind: .netdev, interface: "eth0", key: "rps-cpus"),
   ])
   func refusesSnapshotsNamingSettingsOutsideItsTrees(setting: SettingID) throws {
     let s = sample([.init(setting: setting, semantics: .integer, phase: .system, before: "0", after: "1")])
