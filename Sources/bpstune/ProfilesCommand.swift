@@ -111,7 +111,7 @@ struct LintCommand: ParsableCommand, ReportsErrorsAsJSON {
         var problems: [String] = []
         if host {
           let plan = try Planner().plan(profile, on: global.host())
-          problems = plan.unsupported.filter { ["sysctl", "sysfs"].contains($0.id.kind) }.map {
+          problems = plan.unsupported.filter { [.sysctl, .sysfs].contains($0.id.kind) }.map {
             "\(name): \($0.id): \($0.reason ?? "not on this host")"
           }
         }

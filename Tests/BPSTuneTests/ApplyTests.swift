@@ -434,7 +434,7 @@ extension ModelledHost {
     try executor.store.prepare()
     try executor.store.save(snapshot)
     for entry in snapshot.entries where writes < 4 {
-      try KnobRegistry.knob(forKind: entry.setting.kind)!.write(entry.setting, entry.after, on: host)
+      try #require(KnobRegistry.knob(for: entry.setting.kind)).write(entry.setting, entry.after, on: host)
       writes += 1
     }
     snapshot = try executor.store.load(snapshot.id)
@@ -635,7 +635,7 @@ extension ModelledHost {
     -> [Printable.Item]
   {
     (0..<count).map {
-      Printable.Item(SettingID(kind: "netdev", interface: interface, queue: "\(prefix)-\($0)", key: key), detail($0))
+      Printable.Item(SettingID(kind: .netdev, interface: interface, queue: "\(prefix)-\($0)", key: key), detail($0))
     }
   }
 
@@ -645,8 +645,8 @@ extension ModelledHost {
       + Self.queues("va", "tx", "xps-cpus", 64) { _ in " is 0, bpstune set 3" }
       + [
         Printable.Item(
-          SettingID(kind: "netdev", interface: "va", key: "gro-flush-timeout"), " is 0, bpstune set 15000"),
-        Printable.Item(SettingID(kind: "sysctl", key: "net.core.busy_read"), " is 0, bpstune set 50"),
+          SettingID(kind: .netdev, interface: "va", key: "gro-flush-timeout"), " is 0, bpstune set 15000"),
+        Printable.Item(SettingID(kind: .sysctl, key: "net.core.busy_read"), " is 0, bpstune set 50"),
       ]
     let e = BPSTuneError.conflicts(items)
     #expect(
@@ -672,7 +672,7 @@ extension ModelledHost {
 
   @Test func manyInterfacesGiveTheFirstFewThenTheRestByName() {
     let items = (0..<20).map {
-      Printable.Item(SettingID(kind: "netdev", interface: "v\($0)", key: "threaded"), ": no such file")
+      Printable.Item(SettingID(kind: .netdev, interface: "v\($0)", key: "threaded"), ": no such file")
     }
     let text = Printable.summary(items, limit: 5, more: " (-v lists every one)")
     #expect(

@@ -39,7 +39,7 @@ import Testing
     nic.devices["eth0"] = device
     let host = KernelHost(root: FakeKernel().root, ethtool: nic)
     let knob = CoalesceKnob()
-    let id = SettingID(kind: "coalesce", interface: "eth0", key: "coalesce")
+    let id = SettingID(kind: .coalesce, interface: "eth0", key: "coalesce")
     let value = Ethtool.coalesceFields.enumerated().map { i, f in
       "\(f.name)=\(f.flag ? "on" : String(i + 1))"
     }.joined(separator: " ")
@@ -54,17 +54,17 @@ import Testing
     let nic = FakeNIC()
     nic.devices["eth0"] = FakeNIC.igb()
     let host = KernelHost(root: FakeKernel().root, ethtool: nic)
-    try CoalesceKnob().write(SettingID(kind: "coalesce", interface: "eth0", key: "coalesce"), "rx-usecs=100", on: host)
+    try CoalesceKnob().write(SettingID(kind: .coalesce, interface: "eth0", key: "coalesce"), "rx-usecs=100", on: host)
     #expect(nic.devices["eth0"]?.coalesce?[0] == 100 && nic.devices["eth0"]?.coalesce?[4] == 3)
-    try RingKnob().write(SettingID(kind: "ring", interface: "eth0", key: "ring"), "rx=1024", on: host)
+    try RingKnob().write(SettingID(kind: .ring, interface: "eth0", key: "ring"), "rx=1024", on: host)
     #expect(nic.devices["eth0"]?.rings?.current == [1024, 0, 0, 256])
-    try ChannelsKnob().write(SettingID(kind: "channels", interface: "eth0", key: "channels"), "combined=1", on: host)
+    try ChannelsKnob().write(SettingID(kind: .channels, interface: "eth0", key: "channels"), "combined=1", on: host)
     #expect(nic.devices["eth0"]?.channels.current == [0, 0, 1, 1])
     // A value from a damaged snapshot is refused before any request is sent.
     let sent = nic.log.count
     for bad in ["combined=x", "combined=-1", "nope=1", "", "combined"] {
       #expect(throws: BPSTuneError.self) {
-        try ChannelsKnob().write(SettingID(kind: "channels", interface: "eth0", key: "channels"), bad, on: host)
+        try ChannelsKnob().write(SettingID(kind: .channels, interface: "eth0", key: "channels"), bad, on: host)
       }
     }
     #expect(nic.log.count == sent)

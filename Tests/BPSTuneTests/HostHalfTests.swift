@@ -75,7 +75,7 @@ struct HostHalfTests {
       #expect(s.kernel.get("/sys/devices/system/cpu/cpu3/power/pm_qos_resume_latency_us") == "20")
     }
     #expect(s.planError("[sysfs]\n\"devices/../x*\" = 1")?.contains(". or .. component") == true)
-    #expect(SysfsKnob().rejection(of: SettingID(kind: "sysfs", key: "devices/*/x")) != nil)
+    #expect(SysfsKnob().rejection(of: SettingID(kind: .sysfs, key: "devices/*/x")) != nil)
   }
 
   @Test func cpuSettingsApplyPerCPUAndRollBack() throws {
@@ -156,7 +156,7 @@ struct HostHalfTests {
       report.grub.contains("GRUB_CMDLINE_LINUX_DEFAULT=\"$GRUB_CMDLINE_LINUX_DEFAULT dyndbg=x iommu=off nohz_full=1\""))
     #expect(CmdlineKnob.words("a \"b=c d\" e -- f") == ["a", "b=c d", "e"])
     #expect(s.planError("[cmdline]\nisolcpus = \"1 2\"")?.contains("no white space") == true)
-    #expect(CmdlineKnob().rejection(of: SettingID(kind: "cmdline", key: "isolcpus")) != nil)
+    #expect(CmdlineKnob().rejection(of: SettingID(kind: .cmdline, key: "isolcpus")) != nil)
   }
 
   @Test func onlyLinuxIsSupported() {
@@ -211,14 +211,14 @@ struct HostCheckTests {
     s.kernel.set("/sys/devices/system/cpu/isolated", "")
     let host = KernelHost(root: s.kernel.root)
     let profile = try s.profile("[variables]\napp-cpus = \"3\"\n[sysctl]\nnet.core.busy_poll = 0")
-    func entry(_ kind: String, _ key: String, _ desired: String) -> PlanEntry {
+    func entry(_ kind: SettingKind, _ key: String, _ desired: String) -> PlanEntry {
       PlanEntry(
         target: Target(
           id: SettingID(kind: kind, interface: "eth0", queue: "rx-0", key: key), desired: desired, semantics: .text,
           phase: .thread, origin: "t"), current: nil, status: .change)
     }
     let entries = [
-      entry("napi", "threaded", "busy-poll"), entry("kthread", "kthread", "policy=fifo priority=50 cpus=2"),
+      entry(.napi, "threaded", "busy-poll"), entry(.kthread, "kthread", "policy=fifo priority=50 cpus=2"),
     ]
     let warnings = HostChecks.warnings(
       for: PlanRequest(profile: profile, host: host, interfaces: []), entries: entries)

@@ -43,7 +43,7 @@ import Testing
   }
 
   @Test func settingNamesAndValuesFromTheKernelPrintEscaped() {
-    let id = SettingID(kind: "netdev", interface: "v\u{1b}[2J", queue: "rx-0", key: "rps-cpus")
+    let id = SettingID(kind: .netdev, interface: "v\u{1b}[2J", queue: "rx-0", key: "rps-cpus")
     #expect(id.description == "v\\x1B[2J rx-0 rps-cpus")
     #expect(ValueSemantics.text.display("a\u{1b}b") == "a\\x1Bb")
     #expect(BPSTuneError.usage("-i \u{1b}[31m\nx").description == "-i \\x1B[31m\\nx")

@@ -191,7 +191,7 @@ struct NAPIScenario: ModelledHost {
     s.base.kernel.set("/sys/class/net/eth0/threaded", "1")
     let plan = try s.plan(
       Self.busyPoll.replacingOccurrences(of: "name = \"eth0\"", with: "name = \"eth0\"\nthreaded = false"))
-    let kthread = try #require(plan.entries.first { $0.id.kind == "kthread" })
+    let kthread = try #require(plan.entries.first { $0.id.kind == .kthread })
     #expect(kthread.status == .change && kthread.target.note?.contains("written again") == true)
   }
 

@@ -17,7 +17,7 @@ import Testing
       created: SnapshotStore.timestamp(), finished: nil, status: .inProgress, pid: 1, hostname: "h", kernel: "k",
       entries: entries ?? [
         .init(
-          setting: SettingID(kind: "sysctl", key: "net.core.busy_read"), semantics: .integer, phase: .system,
+          setting: SettingID(kind: .sysctl, key: "net.core.busy_read"), semantics: .integer, phase: .system,
           before: "0", after: "50")
       ], leftChanged: nil)
   }
@@ -84,8 +84,8 @@ import Testing
     let json = String(decoding: try SnapshotStore.encode(loaded), as: UTF8.self)
     #expect(json.contains("\"ifindex\" : 7"), "\(json)")
 
-    let queue = SettingID(kind: "netdev", interface: "va", queue: "rx-0", key: "rps-cpus")
-    let system = SettingID(kind: "sysctl", key: "net.core.busy_read")
+    let queue = SettingID(kind: .netdev, interface: "va", queue: "rx-0", key: "rps-cpus")
+    let system = SettingID(kind: .sysctl, key: "net.core.busy_read")
     for (setting, ifindex, words) in [
       (queue, "0", "ifindex 0 is not an interface index"),
       (queue, "4294967295", "ifindex 4294967295 is not an interface index"),
@@ -114,12 +114,12 @@ import Testing
   }
 
   @Test(arguments: [
-    SettingID(kind: "sysctl", key: "net/../../../etc/shadow"), SettingID(kind: "sysfs", key: "/etc/passwd"),
-    SettingID(kind: "sysfs", key: "class/net/../../../../etc/passwd"),
-    SettingID(kind: "netdev", interface: "../x", key: "threaded"),
-    SettingID(kind: "netdev", interface: "eth0", queue: "rx-../../x", key: "rps-cpus"),
-    SettingID(kind: "shell", key: "rm"),
-    SettingID(kind: "netdev", interface: "eth0", key: "rps-cpus"),
+    SettingID(kind: .sysctl, key: "net/../../../etc/shadow"), SettingID(kind: .sysfs, key: "/etc/passwd"),
+    SettingID(kind: .sysfs, key: "class/net/../../../../etc/passwd"),
+    SettingID(kind: .netdev, interface: "../x", key: "threaded"),
+    SettingID(kind: .netdev, interface: "eth0", queue: "rx-../../x", key: "rps-cpus"),
+    SettingID(kind: .host, key: "rm"),
+    SettingID(kind: .netdev, interface: "eth0", key: "rps-cpus"),
   ])
   func refusesSnapshotsNamingSettingsOutsideItsTrees(setting: SettingID) throws {
     let s = sample([.init(setting: setting, semantics: .integer, phase: .system, before: "0", after: "1")])
@@ -127,6 +127,33 @@ import Testing
     #expect { try SnapshotStore.decode(bytes, path: "x", expectedID: nil) } throws: { e in
       (e as! BPSTuneError).exitCode == 2
     }
+  }
+
+  /// A word where a kind belongs that is no kind of this bpstune, or a kind nothing writes
+  /// (host), refuses the snapshot with the entry's index and the word as the file has it; the
+  /// checks made before an entry's (the schema, the earlier entries) speak first, so a newer
+  /// bpstune's snapshot is refused for its schema, not for a kind added since.
+  @Test func aKindNoKnobWritesIsRefusedByItsWordAfterTheEarlierChecks() throws {
+    let sysctl = SettingID(kind: .sysctl, key: "net.core.busy_read")
+    func refusal(kind: String, schema: Int = 1, key: String = "net.core.somaxconn", phase: Any = 0) throws -> String? {
+      let entry = Snapshot.Entry(setting: sysctl, semantics: .integer, phase: .system, before: "0", after: "1")
+      var document =
+        try JSONSerialization.jsonObject(with: JSONEncoder().encode(sample([entry, entry]))) as! [String: Any]
+      var entries = document["entries"] as! [[String: Any]]
+      entries[1]["setting"] = ["kind": kind, "key": key]
+      entries[1]["phase"] = phase
+      document["entries"] = entries
+      document["schema"] = schema
+      let bytes = Array(try JSONSerialization.data(withJSONObject: document))
+      return thrownText { try SnapshotStore.decode(bytes, path: "x", expectedID: nil) }
+    }
+    #expect(try refusal(kind: "shell") == "snapshot x: entry 1: unknown kind \"shell\"")
+    #expect(try refusal(kind: "host") == "snapshot x: entry 1: unknown kind \"host\"")
+    #expect(try refusal(kind: "Sysctl") == "snapshot x: entry 1: unknown kind \"Sysctl\"")
+    #expect(try refusal(kind: "shell", schema: 2) == "snapshot x: schema 2; this bpstune reads schema 1")
+    #expect(try refusal(kind: "shell", phase: "0") == "snapshot x: field entries[1].phase has the wrong type")
+    #expect(try refusal(kind: "sysctl") == nil)
+    #expect(try refusal(kind: "sysctl", key: "../x")?.hasPrefix("snapshot x: entry 1 (../x): ") == true)
   }
 
   @Test func aSnapshotWhoseIdDoesNotMatchItsFileIsRefused() throws {

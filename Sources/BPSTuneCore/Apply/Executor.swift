@@ -23,8 +23,9 @@ package struct Executor {
     self.store = store
   }
 
+  /// The knob that writes the setting (``KnobRegistry/knob(for:)``); a kind without one is refused.
   func knob(_ id: SettingID) throws(BPSTuneError) -> any Knob {
-    guard let knob = KnobRegistry.knob(forKind: id.kind, in: knobs) else {
+    guard let knob = KnobRegistry.knob(for: id.kind) else {
       throw .invalidPlan(setting: id.description, message: "unknown kind \(id.kind)")
     }
     return knob

@@ -14,7 +14,7 @@ import SystemPackage
 /// Settings are per CPU ("cpu2 governor"). A host without cpufreq or cpuidle (many VMs) plans
 /// them as unsupported, one line per key with the reason.
 package struct CPUKnob: Knob {
-  package let kind = "cpu"
+  package let kind = SettingKind.cpu
   package let sections = ["cpu"]
   package let interfaceKeys: [String] = []
 
@@ -189,7 +189,7 @@ package struct CPUKnob: Knob {
   }
 
   package func warnings(for request: PlanRequest, entries: [PlanEntry]) -> [String] {
-    guard let smt = entries.first(where: { $0.id.kind == "sysfs" && $0.id.key == SysfsKnob.smtControl }),
+    guard let smt = entries.first(where: { $0.id.kind == .sysfs && $0.id.key == SysfsKnob.smtControl }),
       smt.status == .change, smt.target.desired != "on", request.profile.sections["cpu"]?.isEmpty == false
     else { return [] }
     let gone = Self.siblingsGoingOffline(on: request.host)

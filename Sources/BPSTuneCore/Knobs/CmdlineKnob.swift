@@ -8,7 +8,7 @@ import BPSTuneKernel
 /// A value is a string or an integer (`name=value`), `true` (a bare `name`) or `false` (the
 /// parameter must be absent). Names compare with "-" and "_" alike, as the kernel's parameq does.
 package struct CmdlineKnob: Knob {
-  package let kind = "cmdline"
+  package let kind = SettingKind.cmdline
   package let sections = ["cmdline"]
   package let interfaceKeys: [String] = []
 

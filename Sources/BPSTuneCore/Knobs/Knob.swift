@@ -1,12 +1,12 @@
 import BPSTuneKernel
 
 /// One kind of setting (sysctl, sysfs, netdev sysfs, ethtool, IRQ, NAPI, kthread).
-/// Adding a kind is adding one type that conforms to this protocol and listing it in
-/// ``KnobRegistry/standard``: the loader, planner, applier, snapshots and renderers all work
-/// through this interface.
+/// Adding a kind is adding a ``SettingKind`` case and one type that conforms to this protocol,
+/// returned by ``KnobRegistry/knob(for:)`` and listed in ``KnobRegistry/standard``: the loader,
+/// planner, applier, snapshots and renderers all work through this interface.
 package protocol Knob: Sendable {
   /// The kind recorded in snapshots and ``SettingID/kind``.
-  var kind: String { get }
+  var kind: SettingKind { get }
   /// Top-level profile sections this knob owns ("sysctl").
   var sections: [String] { get }
   /// [[interface]] keys this knob owns ("threaded", "rps-cpus").
@@ -66,13 +66,33 @@ package struct PlanRequest {
 
 /// The knobs this bpstune has.
 package enum KnobRegistry {
+  /// Every knob, once, in the order they plan: within a phase the plan lists settings in this
+  /// order (``Planner``).
   package static let standard: [any Knob] = [
     SysctlKnob(), SysfsKnob(), DriverKnob(), ChannelsKnob(), RingKnob(), CoalesceKnob(), FeaturesKnob(),
     NetdevSysfsKnob(), IRQKnob(), NAPIKnob(), KthreadKnob(), CPUKnob(), CmdlineKnob(),
   ]
 
-  package static func knob(forKind kind: String, in knobs: [any Knob] = standard) -> (any Knob)? {
-    knobs.first { $0.kind == kind }
+  /// The knob that reads and writes settings of `kind`, decided for every kind by this switch;
+  /// nil for ``SettingKind/host`` alone, facts `bpstune show` lists that nothing reads through
+  /// a knob or writes (a snapshot naming one is refused, a plan never has one).
+  package static func knob(for kind: SettingKind) -> (any Knob)? {
+    switch kind {
+    case .sysctl: SysctlKnob()
+    case .sysfs: SysfsKnob()
+    case .netdev: NetdevSysfsKnob()
+    case .cpu: CPUKnob()
+    case .irq: IRQKnob()
+    case .napi: NAPIKnob()
+    case .kthread: KthreadKnob()
+    case .channels: ChannelsKnob()
+    case .ring: RingKnob()
+    case .coalesce: CoalesceKnob()
+    case .features: FeaturesKnob()
+    case .driver: DriverKnob()
+    case .cmdline: CmdlineKnob()
+    case .host: nil
+    }
   }
 }
 

@@ -4,7 +4,7 @@ import BPSTuneKernel
 /// `gro_flush_timeout` (device level; since 6.13 a write sets every NAPI of the device), and
 /// per queue `queues/rx-N/rps_cpus`, `queues/rx-N/rps_flow_cnt`, `queues/tx-N/xps_cpus`.
 package struct NetdevSysfsKnob: Knob {
-  package let kind = "netdev"
+  package let kind = SettingKind.netdev
   /// The queue and device files' store functions check CAP_NET_ADMIN.
   package let writePrivileges: Set<Privilege> = [.netAdmin]
   package let sections: [String] = []

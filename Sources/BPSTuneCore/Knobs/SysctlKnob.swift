@@ -5,7 +5,7 @@ import BPSTuneKernel
 /// `net/core/busy_read` name the same file; the slashed form allows dots inside a component
 /// (`net/ipv4/conf/eth0.100/rp_filter`).
 package struct SysctlKnob: Knob {
-  package let kind = "sysctl"
+  package let kind = SettingKind.sysctl
   package let sections = ["sysctl"]
   package let interfaceKeys: [String] = []
 

@@ -4,7 +4,7 @@ import BPSTuneKernel
 /// A path may not leave /sys, by `..` or by a symlink, and must name a file on sysfs itself
 /// (statfs(2)), not on debugfs, tracefs, securityfs, configfs, efivarfs or bpffs mounted below it.
 package struct SysfsKnob: Knob {
-  package let kind = "sysfs"
+  package let kind = SettingKind.sysfs
   package let sections = ["sysfs"]
   package let interfaceKeys: [String] = []
 

@@ -50,10 +50,10 @@ package enum Privilege: String, Sendable, CaseIterable, Comparable {
   }
 
   /// Root and what the knobs of a snapshot's entries need to restore them.
-  package static func needed(for snapshot: Snapshot, knobs: [any Knob] = KnobRegistry.standard) -> Set<Privilege> {
+  package static func needed(for snapshot: Snapshot) -> Set<Privilege> {
     var result: Set<Privilege> = [.root]
     for entry in snapshot.entries {
-      if let knob = KnobRegistry.knob(forKind: entry.setting.kind, in: knobs) {
+      if let knob = KnobRegistry.knob(for: entry.setting.kind) {
         result.formUnion(knob.writePrivileges)
       }
     }

@@ -4,8 +4,8 @@ import BPSTuneKernel
 /// user would name (interface + queue + key), never a number the kernel may hand out anew
 /// (IRQ numbers, NAPI ids, kthread pids), so a rollback can resolve it again later.
 package struct SettingID: Codable, Hashable, Sendable, Comparable, CustomStringConvertible {
-  /// The kind of setting; names the knob that reads and writes it ("sysctl", "sysfs", "netdev").
-  package var kind: String
+  /// The kind of setting; names the knob that reads and writes it (``KnobRegistry/knob(for:)``).
+  package var kind: SettingKind
   /// The interface the setting belongs to, for per-interface settings.
   package var interface: String?
   /// The queue ("rx-0", "tx-3") for per-queue settings.
@@ -13,7 +13,7 @@ package struct SettingID: Codable, Hashable, Sendable, Comparable, CustomStringC
   /// The setting's name within its kind: a sysctl name, a path below /sys, a profile key.
   package var key: String
 
-  package init(kind: String, interface: String? = nil, queue: String? = nil, key: String) {
+  package init(kind: SettingKind, interface: String? = nil, queue: String? = nil, key: String) {
     self.kind = kind
     self.interface = interface
     self.queue = queue

@@ -54,9 +54,9 @@ extension Printable {
         continue
       }
       let scope = item.scope.map { escaped($0) + ": " } ?? ""
-      let label = scope + (s.interface.map(escaped) ?? s.kind)
-      let group = (item.scope ?? "") + "\u{0}" + (s.interface.map { "i" + $0 } ?? "k" + s.kind)
-      let key = group + "\u{0}" + s.kind + "\u{0}" + s.key
+      let label = scope + (s.interface.map(escaped) ?? s.kind.rawValue)
+      let group = (item.scope ?? "") + "\u{0}" + (s.interface.map { "i" + $0 } ?? "k" + s.kind.rawValue)
+      let key = group + "\u{0}" + s.kind.rawValue + "\u{0}" + s.key
       if let (g, k) = keyIndex[key] {
         groups[g].keys[k].append(item)
       } else if let g = groupIndex[group] {

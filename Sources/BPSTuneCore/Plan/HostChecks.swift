@@ -47,7 +47,7 @@ package enum HostChecks {
   package static func show(on host: KernelHost, interfaces: [String]) -> [ShownSetting] {
     func fact(_ key: String, _ interface: String? = nil, _ value: String?) -> ShownSetting {
       ShownSetting(
-        id: SettingID(kind: "host", interface: interface, key: key), value: value, semantics: .text,
+        id: SettingID(kind: .host, interface: interface, key: key), value: value, semantics: .text,
         unavailable: value == nil ? "absent" : nil)
     }
     var out = [
@@ -74,7 +74,7 @@ package enum HostChecks {
     for name in Set(request.interfaces.flatMap(\.names)).sorted() {
       guard let node = numaNode(of: name, on: host) else { continue }
       let local = host.localCPUs(of: name)
-      let irqCPUs = planned.filter { $0.id.kind == "irq" && $0.id.interface == name }
+      let irqCPUs = planned.filter { $0.id.kind == .irq && $0.id.interface == name }
         .compactMap { try? CPUSet(list: $0.target.desired) }.reduce(CPUSet.empty) { $0.union($1) }
       let remote = irqCPUs.subtracting(local)
       if !remote.isEmpty {
@@ -89,11 +89,11 @@ package enum HostChecks {
       }
     }
     // The busy-poll kthread's CPU: isolated, tick-free, and no application on its sibling.
-    for entry in planned where entry.id.kind == "kthread" {
+    for entry in planned where entry.id.kind == .kthread {
       guard let map = FieldMap(parsing: entry.target.desired), let text = map["cpus"],
         let cpus = try? CPUSet(list: text), !cpus.isEmpty,
         entries.contains(where: {
-          $0.id.kind == "napi" && $0.id.interface == entry.id.interface && $0.id.queue == entry.id.queue
+          $0.id.kind == .napi && $0.id.interface == entry.id.interface && $0.id.queue == entry.id.queue
             && $0.id.key == "threaded" && $0.target.desired == "busy-poll"
         })
       else { continue }
@@ -119,10 +119,10 @@ package enum HostChecks {
     }
     // The IOMMU, where the profile busy-polls and does not already turn it off at boot.
     let busyPolls = planned.contains {
-      ($0.id.kind == "sysctl" && ["net.core.busy_read", "net.core.busy_poll"].contains($0.id.key)
-        && (Int($0.target.desired) ?? 0) > 0) || ($0.id.kind == "napi" && $0.target.desired == "busy-poll")
+      ($0.id.kind == .sysctl && ["net.core.busy_read", "net.core.busy_poll"].contains($0.id.key)
+        && (Int($0.target.desired) ?? 0) > 0) || ($0.id.kind == .napi && $0.target.desired == "busy-poll")
     }
-    let asksIOMMU = entries.contains { $0.id.kind == "cmdline" && $0.id.key.hasSuffix("iommu") }
+    let asksIOMMU = entries.contains { $0.id.kind == .cmdline && $0.id.key.hasSuffix("iommu") }
     let state = iommu(on: host)
     if busyPolls && !asksIOMMU && state.hasPrefix("on") {
       out.append(

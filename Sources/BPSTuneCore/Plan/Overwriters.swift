@@ -41,7 +41,7 @@ package struct Overwriters {
   // MARK: sysctl.d
 
   func sysctlWarnings(_ entries: [PlanEntry]) -> [String] {
-    let planned = entries.filter { $0.id.kind == "sysctl" && $0.status != .unsupported }
+    let planned = entries.filter { $0.id.kind == .sysctl && $0.status != .unsupported }
     guard !planned.isEmpty else { return [] }
     var out: [String] = []
     for file in files(in: Self.sysctlDirectories, suffix: ".conf") + ["/etc/sysctl.conf"] {
@@ -92,28 +92,28 @@ package struct Overwriters {
   // MARK: .link files
 
   /// [Link] keys of systemd.link(5) and the bpstune kind they set.
-  static let linkKeys: [String: String] = [
-    "RxChannels": "channels", "TxChannels": "channels", "OtherChannels": "channels", "CombinedChannels": "channels",
-    "RxBufferSize": "ring", "RxMiniBufferSize": "ring", "RxJumboBufferSize": "ring", "TxBufferSize": "ring",
-    "UseAdaptiveRxCoalesce": "coalesce", "UseAdaptiveTxCoalesce": "coalesce", "RxCoalesceSec": "coalesce",
-    "RxCoalesceIrqSec": "coalesce", "RxCoalesceLowSec": "coalesce", "RxCoalesceHighSec": "coalesce",
-    "TxCoalesceSec": "coalesce", "TxCoalesceIrqSec": "coalesce", "TxCoalesceLowSec": "coalesce",
-    "TxCoalesceHighSec": "coalesce", "RxMaxCoalescedFrames": "coalesce", "RxMaxCoalescedIrqFrames": "coalesce",
-    "RxMaxCoalescedLowFrames": "coalesce", "RxMaxCoalescedHighFrames": "coalesce", "TxMaxCoalescedFrames": "coalesce",
-    "TxMaxCoalescedIrqFrames": "coalesce", "TxMaxCoalescedLowFrames": "coalesce",
-    "TxMaxCoalescedHighFrames": "coalesce", "CoalescePacketRateLow": "coalesce", "CoalescePacketRateHigh": "coalesce",
-    "CoalescePacketRateSampleIntervalSec": "coalesce", "StatisticsBlockCoalesceSec": "coalesce",
-    "ReceiveChecksumOffload": "features", "TransmitChecksumOffload": "features",
-    "TCPSegmentationOffload": "features", "TCP6SegmentationOffload": "features",
-    "GenericSegmentationOffload": "features", "GenericReceiveOffload": "features",
-    "GenericReceiveOffloadHardware": "features", "LargeReceiveOffload": "features",
-    "ReceiveVLANCTAGHardwareAcceleration": "features", "TransmitVLANCTAGHardwareAcceleration": "features",
-    "ReceiveVLANCTAGFilter": "features", "TransmitVLANSTAGHardwareAcceleration": "features",
-    "NTupleFilter": "features", "ReceivePacketSteeringCPUMask": "netdev",
+  static let linkKeys: [String: SettingKind] = [
+    "RxChannels": .channels, "TxChannels": .channels, "OtherChannels": .channels, "CombinedChannels": .channels,
+    "RxBufferSize": .ring, "RxMiniBufferSize": .ring, "RxJumboBufferSize": .ring, "TxBufferSize": .ring,
+    "UseAdaptiveRxCoalesce": .coalesce, "UseAdaptiveTxCoalesce": .coalesce, "RxCoalesceSec": .coalesce,
+    "RxCoalesceIrqSec": .coalesce, "RxCoalesceLowSec": .coalesce, "RxCoalesceHighSec": .coalesce,
+    "TxCoalesceSec": .coalesce, "TxCoalesceIrqSec": .coalesce, "TxCoalesceLowSec": .coalesce,
+    "TxCoalesceHighSec": .coalesce, "RxMaxCoalescedFrames": .coalesce, "RxMaxCoalescedIrqFrames": .coalesce,
+    "RxMaxCoalescedLowFrames": .coalesce, "RxMaxCoalescedHighFrames": .coalesce, "TxMaxCoalescedFrames": .coalesce,
+    "TxMaxCoalescedIrqFrames": .coalesce, "TxMaxCoalescedLowFrames": .coalesce,
+    "TxMaxCoalescedHighFrames": .coalesce, "CoalescePacketRateLow": .coalesce, "CoalescePacketRateHigh": .coalesce,
+    "CoalescePacketRateSampleIntervalSec": .coalesce, "StatisticsBlockCoalesceSec": .coalesce,
+    "ReceiveChecksumOffload": .features, "TransmitChecksumOffload": .features,
+    "TCPSegmentationOffload": .features, "TCP6SegmentationOffload": .features,
+    "GenericSegmentationOffload": .features, "GenericReceiveOffload": .features,
+    "GenericReceiveOffloadHardware": .features, "LargeReceiveOffload": .features,
+    "ReceiveVLANCTAGHardwareAcceleration": .features, "TransmitVLANCTAGHardwareAcceleration": .features,
+    "ReceiveVLANCTAGFilter": .features, "TransmitVLANSTAGHardwareAcceleration": .features,
+    "NTupleFilter": .features, "ReceivePacketSteeringCPUMask": .netdev,
   ]
 
   func linkWarnings(_ entries: [PlanEntry]) -> [String] {
-    var kinds: [String: Set<String>] = [:]
+    var kinds: [String: Set<SettingKind>] = [:]
     for entry in entries where entry.status != .unsupported {
       if let interface = entry.id.interface { kinds[interface, default: []].insert(entry.id.kind) }
     }
@@ -123,7 +123,7 @@ package struct Overwriters {
       var section = ""
       var names: [String]? = nil
       var drivers: [String]? = nil
-      var sets: [String: String] = [:]
+      var sets: [String: SettingKind] = [:]
       for raw in lines(of: file) {
         let line = raw.trimmingWhitespace
         if line.hasPrefix("[") {

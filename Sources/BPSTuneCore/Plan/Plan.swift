@@ -134,7 +134,13 @@ package struct Planner {
         entries.append(PlanEntry(target: target, current: nil, status: .unsupported, reason: why))
         continue
       }
-      let knob = KnobRegistry.knob(forKind: target.id.kind, in: knobs)!
+      guard let knob = KnobRegistry.knob(for: target.id.kind) else {
+        // Unreached: only host has no knob, and no knob plans a host fact.
+        entries.append(
+          PlanEntry(
+            target: target, current: nil, status: .unsupported, reason: "nothing reads \(target.id.kind) settings"))
+        continue
+      }
       do {
         let current = try knob.read(target.id, on: host)
         let s = target.semantics

@@ -17,7 +17,7 @@
 ///   profile it comes from (file and key).
 package struct SettingJSON: Encodable, Sendable {
   var name: String
-  var kind: String
+  var kind: SettingKind
   var interface: String?
   var queue: String?
   var key: String

@@ -10,13 +10,11 @@ package struct SnapshotStore: Sendable {
   package let stateDirectory: String
   package var snapshotDirectory: String { stateDirectory + "/snapshots" }
   package var lockPath: String { stateDirectory + "/lock" }
-  package let knobs: [any Knob]
 
-  package init(stateDirectory: String, knobs: [any Knob] = KnobRegistry.standard) {
+  package init(stateDirectory: String) {
     var dir = stateDirectory
     while dir.count > 1 && dir.hasSuffix("/") { dir.removeLast() }
     self.stateDirectory = dir
-    self.knobs = knobs
   }
 
   /// BPSTUNE_STATE_DIR, or /var/lib/bpstune.
@@ -131,16 +129,18 @@ package struct SnapshotStore: Sendable {
     } catch {
       throw .snapshot(path: file, message: "cannot read")
     }
-    return try Self.decode(bytes, path: file, expectedID: id, knobs: knobs)
+    return try Self.decode(bytes, path: file, expectedID: id)
   }
 
   /// Parses and checks snapshot JSON (also the fuzzing entry point).
-  package static func decode(
-    _ bytes: [UInt8], path: String, expectedID: String?, knobs: [any Knob] = KnobRegistry.standard
-  ) throws(BPSTuneError) -> Snapshot {
+  package static func decode(_ bytes: [UInt8], path: String, expectedID: String?) throws(BPSTuneError) -> Snapshot {
     let snapshot: Snapshot
+    // A kind this bpstune does not know decodes and is refused with the entry's other checks.
+    let unknownKinds = SettingKind.UnknownNames()
+    let decoder = JSONDecoder()
+    decoder.userInfo[SettingKind.unknownNamesKey] = unknownKinds
     do {
-      snapshot = try JSONDecoder().decode(Snapshot.self, from: Data(bytes))
+      snapshot = try decoder.decode(Snapshot.self, from: Data(bytes))
     } catch let DecodingError.dataCorrupted(context) {
       let at = Self.fieldPath(context.codingPath)
       let detail = context.underlyingError.map { "\($0)" } ?? context.debugDescription
@@ -194,8 +194,10 @@ package struct SnapshotStore: Sendable {
       if value.utf8.count > 4096 { throw .snapshot(path: path, message: "field \(field) is longer than 4096 bytes") }
     }
     for (index, entry) in snapshot.entries.enumerated() {
-      guard let knob = KnobRegistry.knob(forKind: entry.setting.kind, in: knobs) else {
-        throw .snapshot(path: path, message: "entry \(index): unknown kind \"\(entry.setting.kind)\"")
+      let unknown = unknownKinds.name(at: "entries.\(index).setting.kind")
+      guard unknown == nil, let knob = KnobRegistry.knob(for: entry.setting.kind) else {
+        throw .snapshot(
+          path: path, message: "entry \(index): unknown kind \"\(unknown ?? entry.setting.kind.rawValue)\"")
       }
       if let why = knob.rejection(of: entry.setting) {
         throw .snapshot(path: path, message: "entry \(index) (\(entry.setting)): \(why)")

@@ -5,7 +5,7 @@ import BPSTuneKernel
 /// queues, their IRQs and NAPIs, so channels are written before anything that depends on them.
 package struct ChannelsKnob: CountedStructureKnob {
   typealias Structure = Ethtool.Channels
-  package let kind = "channels"
+  package let kind = SettingKind.channels
   let what = "channels"
   let noun = "channels"
   let phase = Phase.structure

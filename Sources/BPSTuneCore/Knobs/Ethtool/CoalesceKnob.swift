@@ -6,7 +6,7 @@ import BPSTuneKernel
 /// coalescing refuses ETHTOOL_GCOALESCE itself, and then every field shows as unsupported.
 package struct CoalesceKnob: FieldTableKnob {
   typealias Structure = Ethtool.Coalesce
-  package let kind = "coalesce"
+  package let kind = SettingKind.coalesce
   let what = "coalescing"
   let phase = Phase.device
   let commands: (get: Ethtool.Command, set: Ethtool.Command) = (get: .getCoalesce, set: .setCoalesce)

@@ -4,7 +4,7 @@ import BPSTuneKernel
 /// Shown by `bpstune show`; nothing in a profile sets it, so it plans nothing and is never
 /// recorded in a snapshot.
 package struct DriverKnob: Knob {
-  package let kind = "driver"
+  package let kind = SettingKind.driver
   package let sections: [String] = []
   package let interfaceKeys: [String] = []
 

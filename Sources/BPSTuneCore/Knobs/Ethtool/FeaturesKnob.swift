@@ -9,7 +9,7 @@ import BPSTuneKernel
 /// the kernel may turn other features on or off with the ones asked for (turning off
 /// tx-checksumming turns off TSO), and the executor records those in the snapshot too.
 package struct FeaturesKnob: StructureKnob {
-  package let kind = "features"
+  package let kind = SettingKind.features
   let what = "features"
   let phase = Phase.device
 

@@ -5,7 +5,7 @@ import BPSTuneKernel
 /// above the driver's maximum with EINVAL; most drivers re-create their queues on a change.
 package struct RingKnob: CountedStructureKnob {
   typealias Structure = Ethtool.Rings
-  package let kind = "ring"
+  package let kind = SettingKind.ring
   let what = "rings"
   let noun = "ring"
   let phase = Phase.structure

@@ -43,7 +43,8 @@ extension StructureKnob {
   package var writePrivileges: Set<Privilege> { [.netAdmin] }
 
   package var sections: [String] { [] }
-  package var interfaceKeys: [String] { [kind] }
+  /// The profile key of an [[interface]] block is the kind's word ("ring = { rx = 1024 }").
+  package var interfaceKeys: [String] { [kind.rawValue] }
 
   func refusal(_ wanted: FieldMap, current: Structure) -> String? { nil }
   func shownFields(of value: Structure) -> FieldMap { fields(of: value) }
@@ -52,7 +53,7 @@ extension StructureKnob {
 
   /// Why a snapshot's setting is not an interface's whole structure, or nil.
   package func rejection(of id: SettingID) -> String? {
-    guard id.kind == kind, id.key == kind, id.queue == nil, let interface = id.interface else {
+    guard id.kind == kind, id.key == kind.rawValue, id.queue == nil, let interface = id.interface else {
       return "not an interface's \(what)"
     }
     do {
@@ -85,12 +86,12 @@ extension StructureKnob {
     let ethtool = request.host.ethtool
     var out: [Target] = []
     for (spec, names) in request.interfaces {
-      guard let setting = spec.settings.first(where: { $0.key == kind }) else { continue }
+      guard let setting = spec.settings.first(where: { $0.key == kind.rawValue }) else { continue }
       let asked = try wanted(setting)
       for interface in names {
         var target = Target(
-          id: SettingID(kind: kind, interface: interface, key: kind), desired: "", semantics: .fields, phase: phase,
-          origin: setting.origin.description)
+          id: SettingID(kind: kind, interface: interface, key: kind.rawValue), desired: "", semantics: .fields,
+          phase: phase, origin: setting.origin.description)
         let current: Structure
         do {
           current = try fetch(interface, from: ethtool)
@@ -271,7 +272,8 @@ final class EthtoolDevice {
 enum EthtoolSupport {
   /// One `show` line per field ("channels.rx 1"), or one line saying why there are none.
   static func shown(
-    _ kind: String, interface: String, what: String, on ethtool: Ethtool, _ fields: () throws(SystemError) -> FieldMap
+    _ kind: SettingKind, interface: String, what: String, on ethtool: Ethtool,
+    _ fields: () throws(SystemError) -> FieldMap
   ) -> [ShownSetting] {
     do {
       return try fields().fields.map {
@@ -282,7 +284,7 @@ enum EthtoolSupport {
     } catch {
       return [
         ShownSetting(
-          id: SettingID(kind: kind, interface: interface, key: kind), value: nil, semantics: .text,
+          id: SettingID(kind: kind, interface: interface, key: kind.rawValue), value: nil, semantics: .text,
           unavailable: reason(error, interface: interface, what: what, on: ethtool))
       ]
     }

@@ -12,7 +12,7 @@ import BPSTuneKernel
 /// `all` (the default) puts every IRQ on the whole set; `spread` one IRQ per CPU, round robin
 /// in queue order. Managed IRQs (read-only affinity files) are unsupported with the reason.
 package struct IRQKnob: Knob {
-  package let kind = "irq"
+  package let kind = SettingKind.irq
   package let sections = ["irq"]
   package let interfaceKeys = ["irq-affinity"]
 

@@ -11,7 +11,7 @@ import BPSTuneKernel
 /// changes the device's threaded file. When the profile turns threaded off, the kthread's
 /// scheduling is recorded (as a change to "none") so that rollback can give it back.
 package struct KthreadKnob: Knob {
-  package let kind = "kthread"
+  package let kind = SettingKind.kthread
   /// sched_setscheduler and sched_setaffinity on another process's thread.
   package let writePrivileges: Set<Privilege> = [.sysNice]
   package let sections: [String] = []
@@ -51,7 +51,7 @@ package struct KthreadKnob: Knob {
           for (queue, resolved) in selection.napis() {
             asked.insert(queue)
             var target = Target(
-              id: SettingID(kind: kind, interface: interface, queue: queue, key: kind), desired: desired,
+              id: SettingID(kind: kind, interface: interface, queue: queue, key: kind.rawValue), desired: desired,
               semantics: .fields, phase: .thread, origin: wanted.origin.description)
             switch resolved {
             case .failure(let why): target.unsupported = why.reason
@@ -78,7 +78,7 @@ package struct KthreadKnob: Knob {
           guard case .success(let n) = resolved, n.pid != nil else { continue }
           out.append(
             Target(
-              id: SettingID(kind: kind, interface: interface, queue: queue, key: kind), desired: Self.none,
+              id: SettingID(kind: kind, interface: interface, queue: queue, key: kind.rawValue), desired: Self.none,
               semantics: .fields, phase: .thread, origin: napi.origin.description,
               note: "threaded off ends the kthread; its scheduling is recorded for rollback"))
         }
@@ -108,9 +108,9 @@ package struct KthreadKnob: Knob {
   }
 
   package func rejection(of id: SettingID) -> String? {
-    guard id.kind == kind, id.key == kind else { return "not a kthread setting" }
+    guard id.kind == kind, id.key == kind.rawValue else { return "not a kthread setting" }
     var napi = id
-    napi.kind = "napi"
+    napi.kind = .napi
     napi.key = "threaded"
     return NAPIKnob().rejection(of: napi)
   }
@@ -176,8 +176,8 @@ package struct KthreadKnob: Knob {
         policy == "fifo" || policy == "rr", let interface = entry.id.interface, let queue = entry.id.queue
       else { continue }
       let threaded =
-        entries.first { $0.id == SettingID(kind: "napi", interface: interface, queue: queue, key: "threaded") }
-        .map(\.target.desired) ?? (try? NAPIKnob().read(entry.id.with(kind: "napi", key: "threaded"), on: host))
+        entries.first { $0.id == SettingID(kind: .napi, interface: interface, queue: queue, key: "threaded") }
+        .map(\.target.desired) ?? (try? NAPIKnob().read(entry.id.with(kind: .napi, key: "threaded"), on: host))
       guard threaded == "busy-poll" else { continue }
       let name = "\(interface) \(queue) kthread (SCHED_\(policy.uppercased()), busy-poll)"
       let cpus = map["cpus"].flatMap { try? CPUSet(list: $0) } ?? host.onlineCPUs
@@ -208,7 +208,7 @@ package struct KthreadKnob: Knob {
 
 extension SettingID {
   /// The same interface and queue, another kind and key.
-  func with(kind: String, key: String) -> SettingID {
+  func with(kind: SettingKind, key: String) -> SettingID {
     SettingID(kind: kind, interface: interface, queue: queue, key: key)
   }
 }

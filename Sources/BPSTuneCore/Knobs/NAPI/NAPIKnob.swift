@@ -10,7 +10,7 @@ import BPSTuneKernel
 /// the device (threaded 0/1, napi_defer_hard_irqs, gro_flush_timeout) and the profile selects
 /// every rx queue, the plan falls back to that sysfs file and says so.
 package struct NAPIKnob: Knob {
-  package let kind = "napi"
+  package let kind = SettingKind.napi
   /// napi-set is an admin operation (CAP_NET_ADMIN), as are the device sysfs fallbacks.
   package let writePrivileges: Set<Privilege> = [.netAdmin]
 
@@ -113,7 +113,7 @@ package struct NAPIKnob: Knob {
     }
     return [
       Target(
-        id: SettingID(kind: "netdev", interface: interface, key: sysfsKey), desired: sysfsValue, semantics: .integer,
+        id: SettingID(kind: .netdev, interface: interface, key: sysfsKey), desired: sysfsValue, semantics: .integer,
         phase: .device, origin: value.origin.description,
         note: "per-NAPI \(value.key) needs \(needs); falls back to device sysfs \(file), which sets every NAPI",
         unsupported: host.exists(NetdevSysfsKnob.path(interface, queue: nil, file: file))
