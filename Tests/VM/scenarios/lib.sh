@@ -1,4 +1,4 @@
-# The VM tier's shared helpers (busy sh), sourced by /init and by every scenario,
+# The VM tier's shared helpers (busybox sh), sourced by /init and by every scenario,
 # Tests/VM/scenarios/NN-NAME.sh, each of which /init runs in a shell of its own. Every value is
 # read with an independent tool (cat of /proc and /sys, ethtool, chrt, taskset, napi-dump), never
 # with bpstune. A scenario prints "VMTEST pass CHECK [N s]" or "VMTEST fail CHECK: why" per check,
