@@ -6,6 +6,8 @@
 #                   emulated igb NIC (Tests/VM/vm-test; downloads cached in /var/cache/bpstune-vm),
 #                   and on the sid kernel a guest with systemd as PID 1 and the .deb installed
 #                   (Tests/VM/systemd-guest: enable, reboots, NIC hot-add, driver reload, disable)
+#   make test-vm SCENARIO=NAME  one of them on the first kernel only (systemd: the systemd guest)
+#   make test-vm-list  the VM tier's scenario names, in the order they run
 #   make fuzz       libFuzzer on the profile loader and the snapshot reader, FUZZ_SECONDS each
 #                   (part of make test), starting from Tests/Corpus and profiles/
 #   make lint       swift format lint with the checked-in .swift-format
@@ -36,7 +38,7 @@ APT_PACKAGES := pkg-config libnl-3-dev libnl-genl-3-dev linux-libc-dev iproute2 
   mandoc python3-jsonschema
 MISSING = $(strip $(foreach p,$(APT_PACKAGES),$(if $(shell dpkg-query -W -f='$${Status}' $(p) 2>/dev/null | grep -q 'ok installed' && echo y),,$(p))))
 
-.PHONY: all build deps deb-deps bench order-functions test test-json test-vm fuzz lint format docs docs-check deb deb-test ansible-test install uninstall clean clean-netns
+.PHONY: all build deps deb-deps bench order-functions test test-json test-vm test-vm-list fuzz lint format docs docs-check deb deb-test ansible-test install uninstall clean clean-netns
 
 all: build
 
@@ -127,7 +129,10 @@ fuzz: deps
 
 # The VM tier fetches QEMU and the kernels itself, with apt through its own source lists.
 test-vm: deb-deps
-	Tests/VM/vm-test
+	Tests/VM/vm-test $(SCENARIO)
+
+test-vm-list:
+	@Tests/VM/vm-test --list
 
 clean-netns:
 	@for ns in $$(ip netns list 2>/dev/null | awk '/^bpst-/ {print $$1}'); do ip netns del $$ns; done; true

@@ -1,0 +1,109 @@
+# bpstune probe on a real (emulated) NIC path, where the boot has the probe's pairs (vm-test adds
+# them on the first kernel): two igb NICs on one QEMU hub, and two virtio-net NICs on another,
+# the second of each moved into a network namespace as the peer. probe compare of the three
+# seed-002 configurations at a closed loop and a paced workload with application delay.
+# Asserted: what is deterministic here (busy-poll counters move under napi-busy-poll only, the
+# busy-poll kthread exists and spins under napi-threaded, the host is restored, and on
+# virtio-net the queue IRQs per round trip fall); the latencies, and igb's IRQs, are recorded,
+# not asserted. Each pair is put back as it was at boot: the peer back from its namespace, the
+# client's address removed, both down.
+. "${0%/*}/lib.sh"
+scenario_start
+probe_pair() { # DRIVER CLIENT-MAC PEER-MAC NET (10.99.NET.0/24) IRQS-FALL (yes: asserted)
+  local driver=$1 peer_mac=$3 net=$4 falls=$5 CIF PIF
+  CIF=$(iface_with_mac "$2")
+  PIF=$(iface_with_mac "$3")
+  [ -n "$CIF" ] && [ -n "$PIF" ] || return 0
+  IP=/usr/sbin/ip   # iproute2's, for network namespaces (busybox's ip has none)
+  $IP netns add peer$net
+  $IP link set "$PIF" netns peer$net
+  $IP netns exec peer$net $IP addr add 10.99.$net.2/24 dev "$PIF"
+  $IP netns exec peer$net $IP link set "$PIF" up
+  $IP netns exec peer$net $IP link set lo up
+  $IP addr add 10.99.$net.1/24 dev "$CIF"
+  $IP link set "$CIF" up
+  # The peer's server on CPU 0, away from the IRQ and busy-poll CPU (2) of the profiles.
+  $IP netns exec peer$net bpstune probe server --bind 10.99.$net.2:7878 --cpu 0 > /tmp/server$net.log 2>&1 &
+  server=$!
+  i=0; while ! grep -q listening /tmp/server$net.log && [ $i -lt 50 ]; do sleep 0.2; i=$((i + 1)); done
+  # the link comes up and answers ARP
+  i=0; while ! ping -c 1 -W 1 10.99.$net.2 >/dev/null 2>&1 && [ $i -lt 20 ]; do i=$((i + 1)); done
+  before=$(IF=$CIF; state)
+  bpstune probe compare interrupts napi-busy-poll napi-threaded -i "$CIF" --skip-unsupported \
+    --peer 10.99.$net.2:7878 --workload 0:0 --workload 1000:30 --duration 3 --warmup 0.5 --settle 1 --cpu 1 \
+    --plot /tmp/probe$net.svg > /tmp/compare$net.out 2> /tmp/compare$net.err &
+  compare=$!
+  # While napi-threaded measures: its busy-poll kthread exists and spins (CPU time in /proc).
+  spin=""
+  i=0
+  while kill -0 $compare 2>/dev/null && [ $i -lt 900 ]; do
+    if grep -q "measuring napi-threaded" /tmp/compare$net.err && [ -z "$spin" ]; then
+      pid=$(napi-dump "$CIF" | awk '$1 == "napi" && $6 != "-" { print $6; exit }')
+      if [ -n "$pid" ]; then
+        t0=$(awk '{ print $14 + $15 }' /proc/$pid/stat)
+        sleep 1
+        t1=$(awk '{ print $14 + $15 }' /proc/$pid/stat)
+        spin="$pid $((t1 - t0))"
+      fi
+    fi
+    sleep 0.2
+    i=$((i + 1))
+  done
+  wait $compare
+  status=$?
+  cat /tmp/compare$net.out | sed 's/^/VMTEST probe-table /'
+  [ $status = 0 ] || fail "probe compare exited $status: $(tail -3 /tmp/compare$net.err | tr '\n' ' ')"
+  expect "state after probe compare" "$before" "$(IF=$CIF; state)"
+  # A row of the table: the cells of the first workload's row starting with LABEL, by profile.
+  row() { awk -F'|' -v l="$1" -v w="$2" '/^\| [^|]/ && !/round trip/ { n++ } n == w && index($3, " " l) == 1 {
+    for (i = 3; i < NF; i++) { v = $i; sub(/.*: \+?/, "", v); sub(/ .*/, "", v); printf "%s ", v } exit }' /tmp/compare$net.out; }
+  set -- $(row "busy-poll rx" 1)
+  [ "${1:-x}" = 0 ] || fail "busy-poll rx under interrupts is '${1:-}', expected 0"
+  [ "${2:-0}" -gt 0 ] 2>/dev/null || fail "busy-poll rx under napi-busy-poll is '${2:-}', expected > 0"
+  # Queue IRQs per round trip of a workload (its rate x 3 s round trips), by profile.
+  per_round_trip() { # WORKLOAD
+    set -- $(row "queue IRQs" $1) $(awk -F'|' -v w=$1 '/^\| [^|]/ && !/round trip/ { n++ } n == w && $3 ~ /\/s, lost/ {
+      for (i = 3; i < NF; i++) { v = $i; sub(/^ */, "", v); sub(/\/s.*/, "", v); printf "%s ", v } exit }' /tmp/compare$net.out)
+    echo "$@" | awk '{ for (i = 1; i <= 3; i++) printf "%.2f ", $i / ($(i + 3) * 3 + 1) }'
+  }
+  per=$(per_round_trip 1)
+  paced=$(per_round_trip 2)
+  # Where the NIC model honours the driver's masking (virtio-net: QEMU suppresses a
+  # virtqueue's notifications while the driver polls it), IRQs fall as the series says: IRQ
+  # deferral with busy polling takes about half of them away, threaded busy polling more
+  # (7.2.13, three runs: 1.96-1.98, 1.01, 0.66-0.83 per round trip closed loop; 1.55-1.73,
+  # 0.84-0.92, 0.46-0.55 paced). QEMU's igb model raises about 3 per round trip whatever the
+  # driver does (3.00, 3.03, 2.87): recorded.
+  if [ "$falls" = yes ]; then
+    for w in "$per" "$paced"; do
+      echo "$w" | awk '{ exit !($1 > 0 && $2 <= 0.75 * $1 && $3 <= 0.6 * $1) }' ||
+        fail "queue IRQs per round trip $w (interrupts, napi-busy-poll, napi-threaded) do not fall to 0.75x and 0.6x"
+    done
+  fi
+  if [ $busy_poll_kernel = yes ]; then
+    [ -n "$spin" ] || fail "no busy-poll kthread seen while napi-threaded measured"
+    set -- $spin
+    [ "${2:-0}" -ge 20 ] || fail "the busy-poll kthread $1 used only ${2:-0} ticks of 100 in a second"
+  fi
+  [ -s /tmp/probe$net.svg ] || fail "no chart"
+  # vm-test keeps the first pair's chart beside the console log
+  [ "$net" != 0 ] || sed 's/^/VMTEST probe-svg /' /tmp/probe$net.svg
+  kill $server
+  wait $server 2>/dev/null
+  set -- $(row "busy-poll rx" 1)
+  [ "${3:-x}" = 0 ] || fail "busy-poll rx under napi-threaded is '${3:-}': the kthread polls, not the socket"
+  # Back as at boot: the peer out of its namespace (the kernel returns a NIC to the initial one
+  # when its namespace goes, down), the client without its address, down.
+  $IP netns del peer$net
+  i=0; while [ -z "$(iface_with_mac $peer_mac)" ] && [ $i -lt 100 ]; do sleep 0.2; i=$((i + 1)); done
+  $IP addr del 10.99.$net.1/24 dev "$CIF"
+  $IP link set "$CIF" down
+  finish "probe compare on $driver ($CIF, peer $PIF in a namespace): queue IRQs per round trip ${per% } closed loop, ${paced% } paced$([ "$falls" = yes ] && echo ' (falling, asserted)'); busy-poll kthread ${spin:-none} ticks/s"
+}
+[ -e /var/run ] || ln -s /run /var/run
+if [ -z "$(iface_with_mac 52:54:00:b9:00:01)" ] && [ -z "$(iface_with_mac 52:54:00:b9:00:03)" ]; then
+  skip "no probe pairs in this boot (vm-test adds them on the first kernel)"
+fi
+probe_pair igb 52:54:00:b9:00:01 52:54:00:b9:00:02 0 no
+probe_pair virtio_net 52:54:00:b9:00:03 52:54:00:b9:00:04 1 yes
+scenario_end
