@@ -222,12 +222,6 @@ import Testing
   }
 }
 
-enum FileManagerWrite {
-  static func write(_ path: String, _ bytes: [UInt8]) {
-    FileManager.default.createFile(atPath: path, contents: Data(bytes))
-  }
-}
-
 /// The syntax check that keeps toml++ 3.4.0 from asserting on malformed input.
 @Suite struct TOMLSyntaxCheckTests {
   /// Inputs toml++ 3.4.0 aborts on (the first two found by the fuzzer), and other malformed text.

@@ -196,6 +196,14 @@ public enum Run {
   }
 }
 
+/// Files of raw bytes (not UTF-8, NUL bytes), which ``TemporaryDirectory/write(_:_:mode:)``
+/// cannot hold.
+public enum FileManagerWrite {
+  public static func write(_ path: String, _ bytes: [UInt8]) {
+    FileManager.default.createFile(atPath: path, contents: Data(bytes))
+  }
+}
+
 /// The one-line description of what `body` throws, or nil when it does not throw; so a test
 /// compares the message users see and shows it when the expectation fails.
 public func thrownText<T>(_ body: () throws -> T) -> String? {
