@@ -7,11 +7,7 @@ import Testing
 /// refused with exit 2 and one line naming the problem (Tests/Corpus/expected.txt), with the
 /// tree laid out like /proc and /sys byte-for-byte as before and no snapshot written.
 @Suite struct CorpusTests {
-  static let corpus: String = {
-    var path = #filePath
-    for _ in 0..<2 { path = (path as NSString).deletingLastPathComponent }
-    return path + "/Corpus"
-  }()
+  static let corpus = Run.repository + "/Tests/Corpus"
 
   /// "profiles/x.profile" -> the words its refusal must contain.
   static let expected: [String: String] = {
