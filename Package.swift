@@ -77,7 +77,8 @@ let package = Package(
     .systemLibrary(
       name: "CNetlink", path: "Sources/CNetlink", pkgConfig: "libnl-genl-3.0",
       providers: [.apt(["libnl-3-dev", "libnl-genl-3-dev"])]),
-    // Fixtures shared by the test suites: temporary trees, subprocesses, network namespaces.
+    // What both test targets share, and no bpstune code: temporary trees, the fake kernel tree,
+    // subprocesses, network namespaces, what a test needs of the host.
     .target(name: "TestSupport", path: "Tests/TestSupport"),
     // Unit tests of the library on temporary /proc and /sys trees (fakes of the kernel's
     // interfaces in Fixtures/); no kernel changes, no binary run.
