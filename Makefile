@@ -1,6 +1,7 @@
 # bpstune -- build, test and install.
 #   make            build (debug)
-#   make test       unit tests + host-tier tests (root: network namespaces with veth pairs)
+#   make test       unit tests + end-to-end tests of the built binary (its host tier needs root: network
+#                   namespaces with veth pairs)
 #   make test-json  only the test of every command's --format json against contrib/schema
 #   make test-vm    VM tier: Debian kernels 6.1, 6.12 and the newest sid kernel under QEMU with an
 #                   emulated igb NIC (Tests/VM/vm-test; downloads cached in /var/cache/bpstune-vm),
@@ -99,8 +100,8 @@ test: build lint docs-check $(PROMTOOL)
 	$(MAKE) -s ansible-test
 
 # Every command's --format json output, success and error, against contrib/schema with
-# python3-jsonschema (Tests/HostTierTests/JSONSchemaTests.swift; root: a network namespace with
-# a veth pair, removed by the test). Part of make test; this runs it alone.
+# python3-jsonschema (Tests/EndToEndTests/HostTier/JSONSchemaTests.swift; root: a network
+# namespace with a veth pair, removed by the test). Part of make test; this runs it alone.
 test-json: build
 	$(SWIFT) build --build-tests $(LAYERS)
 	$(SWIFT) test --skip-build --filter JSONSchemaTests

@@ -77,9 +77,11 @@ let package = Package(
     .systemLibrary(
       name: "CNetlink", path: "Sources/CNetlink", pkgConfig: "libnl-genl-3.0",
       providers: [.apt(["libnl-3-dev", "libnl-genl-3-dev"])]),
-    // Fixtures shared by the test suites: temporary trees, subprocesses, network namespaces.
+    // What both test targets share, and no bpstune code: temporary trees, the fake kernel tree,
+    // subprocesses, network namespaces, what a test needs of the host.
     .target(name: "TestSupport", path: "Tests/TestSupport"),
-    // Unit tests on temporary /proc and /sys trees; no kernel changes.
+    // Unit tests of the library on temporary /proc and /sys trees (fakes of the kernel's
+    // interfaces in Fixtures/); no kernel changes, no binary run.
     .testTarget(
       name: "BPSTuneTests",
       dependencies: [
@@ -92,9 +94,13 @@ let package = Package(
     .executableTarget(
       name: "bpstune-fuzz", dependencies: ["BPSTuneCore", "BPSTuneKernel"], path: "Tests/Fuzz",
       exclude: ["profile.dict", "snapshot.dict"]),
-    // Real-kernel tests inside network namespaces; run the built bpstune binary as users do,
-    // and check every value with tools independent of bpstune (cat, ethtool, strace, flock).
-    .testTarget(name: "HostTierTests", dependencies: ["TestSupport"]),
+    // End-to-end tests: the built bpstune binary run as users run it (Run.bpstune, beside the
+    // test bundle), never the library. Depending on the executable makes the build of these tests
+    // build the binary they run. HostTier/: real-kernel tests inside network namespaces (root),
+    // every value checked with tools independent of bpstune (cat, ethtool, strace, flock); the
+    // others on temporary /proc and /sys trees (--root) or none: the hostile-input corpus, the
+    // help text, a run stopped while it waits for the lock.
+    .testTarget(name: "EndToEndTests", dependencies: ["bpstune", "TestSupport"]),
   ],
   swiftLanguageModes: [.v6]
 )

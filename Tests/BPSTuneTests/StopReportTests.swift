@@ -8,8 +8,9 @@ import Testing
 @testable import BPSTuneProbe
 
 /// The line a SIGTERM leaves (bpstune.service's start timeout): what the run records as it goes
-/// (in process), and the built binary stopped while it waits for a held lock. The SIGTERM in the
-/// middle of a write is the host tier's (strace's signal injection: HostTierTests/StopReportTests).
+/// (in process). The built binary stopped while it waits for a held lock is
+/// EndToEndTests/StopReportLockTests; the SIGTERM in the middle of a write is the host tier's
+/// (strace's signal injection: EndToEndTests/HostTier/StopReportHostTests).
 @Suite struct StopReportTests {
   /// One test for the process-wide line: the steps recorded in turn, the last one is the line,
   /// escaped to stay one line, cut at a character boundary when it is too long.
@@ -44,37 +45,5 @@ import Testing
         "writing net.core.busy_poll (0 of 2 settings applied)", "writing net.core.busy_read (1 of 2 settings applied)",
         "recording snapshot \(id) as complete (2 of 2 settings applied)",
       ], "\(steps)")
-  }
-
-  /// `bpstune apply` waiting for the host-wide lock another process holds: SIGTERM (sent once it
-  /// said it waits, not after a delay) ends it at once with exit 143 and one line naming the lock
-  /// and its holder; nothing was written.
-  @Test func aRunStoppedWhileItWaitsForTheLockNamesTheLockAndItsHolder() throws {
-    let s = Scenario()
-    s.kernel.set("/proc/sys/net/core/busy_read", "0")
-    let lockPath = s.kernel.root + "/run/bpstune/lock"
-    try FileManager.default.createDirectory(atPath: s.kernel.root + "/run/bpstune", withIntermediateDirectories: true)
-    let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-    try #require(fd >= 0 && flock(fd, LOCK_EX) == 0)
-    defer { close(fd) }
-    _ = "\(getpid())\n".withCString { write(fd, $0, strlen($0)) }
-    s.profiles.write("p.profile", "[sysctl]\nnet.core.busy_read = 50\n")
-
-    let run = try Background([
-      Run.bpstune, "apply", s.profiles.path + "/p.profile", "--root", s.kernel.root, "--state-dir",
-      s.state.path + "/s", "--lock-timeout", "600", "--no-color",
-    ])
-    // Bounded: a run that never says it waits fails here, not after the 600 s lock timeout.
-    try #require(run.wait(seconds: 20) { run.stderr.contains("waiting up to 600s") }, "\(run.stderr)")
-    let ended = run.stop()
-    let text = ended.stderr
-    #expect(ended.status == 143, "\(ended)")
-    let lines = text.split(separator: "\n")
-    #expect(
-      lines.last
-        == "bpstune: stopped by SIGTERM while waiting for another bpstune run to finish (\(lockPath) held by pid \(getpid()))",
-      "\(text)")
-    #expect(lines.count == 2, "\(text)")
-    #expect(s.kernel.get("/proc/sys/net/core/busy_read") == "0")
   }
 }

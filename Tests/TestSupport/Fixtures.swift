@@ -152,12 +152,20 @@ public enum Run {
       stderr: String(decoding: errData, as: UTF8.self))
   }
 
-  /// The bpstune binary built from this checkout (`swift build` before `swift test`).
-  public static var bpstune: String {
+  /// This checkout: the directory that holds Package.swift.
+  public static var repository: String {
     var path = #filePath
     for _ in 0..<3 { path = (path as NSString).deletingLastPathComponent }
-    return path + "/.build/debug/bpstune"
+    return path
   }
+
+  /// The bpstune binary of the build these tests are part of, beside the test bundle (such as
+  /// .build/x86_64-unknown-linux-gnu/debug/): EndToEndTests depends on the executable, so the
+  /// build that built the tests built it there, whatever its configuration or scratch path.
+  public static let bpstune: String = {
+    let bundle = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
+    return (bundle as NSString).deletingLastPathComponent + "/bpstune"
+  }()
 
   /// The tests' own netdev netlink reader (Tests/Tools/napi-dump.c on raw netlink sockets,
   /// nothing shared with bpstune), compiled with cc into .build on first use.
@@ -170,10 +178,8 @@ public enum Run {
   /// Tests/Tools/NAME.c compiled with cc into .build/NAME when missing or older than its source.
   static func tool(_ name: String) -> String {
     toolLock.withLock {
-      var path = #filePath
-      for _ in 0..<3 { path = (path as NSString).deletingLastPathComponent }
-      let binary = path + "/.build/" + name
-      let source = path + "/Tests/Tools/\(name).c"
+      let binary = repository + "/.build/" + name
+      let source = repository + "/Tests/Tools/\(name).c"
       let fm = FileManager.default
       let built = (try? fm.attributesOfItem(atPath: binary)[.modificationDate] as? Date) ?? nil
       let changed = (try? fm.attributesOfItem(atPath: source)[.modificationDate] as? Date) ?? nil
@@ -189,10 +195,14 @@ public enum Run {
   private static let toolLock = NSLock()
 
   /// The checkout's profiles/ directory.
-  public static var profiles: String {
-    var path = #filePath
-    for _ in 0..<3 { path = (path as NSString).deletingLastPathComponent }
-    return path + "/profiles"
+  public static var profiles: String { repository + "/profiles" }
+}
+
+/// Files of raw bytes (not UTF-8, NUL bytes), which ``TemporaryDirectory/write(_:_:mode:)``
+/// cannot hold.
+public enum FileManagerWrite {
+  public static func write(_ path: String, _ bytes: [UInt8]) {
+    FileManager.default.createFile(atPath: path, contents: Data(bytes))
   }
 }
 

@@ -19,11 +19,7 @@ struct JSONSchemaTests {
   }()
   var state: String { work.path + "/state" }
 
-  static var repository: String {
-    var path = #filePath
-    for _ in 0..<3 { path = (path as NSString).deletingLastPathComponent }
-    return path
-  }
+  static var repository: String { Run.repository }
   static var schema: String { repository + "/contrib/schema/bpstune-output.schema.json" }
   static var validator: String { repository + "/Tests/Tools/validate-json" }
 

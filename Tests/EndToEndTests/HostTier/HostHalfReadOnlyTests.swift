@@ -4,7 +4,8 @@ import Testing
 
 /// [cmdline] and [cpu] read-only against this host's real kernel (issue 17): nothing here
 /// writes. Expectations come from /proc/cmdline and /sys read by the test itself.
-@Suite struct HostHalfReadOnlyTests {
+@Suite(.enabled(if: geteuid() == 0, "each run gets a /run of its own: unshare --mount and a tmpfs need root"))
+struct HostHalfReadOnlyTests {
   let work = TemporaryDirectory("bpstune-hosthalf")
   let state = TemporaryDirectory("bpstune-hosthalf-state")
 
@@ -52,25 +53,44 @@ import Testing
     #expect(run(["snapshots", "list"]).stdout.contains("apply") == false)
   }
 
-  /// On this host: no cpufreq policy, so governor is unsupported with the reason; idle states
-  /// as this host's cpuidle names them.
-  @Test func cpuSettingsThisHostCannotTakeSayWhy() throws {
-    let policies = ((try? FileManager.default.contentsOfDirectory(atPath: "/sys/devices/system/cpu/cpufreq")) ?? [])
+  /// This host's cpufreq policies (none in most VMs).
+  static var cpufreqPolicies: [String] {
+    ((try? FileManager.default.contentsOfDirectory(atPath: "/sys/devices/system/cpu/cpufreq")) ?? [])
       .filter { $0.hasPrefix("policy") }
-    let profile = work.write(
-      "cpu.profile", "[cpu]\ngovernor = \"performance\"\nidle-states = [\"NoSuchState\"]\nboost = true\n")
-    let diff = run(["diff", profile])
-    if policies.isEmpty {
-      #expect(
-        diff.stdout.contains("! governor") && diff.stdout.contains("unsupported: no cpufreq on this host"), "\(diff)")
-    }
-    let states = ((try? FileManager.default.contentsOfDirectory(atPath: "/sys/devices/system/cpu/cpu0/cpuidle")) ?? [])
+  }
+
+  /// CPU 0's idle states as this host's cpuidle names them.
+  static var idleStates: [String] {
+    ((try? FileManager.default.contentsOfDirectory(atPath: "/sys/devices/system/cpu/cpu0/cpuidle")) ?? [])
       .filter { $0.hasPrefix("state") }.sorted()
       .compactMap { try? String(contentsOfFile: "/sys/devices/system/cpu/cpu0/cpuidle/\($0)/name", encoding: .utf8) }
       .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-    if !states.isEmpty {
-      #expect(diff.stdout.contains("has \(states.joined(separator: ", ")))"), "\(diff)")
-    }
+  }
+
+  /// [cpu] settings no host takes in full: an idle state no cpuidle has.
+  func cpuProfile() -> String {
+    work.write("cpu.profile", "[cpu]\ngovernor = \"performance\"\nidle-states = [\"NoSuchState\"]\nboost = true\n")
+  }
+
+  /// Without a cpufreq policy, governor is unsupported with the reason.
+  @Test(.enabled(if: HostHalfReadOnlyTests.cpufreqPolicies.isEmpty, "this host has cpufreq: governor is supported"))
+  func withoutCpufreqTheGovernorIsUnsupported() throws {
+    let diff = run(["diff", cpuProfile()])
+    #expect(
+      diff.stdout.contains("! governor") && diff.stdout.contains("unsupported: no cpufreq on this host"), "\(diff)")
+  }
+
+  /// An idle state this host lacks is named beside the states it has, as its cpuidle names them.
+  @Test(.enabled(if: !HostHalfReadOnlyTests.idleStates.isEmpty, "this host has no cpuidle states"))
+  func anUnknownIdleStateIsShownBesideThisHostsStates() throws {
+    let diff = run(["diff", cpuProfile()])
+    #expect(diff.stdout.contains("has \(Self.idleStates.joined(separator: ", ")))"), "\(diff)")
+  }
+
+  /// Settings this host cannot take: apply refuses them in one line, and the profiles that use
+  /// [cpu] lint clean.
+  @Test func cpuSettingsThisHostCannotTakeSayWhy() throws {
+    let profile = cpuProfile()
     let apply = run(["apply", profile])
     #expect(apply.status == 2 && apply.stderr.split(separator: "\n").count == 1, "\(apply)")
     let lint = Run.command([Run.bpstune, "lint", "hft-host", "seed002-host", "polling-budget", "--no-color"])
