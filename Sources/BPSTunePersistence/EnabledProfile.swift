@@ -118,9 +118,7 @@ package struct EnabledProfile: Sendable {
     } catch {
       return "the pinned copy \(path) cannot be read: \(BPSTuneError.reason(of: error))"
     }
-    var digest = SHA256()
-    digest.update(bytes)
-    let hash = digest.finalHex()
+    let hash = SHA256.hex(bytes)
     return hash == sha256
       ? nil : "the pinned copy \(path) changed since enable (sha256 \(sha256.prefix(16)) -> \(hash.prefix(16)))"
   }
@@ -176,9 +174,7 @@ package struct EnabledProfile: Sendable {
     } catch {
       throw .enabled(path: path, message: "cannot write: \(BPSTuneError.reason(of: error))")
     }
-    var digest = SHA256()
-    digest.update(bytes)
-    return digest.finalHex()
+    return SHA256.hex(bytes)
   }
 
   /// Removes the pinned copy; none is not an error.
