@@ -37,13 +37,9 @@ package struct Workflow {
     self.warn = warn
   }
 
-  /// The warning a snapshot gives when every change was made but its completion could not be
-  /// recorded.
+  /// Says ``Snapshot/unrecordedWarning`` when there is one.
   package func warnIfUnrecorded(_ snapshot: Snapshot) {
-    if snapshot.status == .inProgress {
-      warn(
-        "warning: could not record completion in snapshot \(snapshot.id); it shows as interrupted and still restores with rollback"
-      )
-    }
+    if let warning = snapshot.unrecordedWarning { warn(warning) }
   }
+
 }

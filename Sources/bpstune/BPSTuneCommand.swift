@@ -99,11 +99,7 @@ enum Output {
 
   /// Every change was made but the snapshot could not be marked complete.
   static func warnIfUnrecorded(_ snapshot: Snapshot) {
-    if snapshot.status == .inProgress {
-      error(
-        "warning: could not record completion in snapshot \(snapshot.id); it shows as interrupted and still restores with rollback"
-      )
-    }
+    if let warning = snapshot.unrecordedWarning { error(warning) }
   }
 
   static func note(_ line: String) {

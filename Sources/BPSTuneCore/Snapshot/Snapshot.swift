@@ -115,3 +115,13 @@ package struct Snapshot: Codable, Sendable, Equatable {
     }
   }
 }
+
+extension Snapshot {
+  /// The warning when every change was made but the snapshot could not be marked complete;
+  /// nil when it was.
+  package var unrecordedWarning: String? {
+    status == .inProgress
+      ? "warning: could not record completion in snapshot \(id); it shows as interrupted and still restores with rollback"
+      : nil
+  }
+}
