@@ -29,7 +29,7 @@ extension Workflow {
     }
     var rolledBack: [String] = []
     if !keepSettings {
-      let lock = try self.lock(lockTimeout)
+      let lock = try locked(lockTimeout)
       defer { lock.release() }
       let restorer = Restorer(executor: executor(host))
       var history = try SnapshotHistory.read(store)

@@ -102,7 +102,7 @@ extension Workflow {
     // The copy the units fall back on once the file is edited or gone, checked before any change.
     let pinned = try EnabledProfile.pin(profile, record: record, recordPath: persistence.recordPath, loader: loader)
     StopReport.install(doing: "enabling \(record.profile)")
-    let lock = try self.lock(request.lockTimeout)
+    let lock = try locked(request.lockTimeout)
     defer { lock.release() }
     StopReport.doing("reading the current values to plan \(record.profile)")
     var executor = self.executor(host)

@@ -68,7 +68,7 @@ extension Workflow {
 
   /// Applies part of the enabled profile under the lock, recording what ran it (`trigger`).
   package func applyEnabled(_ profile: Profile, _ record: EnabledRecord, trigger: String, lockTimeout: Int) throws {
-    let lock = try self.lock(lockTimeout)
+    let lock = try locked(lockTimeout)
     defer { lock.release() }
     StopReport.doing("reading the current values to plan \(record.profile)")
     var executor = self.executor(host)

@@ -37,6 +37,15 @@ package struct Workflow {
     self.warn = warn
   }
 
+  /// Takes the apply locks, then drops what the run read of the host before: another run held
+  /// the lock meanwhile and may have changed it (channels re-created queues, IRQs and NAPIs).
+  /// Every plan under the lock reads the kernel afresh.
+  package func locked(_ timeout: Int) throws -> StateLock {
+    let held = try lock(timeout)
+    host.forget()
+    return held
+  }
+
   /// Says ``Snapshot/unrecordedWarning`` when there is one.
   package func warnIfUnrecorded(_ snapshot: Snapshot) {
     if let warning = snapshot.unrecordedWarning { warn(warning) }

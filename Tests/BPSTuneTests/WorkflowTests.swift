@@ -133,6 +133,23 @@ import Testing
     #expect(busyRead == "7")
   }
 
+  /// What a workflow read before taking the lock is read again under it: another run may
+  /// have changed the host while this one waited (before, the boot apply planned from values
+  /// cached by an earlier read and found "already in place").
+  @Test func underTheLockTheHostIsReadAfresh() throws {
+    let w = workflow
+    _ = try w.enable(.init(profile: "lab", interface: "eth0"), privileges: { _ in })
+    guard case .enabled(let report) = try w.status() else {
+      Issue.record("not enabled")
+      return
+    }
+    #expect(!report.plan.differs)
+    // Changed while this run is between its read and its apply (as by a run holding the lock).
+    kernel.set("/proc/sys/net/core/busy_read", "7")
+    try w.boot(lockTimeout: 5)
+    #expect(busyRead == "50", "\(lines.said)")
+  }
+
   @Test func refreshWithNothingEnabledIsAUsageError() {
     #expect { try workflow.enable(.init(profile: "", refresh: true), privileges: { _ in }) } throws: {
       "\($0)".contains("enable --refresh: nothing is enabled")
