@@ -35,7 +35,7 @@ package enum SiteProfile {
     _ layout: SiteLayout, topology t: HostTopology, include: String, command: String, date: String
   ) -> String {
     var lines: [String] = []
-    func comment(_ text: String) { lines.append(ConfigText.comment(text)) }
+    func comment(_ text: String) { lines += wrapped(text).map(ConfigText.comment) }
     func why(_ topic: String) {
       for d in layout.decisions where d.topic == topic { comment("\(d.topic) = \(d.value): \(d.why)") }
     }
@@ -85,6 +85,10 @@ package enum SiteProfile {
       if !nic.channels.isEmpty {
         lines.append("channels = { " + nic.channels.map { "\($0.name) = \($0.count)" }.joined(separator: ", ") + " }")
       }
+      why("ring \(nic.name)")
+      if !nic.rings.isEmpty {
+        lines.append("ring = { " + nic.rings.map { "\($0.name) = \($0.count)" }.joined(separator: ", ") + " }")
+      }
       why("irq-affinity \(nic.name)")
       if nic.hasIRQs {
         comment("irq-affinity: \(nic.name)'s queue IRQs on its poll CPUs")
@@ -95,7 +99,8 @@ package enum SiteProfile {
       var napi: [(String, String)] = []
       if index > 0 {
         comment("the base's settings for ${iface}, for \(nic.name) too")
-        for setting in layout.base.interfaceSettings where !["channels", "irq-affinity"].contains(setting.key) {
+        let own = ["channels", "irq-affinity"] + (nic.rings.isEmpty ? [] : ["ring"])
+        for setting in layout.base.interfaceSettings where !own.contains(setting.key) {
           if setting.key.hasPrefix("napi.") {
             napi.append((String(setting.key.dropFirst(5)), inlineTOML(setting.value)))
           } else {
@@ -145,5 +150,22 @@ package enum SiteProfile {
   static func key(_ name: String) -> String {
     name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) && !name.isEmpty
       ? name : ConfigText.tomlString(name)
+  }
+
+  /// A comment's text in lines of at most 96 columns, broken at spaces; the lines after the
+  /// first indented.
+  static func wrapped(_ text: String, width: Int = 96) -> [String] {
+    var lines: [String] = []
+    var line = ""
+    for word in text.split(separator: " ", omittingEmptySubsequences: false) {
+      if !line.isEmpty && line.count + 1 + word.count > width {
+        lines.append(line)
+        line = "  " + word
+      } else {
+        line += (line.isEmpty ? "" : " ") + word
+      }
+    }
+    lines.append(line)
+    return lines
   }
 }
