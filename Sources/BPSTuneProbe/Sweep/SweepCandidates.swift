@@ -156,7 +156,10 @@ package struct SweepPlan: Sendable {
     case .sysctl: return text(profile.sections["sysctl"]?.first { $0.key == vary.setting }?.value)
     case .sysfs: return text(profile.sections["sysfs"]?.first { $0.key == vary.setting }?.value)
     case .interface: return text(block?.settings.first { $0.key == vary.setting }?.value)
-    case .napi(let key): return text(block?.settings.first { $0.key == "napi.\(key)" }?.value)
+    case .napi(let key):
+      // [interface.napi] is the interface key "napi", a table of the per-NAPI values.
+      guard case .table(let t)? = block?.settings.first(where: { $0.key == "napi" })?.value else { return nil }
+      return text(t[key])
     case .interfaceField(let table, let field):
       guard case .table(let t)? = block?.settings.first(where: { $0.key == table })?.value else { return nil }
       return text(t[field])
