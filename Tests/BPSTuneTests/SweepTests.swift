@@ -605,20 +605,36 @@ import Testing
 
   /// The interval's words match its coverage: with nothing measured there is no coverage to
   /// state, and a candidate measured fewer times than --repeat is not the one to quote.
-  @Test(
-    .disabled(
-      "bug: SweepReport.intervalText takes the least coverage among the measured cells and prints it as an integer percentage (93.75% as \"93%\"); with no cell measured it states \"2 repeat(s) [min, max] covers the median with 0% only\""
-    ))
+  @Test
   func theIntervalTextStatesTheCoverageOfTheRepeats() throws {
     let plan = try sweep()
     let none = SweepReport(
       plan: plan, runs: [], workloads: Self.workloads, objective: .p99, repeats: 2, seed: 7, incomplete: "x")
-    #expect(!none.intervalText.contains("0% only"), "\(none.intervalText)")
+    #expect(!none.intervalText.contains(" 0% only"), "\(none.intervalText)")
     let five = try runs(
       (0..<4).map { (_: Int) -> [[Figure]] in (0..<5).map { (_: Int) -> [Figure] in [(50, 1, nil), (80, 1, nil)] } })
     let report = SweepReport(
       plan: plan, runs: five, workloads: Self.workloads, objective: .p99, repeats: 5, seed: 7, incomplete: nil)
-    #expect(report.intervalText.contains("93.75%"), "\(report.intervalText)")
+    #expect(report.intervalText.contains("covers the median with 93.75% only"), "\(report.intervalText)")
+    #expect(
+      none.intervalText.hasSuffix(
+        "(with 2 repeat(s) [min, max] covers the median with 50% only; --repeat 6 or more for 95%)"))
+    // Interrupted after one repeat of some candidates: their coverage (none) is the one stated.
+    let once = try runs(
+      (0..<4).map { (c: Int) -> [[Figure]] in
+        (0..<(c == 2 ? 1 : 5)).map { (_: Int) -> [Figure] in [(50, 1, nil), (80, 1, nil)] }
+      })
+    let partial = SweepReport(
+      plan: plan, runs: once, workloads: Self.workloads, objective: .p99, repeats: 5, seed: 7, incomplete: "x")
+    #expect(
+      partial.intervalText.contains("(with 1 repeat(s) [min, max] covers the median with 0% only"),
+      "\(partial.intervalText)")
+    // Six repeats reach 95%: nothing to add.
+    let six = try runs(
+      (0..<4).map { (_: Int) -> [[Figure]] in (0..<6).map { (_: Int) -> [Figure] in [(50, 1, nil), (80, 1, nil)] } })
+    let enough = SweepReport(
+      plan: plan, runs: six, workloads: Self.workloads, objective: .p99, repeats: 6, seed: 7, incomplete: nil)
+    #expect(enough.intervalText == "95% interval of the median from the order statistics of the 6 repeat(s)")
   }
 
   @Test func theChosenProfileIncludesTheSweptOneCitesTheMeasurementAndPlans() throws {

@@ -93,10 +93,14 @@ package struct SweepReport: Sendable {
 
   /// The interval's method and coverage, in words.
   package var intervalText: String {
-    let coverage = cells.compactMap { $0?.first?.stats.objective.coverage }.min() ?? 0
+    // The coverage of the fewest repeats any candidate was measured (fewer than --repeat when
+    // interrupted), or of --repeat when none was.
+    let n = cells.compactMap { $0?.first?.repeats }.min() ?? repeats
+    let coverage = SweepStatistics.estimate((0..<n).map(Double.init)).coverage
+    let percent = ProbeText.round(coverage * 100, 2)
     return "95% interval of the median from the order statistics of the \(repeats) repeat(s)"
       + (coverage < 0.95
-        ? " (with \(repeats) repeat(s) [min, max] covers the median with \(Int((coverage * 1000).rounded()) / 10)% only; --repeat 6 or more for 95%)"
+        ? " (with \(n) repeat(s) [min, max] covers the median with \(percent == percent.rounded() ? String(Int(percent)) : String(percent))% only; --repeat 6 or more for 95%)"
         : "")
   }
 
