@@ -114,7 +114,6 @@ struct ProbeSweepCommand: ParsableCommand, ReportsErrorsAsJSON {
         skipUnsupported: skipUnsupported),
       repeats: `repeat`, seed: seed)
     if !global.quiet {
-      Output.note("probe sweep: \(plan.candidates.count) candidates x \(`repeat`) repeat(s), seed \(seed)")
       sweep.log = { Output.note("probe sweep: \($0)") }
       sweep.compare.log = { Output.note("probe sweep:   \($0)") }
     }

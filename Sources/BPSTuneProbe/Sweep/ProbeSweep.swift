@@ -68,6 +68,8 @@ package struct ProbeSweep {
     }
     // Every candidate planned before any change: ProbeCompare.run plans them all first.
     try compare.check(profiles)
+    // Said once every candidate is planned: a refusal is the error's one line alone.
+    log("\(profiles.count) candidates x \(repeats) repeat(s), seed \(seed)")
     var runs: [Run] = []
     let orders = Self.orders(candidates: profiles.count, repeats: repeats, seed: seed)
     for (r, order) in orders.enumerated() {
