@@ -1,0 +1,315 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// `bpstune probe sweep` on a real path: the built binary in the client namespace of a veth
+/// pair, the probe server in the other, every change on the client's veth. What each candidate
+/// set is read with cat while the sweep runs, and the host's end state after it; the snapshots
+/// with `snapshots list`; the written profile with lint and diff. Nothing outside the two
+/// namespaces changes, and each run has a /run (lock) and state directory of its own.
+@Suite(.enabled(if: geteuid() == 0, "the host tier needs root for network namespaces"), .serialized)
+struct ProbeSweepTests {
+  let work = TemporaryDirectory("bpstune-sweep")
+
+  func startServer(_ pair: NamespacePair) throws -> Background {
+    let server = try Background([
+      "ip", "netns", "exec", pair.server.name, Run.bpstune, "probe", "server", "--bind", "\(pair.serverAddress):7878",
+    ])
+    let up = server.wait(seconds: 10) { server.stdout.contains("listening on") }
+    try #require(up, "server did not start: \(server.stdout) \(server.stderr)")
+    return server
+  }
+
+  /// The swept profile: the client veth's hard-IRQ deferral and GRO flush timeout, both 0.
+  var profile: String {
+    work.write(
+      "veth.profile",
+      """
+      [profile]
+      description = "veth: interrupts only"
+      [[interface]]
+      name = "${iface}"
+      napi-defer-hard-irqs = 0
+      gro-flush-timeout = 0
+      """)
+  }
+
+  /// The two interface settings with two values each: four candidates, the first of them the
+  /// profile as written.
+  static let varies = ["--vary", "napi-defer-hard-irqs=0,100", "--vary", "gro-flush-timeout=0,15us"]
+
+  /// `probe sweep` of the profile against the pair's server, short: 0.1 s warm-up, 0.5 s
+  /// measured, 0.1 s settle, one closed-loop workload, two repeats.
+  func sweep(_ pair: NamespacePair, _ extra: [String], varies: [String] = varies) -> [String] {
+    [Run.bpstune, "probe", "sweep", profile] + varies + [
+      "--peer", "\(pair.serverAddress):7878", "-i", pair.clientIF, "--repeat", "2", "--duration", "0.5", "--warmup",
+      "0.1", "--settle", "0.1", "--workload", "0:0", "--busy-poll", "50", "--no-color",
+    ] + extra
+  }
+
+  func json(_ text: String) -> [String: Any] {
+    (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
+  }
+
+  /// The snapshots of a state directory, from `snapshots list --format json`.
+  func snapshots(_ pair: NamespacePair, _ state: String) -> [[String: Any]] {
+    let listed = pair.client.bpstune(["snapshots", "list", "--format", "json"], stateDir: state)
+    return json(listed.stdout)["snapshots"] as? [[String: Any]] ?? []
+  }
+
+  /// The files in a state directory's snapshots/ (none when it was never made).
+  func snapshotFiles(_ state: String) -> [String] {
+    (try? FileManager.default.contentsOfDirectory(atPath: state + "/snapshots")) ?? []
+  }
+
+  /// The order the candidates ran in, from the progress lines ("repeat 1/2, candidate 3/4: ..."),
+  /// 0-based per repeat.
+  func ranOrder(_ stderr: String) -> [[Int]] {
+    var orders: [[Int]] = []
+    for line in stderr.split(separator: "\n") where line.hasPrefix("probe sweep: repeat ") {
+      let fields = line.dropFirst("probe sweep: repeat ".count).split(whereSeparator: { " /,:".contains($0) })
+      guard fields.count >= 5, let r = Int(fields[0]), let c = Int(fields[3]) else { continue }
+      while orders.count < r { orders.append([]) }
+      orders[r - 1].append(c - 1)
+    }
+    return orders
+  }
+
+  /// One line on stderr and exit 2, containing `fragment`.
+  func expectOneLineError(_ f: Finished, _ fragment: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(f.status == 2, "\(f)", sourceLocation: sourceLocation)
+    #expect(
+      f.stderr.split(separator: "\n").count == 1 && f.stderr.contains(fragment), "\(f)", sourceLocation: sourceLocation
+    )
+  }
+
+  @Test func everyCandidateIsAppliedMeasuredAndRolledBackAndTheChoiceIsWrittenAsAProfile() throws {
+    let pair = try NamespacePair()
+    let server = try startServer(pair)
+    defer { server.stop() }
+    let sys = "/sys/class/net/\(pair.clientIF)/"
+    // A value none of the candidates has, set by hand: the sweep must end with it.
+    try pair.client.exec(["sh", "-c", "echo 7 > \(sys)napi_defer_hard_irqs"])
+    // The candidates' values, read with cat every 20 ms while the sweep runs.
+    let watcher = try Background(
+      pair.client.command([
+        "sh", "-c",
+        "while :; do echo \"$(cat \(sys)napi_defer_hard_irqs) $(cat \(sys)gro_flush_timeout)\"; sleep 0.02; done",
+      ]))
+    let state = work.path + "/state"
+    let svg = work.path + "/sweep.svg"
+    let written = work.path + "/chosen.profile"
+    let run = pair.client.run(
+      sweep(pair, ["--seed", "7", "--format", "json", "--plot", svg, "--write", written, "--state-dir", state]))
+    let seen = Set(watcher.stop(SIGKILL).stdout.split(separator: "\n").map(String.init))
+    #expect(run.status == 0, "\(run)")
+
+    // Each candidate's pair of values was on the veth while the sweep ran (15us is 15000 ns).
+    for values in ["0 0", "0 15000", "100 0", "100 15000"] {
+      #expect(seen.contains(values), "never saw \(values): \(seen.sorted())")
+    }
+    // The host as it began, read with cat.
+    #expect(pair.client.cat(sys + "napi_defer_hard_irqs") == "7")
+    #expect(pair.client.cat(sys + "gro_flush_timeout") == "0")
+
+    // The JSON: four candidates (the profile as written is the first combination, not added),
+    // a cell each for the one workload over both repeats, the orders and the decision.
+    let doc = json(run.stdout)
+    #expect(doc["command"] as? String == "probe sweep" && doc["seed"] as? String == "7", "\(run.stdout)")
+    #expect(doc["repeats"] as? Int == 2 && doc["objective"] as? String == "p99")
+    let candidates = try #require(doc["candidates"] as? [[String: Any]], "\(run.stdout)")
+    #expect(candidates.count == 4)
+    #expect(candidates.map { $0["baseline"] as? Bool } == [true, false, false, false])
+    #expect(
+      candidates.map { $0["values"] as? [String: String] } == [
+        ["napi-defer-hard-irqs": "0", "gro-flush-timeout": "0"],
+        ["napi-defer-hard-irqs": "0", "gro-flush-timeout": "15us"],
+        ["napi-defer-hard-irqs": "100", "gro-flush-timeout": "0"],
+        ["napi-defer-hard-irqs": "100", "gro-flush-timeout": "15us"],
+      ])
+    for candidate in candidates {
+      let cells = candidate["cells"] as? [[String: Any]] ?? []
+      #expect(cells.count == 1, "\(candidate)")
+      for cell in cells {
+        #expect(cell["repeats"] as? Int == 2, "\(cell)")
+        let o = cell["objective_us"] as? [String: Double] ?? [:]
+        #expect(o["low"] != nil && o["low"]! > 0 && o["low"]! <= o["median"]! && o["median"]! <= o["high"]!)
+        #expect((cell["cpu_us_per_rt"] as? Double ?? 0) > 0, "\(cell)")
+        #expect(cell["p50_us"] is Double && cell["p99_us"] is Double && cell["net_rx_per_rt"] is Double)
+      }
+    }
+    let orders = try #require(doc["orders"] as? [[Int]])
+    #expect(orders == [[1, 2, 0, 3], [0, 2, 1, 3]], "seed 7's order, as SplitMix64 gives it")
+    #expect(ranOrder(run.stderr) == orders, "\(run.stderr)")
+    #expect(run.stderr.contains("probe sweep: 4 candidates x 2 repeat(s), seed 7"), "\(run.stderr)")
+    let decision = try #require(doc["decision"] as? [String: Any], "\(run.stdout)")
+    let chosen = try #require(decision["chosen"] as? Int)
+    #expect((0..<4).contains(chosen))
+    let together = decision["indistinguishable"] as? [[Int]] ?? []
+    #expect(together.count == 1 && together[0].contains(chosen), "\(decision)")
+    let best = decision["best"] as? [Int] ?? []
+    #expect(best.count == 1 && together[0].contains(best[0]), "\(decision)")
+    #expect(decision["baseline_holds"] as? Bool == together[0].contains(0))
+
+    // Every candidate run was an apply, rolled back, in the order the sweep ran them.
+    let list = snapshots(pair, state)
+    let applies = list.filter { $0["operation"] as? String == "apply" }
+    let rollbacks = list.filter { $0["operation"] as? String == "rollback" }
+    #expect(applies.count == 8 && rollbacks.count == 8, "\(list)")
+    #expect(applies.allSatisfy { $0["state"] as? String == "rolled-back" }, "\(applies)")
+    #expect(Set(rollbacks.compactMap { $0["restores"] as? String }) == Set(applies.compactMap { $0["id"] as? String }))
+    let labels = candidates.map { ($0["label"] as? String ?? "").replacingOccurrences(of: " (as written)", with: "") }
+    #expect(
+      applies.map { $0["profile"] as? String } == orders.flatMap { $0 }.map { "veth [\(labels[$0])]" }, "\(applies)")
+
+    // The chart: a point per candidate.
+    let chart = try String(contentsOfFile: svg, encoding: .utf8)
+    #expect(chart.hasPrefix("<svg") && chart.components(separatedBy: "<circle").count - 1 == 4)
+
+    // The profile written: the chosen values over the swept profile, citing the measurement;
+    // it lints clean and diffs at once (without -i: it sets ${iface} itself).
+    let text = try String(contentsOfFile: written, encoding: .utf8)
+    let values = candidates[chosen]["values"] as? [String: String] ?? [:]
+    #expect(text.hasPrefix("# Chosen by measurement: `bpstune probe sweep \(profile) --vary"), "\(text)")
+    #expect(text.contains("include = [\"\(profile)\"]") && text.contains("iface = \"\(pair.clientIF)\""), "\(text)")
+    #expect(text.contains("napi-defer-hard-irqs = \(values["napi-defer-hard-irqs"] ?? "?")\n"), "\(text)")
+    let flush = values["gro-flush-timeout"] == "15us" ? "\"15us\"" : "0"
+    #expect(text.contains("gro-flush-timeout = \(flush)\n"), "\(text)")
+    let lint = Run.command([Run.bpstune, "lint", written, "--no-color"])
+    #expect(lint.status == 0 && lint.stdout.hasPrefix("ok "), "\(lint)")
+    let diff = pair.client.bpstune(["diff", written], stateDir: state)
+    #expect(diff.status == 0 || diff.status == 1, "\(diff)")
+    #expect(
+      diff.stdout.contains("interface \(pair.clientIF)") && diff.stdout.contains("napi-defer-hard-irqs"), "\(diff)")
+
+    // --seed 7 again: the same order, run and reported; text this time, every candidate a row.
+    let again = pair.client.run(sweep(pair, ["--seed", "7", "--state-dir", work.path + "/state2"]))
+    #expect(again.status == 0, "\(again)")
+    #expect(ranOrder(again.stderr) == orders, "\(again.stderr)")
+    let table = again.stdout
+    #expect(table.hasPrefix("probe sweep veth: objective p99, 2 repeat(s), seed 7 (--seed 7 replays the order)"))
+    #expect(table.contains("| candidate | closed loop + 0 µs delay |"), "\(table)")
+    for label in labels {
+      let row = table.split(separator: "\n").first { $0.hasPrefix("| \(label)") }
+      #expect(
+        row.map { $0.contains("p99 ") && $0.contains("cpu ") && !$0.contains("not measured") } == true, "\(table)")
+    }
+    #expect(table.contains("| napi-defer-hard-irqs=0 gro-flush-timeout=0 (as written)"), "\(table)")
+    #expect(table.components(separatedBy: "**chosen**").count - 1 == 1, "\(table)")
+    #expect(table.contains("\nbest under closed loop + 0 µs delay: ") && table.contains("\nchosen: "), "\(table)")
+    #expect(table.contains("covers the median with 50% only"), "\(table)")
+    #expect(pair.client.cat(sys + "napi_defer_hard_irqs") == "7")
+
+    // Without --seed: one drawn and printed, which replays its order.
+    let drawn = pair.client.run(
+      sweep(
+        pair, ["--format", "json", "-q", "--state-dir", work.path + "/state3"],
+        varies: ["--vary", "napi-defer-hard-irqs=0,100,200"]))
+    #expect(drawn.status == 0, "\(drawn)")
+    let seed = try #require(json(drawn.stdout)["seed"] as? String, "\(drawn)")
+    let replay = pair.client.run(
+      sweep(
+        pair, ["--seed", seed, "--state-dir", work.path + "/state4"],
+        varies: ["--vary", "napi-defer-hard-irqs=0,100,200"]))
+    #expect(
+      replay.status == 0 && replay.stdout.contains("seed \(seed) (--seed \(seed) replays the order)"), "\(replay)")
+    #expect(ranOrder(replay.stderr) == json(drawn.stdout)["orders"] as? [[Int]], "\(replay.stderr)")
+    #expect(pair.client.cat(sys + "napi_defer_hard_irqs") == "7")
+  }
+
+  @Test func whatCannotBeSweptIsRefusedBeforeAnyChange() throws {
+    let pair = try NamespacePair()
+    let sys = "/sys/class/net/\(pair.clientIF)/"
+    try pair.client.exec(["sh", "-c", "echo 7 > \(sys)napi_defer_hard_irqs"])
+    let state = work.path + "/state"
+    // No server: nothing below gets as far as measuring.
+    func run(_ extra: [String], varies: [String] = Self.varies) -> Finished {
+      pair.client.run(sweep(pair, extra + ["--state-dir", state], varies: varies))
+    }
+    // --write to a file that exists: before anything is applied or measured.
+    let existing = work.write("existing.profile", "# mine\n")
+    expectOneLineError(run(["--write", existing]), "--write \(existing): exists; nothing was measured")
+    #expect(try String(contentsOfFile: existing, encoding: .utf8) == "# mine\n")
+    // Candidates this host cannot take: a veth has no rings, and no such sysctl exists.
+    expectOneLineError(run([], varies: ["--vary", "ring.rx=999999"]), "this host cannot take")
+    let sysctl = run([], varies: ["--vary", "napi-defer-hard-irqs=0,100", "--vary", "net.core.nosuch=1,2"])
+    expectOneLineError(sysctl, "net.core.nosuch: no such sysctl")
+    #expect(sysctl.stderr.contains("nothing was changed"), "\(sysctl)")
+    // --vary errors, each one line.
+    for (vary, fragment) in [
+      ("napi-defer-hard-irqs", "--vary napi-defer-hard-irqs: expected SETTING=V1,V2,..."),
+      ("napi-defer-hard-irqs=1,,2", "an empty value"),
+      ("napi-defer-hard-irqs=1,1", "a value is given twice"),
+      ("napi-defer-hard-irq=1,2", "(did you mean napi-defer-hard-irqs?)"),
+      ("napi.nosuch=1", "not a per-NAPI key"),
+      ("napi-defer-hard-irqs=" + (0...16).map(String.init).joined(separator: ","), "17 values; at most 16"),
+    ] {
+      expectOneLineError(run([], varies: ["--vary", vary]), fragment)
+    }
+    expectOneLineError(
+      run([], varies: ["--vary", "napi-defer-hard-irqs=0,1", "--vary", "napi-defer-hard-irqs=2"]), "given twice")
+    let many = (0..<9).map(String.init).joined(separator: ",")
+    expectOneLineError(
+      run([], varies: ["--vary", "napi-defer-hard-irqs=" + many, "--vary", "gro-flush-timeout=" + many]),
+      "9 x 9 = 81 candidates; at most 64")
+    expectOneLineError(run([], varies: []), "give at least one --vary")
+    expectOneLineError(run(["--repeat", "51"]), "--repeat")
+    expectOneLineError(run(["--objective", "p42"]), "--objective p42")
+    // Nothing was applied: no snapshot, the value set by hand still there.
+    #expect(snapshotFiles(state).isEmpty, "\(snapshotFiles(state))")
+    #expect(pair.client.cat(sys + "napi_defer_hard_irqs") == "7")
+  }
+
+  @Test func ctrlCRollsBackTheCandidateAppliedAndExits3() throws {
+    let pair = try NamespacePair()
+    let server = try startServer(pair)
+    defer { server.stop() }
+    let sys = "/sys/class/net/\(pair.clientIF)/"
+    try pair.client.exec(["sh", "-c", "echo 7 > \(sys)napi_defer_hard_irqs"])
+    let state = work.path + "/state"
+    // Long measurements, so that the signal comes while a candidate is applied and measured.
+    let running = try Background(
+      pair.client.command(sweep(pair, ["--duration", "20", "--seed", "7", "--state-dir", state])))
+    let measuring = running.wait(seconds: 30) { running.stderr.contains("probe sweep:   measuring ") }
+    #expect(measuring, "\(running.stderr)")
+    // Seed 7 runs candidate 2 first (deferral 0, flush 15us), and it is on the veth now.
+    #expect(pair.client.cat(sys + "gro_flush_timeout") == "15000")
+    usleep(300_000)
+    let ended = running.stop(SIGINT)
+    // As compare: the candidate applied is rolled back, exit 3, what was measured shown.
+    #expect(ended.status == 3, "\(ended)")
+    #expect(ended.stderr.contains("interrupted") && ended.stderr.contains("the host is as before"), "\(ended)")
+    #expect(ended.stdout.contains("| candidate |") && ended.stdout.contains("\nincomplete: "), "\(ended)")
+    #expect(pair.client.cat(sys + "napi_defer_hard_irqs") == "7")
+    #expect(pair.client.cat(sys + "gro_flush_timeout") == "0")
+    let list = snapshots(pair, state)
+    #expect(list.count == 2 && list.first?["state"] as? String == "rolled-back", "\(list)")
+  }
+
+  @Test func aSweepKilledWithSIGKILLIsUndoneByAPlainRollback() throws {
+    let pair = try NamespacePair()
+    let server = try startServer(pair)
+    defer { server.stop() }
+    let sys = "/sys/class/net/\(pair.clientIF)/"
+    try pair.client.exec(["sh", "-c", "echo 7 > \(sys)napi_defer_hard_irqs"])
+    let state = work.path + "/state"
+    let running = try Background(
+      pair.client.command(sweep(pair, ["--duration", "30", "--seed", "7", "--state-dir", state])))
+    let measuring = running.wait(seconds: 30) { running.stderr.contains("probe sweep:   measuring ") }
+    #expect(measuring, "\(running.stderr)")
+    usleep(300_000)
+    running.stop(SIGKILL)
+    // The candidate seed 7 runs first is left applied.
+    #expect(pair.client.cat(sys + "napi_defer_hard_irqs") == "0")
+    #expect(pair.client.cat(sys + "gro_flush_timeout") == "15000")
+    let rollback = pair.client.bpstune(["rollback"], stateDir: state)
+    #expect(rollback.status == 0, "\(rollback)")
+    #expect(pair.client.cat(sys + "napi_defer_hard_irqs") == "7")
+    #expect(pair.client.cat(sys + "gro_flush_timeout") == "0")
+    // And the next sweep runs as usual on the same state.
+    let next = pair.client.run(
+      sweep(pair, ["-q", "--state-dir", state], varies: ["--vary", "gro-flush-timeout=0,20us"]))
+    #expect(next.status == 0, "\(next)")
+    #expect(pair.client.cat(sys + "napi_defer_hard_irqs") == "7")
+  }
+}
