@@ -275,6 +275,24 @@ struct JSONSchemaTests {
       "probe compare",
       ["probe", "compare", veth, "--peer", closed, "-i", pair.clientIF, "-q", "--settle", "0"] + quick,
       in: pair.client, options: ["--state-dir", state], expect: .error(3))
+    // probe sweep of the same veth: two settings of two values, two repeats (and the profile as
+    // written, which sets no flush timeout); stopped by a peer that refuses (its document with
+    // why, exit 3: seed 7 runs a candidate that changes the veth first, 2 deferral and 20us); a
+    // candidate this host cannot take (the error document, exit 2).
+    let swept = work.write("swept.profile", "[[interface]]\nname = \"\(pair.clientIF)\"\nnapi-defer-hard-irqs = 0\n")
+    let sweep =
+      ["probe", "sweep", swept, "--vary", "napi-defer-hard-irqs=0,2", "--vary", "gro-flush-timeout=0,20us"]
+      + ["--repeat", "2", "--seed", "7", "-i", pair.clientIF, "--duration", "0.2", "--settle", "0", "-q"] + quick
+    r.run(
+      "probe sweep", sweep + ["--peer", peer, "--workload", "0:0", "--workload", "200:10", "--objective", "p50"],
+      in: pair.client, options: ["--state-dir", state], expect: .document(0))
+    r.run(
+      "probe sweep", sweep + ["--peer", closed], in: pair.client, options: ["--state-dir", state],
+      expect: .document(3))
+    r.run(
+      "probe sweep", ["probe", "sweep", swept, "--vary", "net.core.nosuch=1,2", "--peer", peer, "-q"],
+      in: pair.client, options: ["--state-dir", state], expect: .error(2))
+    r.run("probe sweep", ["probe", "sweep", swept, "--peer", peer], in: pair.client, expect: .nothing)
     server.stop()
     #expect(pair.client.cat("/sys/class/net/\(pair.clientIF)/napi_defer_hard_irqs") == "0")
 
