@@ -217,6 +217,28 @@ struct ProbeSweepTests {
     #expect(pair.client.cat(sys + "napi_defer_hard_irqs") == "7")
   }
 
+  /// A threaded NAPI has a kthread (napi-get's pid) whose CPU counts with the client's; without
+  /// one the JSON has no kthread figure.
+  @Test func theCPUOfTheNAPIKthreadIsCountedWhereThereIsOne() throws {
+    let pair = try NamespacePair()
+    let server = try startServer(pair)
+    defer { server.stop() }
+    let sys = "/sys/class/net/\(pair.clientIF)/"
+    let threaded = work.write(
+      "threaded.profile", "[[interface]]\nname = \"${iface}\"\nthreaded = 0\n")
+    let run = pair.client.run(
+      [Run.bpstune, "probe", "sweep", threaded, "--vary", "threaded=0,1", "--peer", "\(pair.serverAddress):7878"]
+        + ["-i", pair.clientIF, "--repeat", "1", "--duration", "0.5", "--warmup", "0.1", "--settle", "0.1"]
+        + ["--workload", "0:0", "--seed", "1", "--format", "json", "-q", "--state-dir", work.path + "/state"])
+    #expect(run.status == 0, "\(run)")
+    let candidates = json(run.stdout)["candidates"] as? [[String: Any]] ?? []
+    #expect(candidates.map { $0["values"] as? [String: String] } == [["threaded": "0"], ["threaded": "1"]])
+    let cells = candidates.map { ($0["cells"] as? [[String: Any]])?.first ?? [:] }
+    #expect(cells.count == 2 && cells[0]["kthread_cpu_us_per_rt"] == nil, "\(run.stdout)")
+    #expect(cells.count == 2 && (cells[1]["kthread_cpu_us_per_rt"] as? Double).map { $0 > 0 } == true, "\(run.stdout)")
+    #expect(pair.client.cat(sys + "threaded") == "0")
+  }
+
   @Test func whatCannotBeSweptIsRefusedBeforeAnyChange() throws {
     let pair = try NamespacePair()
     let sys = "/sys/class/net/\(pair.clientIF)/"
