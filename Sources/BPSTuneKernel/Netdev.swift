@@ -14,13 +14,17 @@ package struct NetdevCapabilities: Sendable, Equatable {
   package var threaded: Bool
   /// `threaded` takes busy-poll (6.19+).
   package var busyPoll: Bool
+  /// napi-set takes `irq-suspend-timeout` (6.13+, the IRQ suspension series).
+  package var irqSuspend: Bool
 
-  package init(family: Bool, napiGet: Bool, napiSet: Bool, threaded: Bool, busyPoll: Bool) {
+  /// `irqSuspend` defaults to `napiSet`: both came with Linux 6.13.
+  package init(family: Bool, napiGet: Bool, napiSet: Bool, threaded: Bool, busyPoll: Bool, irqSuspend: Bool? = nil) {
     self.family = family
     self.napiGet = napiGet
     self.napiSet = napiSet
     self.threaded = threaded
     self.busyPoll = busyPoll
+    self.irqSuspend = irqSuspend ?? napiSet
   }
 
   /// Everything (a current kernel).
@@ -147,7 +151,7 @@ package struct KernelNetdev: NetdevTransport {
     let threaded = policy[NAPIAttribute.threaded]
     return NetdevCapabilities(
       family: true, napiGet: true, napiSet: true, threaded: threaded != nil,
-      busyPoll: (threaded.flatMap { $0 } ?? 0) >= 2)
+      busyPoll: (threaded.flatMap { $0 } ?? 0) >= 2, irqSuspend: policy[NAPIAttribute.irqSuspendTimeout] != nil)
   }
 
   package func queues(ifindex: UInt32, interface: String) throws(SystemError) -> [QueueInfo] {

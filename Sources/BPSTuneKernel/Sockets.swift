@@ -427,6 +427,19 @@ package struct EpollSet: Sendable {
     _ = bpstune_epoll_ctl(fd, EPOLL_CTL_DEL, descriptor, 0)
   }
 
+  /// Whether this kernel takes EPIOCSPARAMS (Linux 6.9+): tried on an epoll instance of
+  /// bpstune's own, made for the question and closed at once; ENOTTY means it does not.
+  package static func kernelTakesBusyPollParameters() -> Bool {
+    guard let probe = try? EpollSet() else { return false }
+    defer { probe.close() }
+    do {
+      try probe.setBusyPoll(microseconds: 0, budget: 0, prefer: false)
+      return true
+    } catch {
+      return error.errno != .inappropriateIOCTLForDevice
+    }
+  }
+
   /// ioctl(EPIOCSPARAMS): busy-poll µs, budget and prefer (Linux 6.9+, ENOTTY before).
   package func setBusyPoll(microseconds: Int, budget: Int, prefer: Bool) throws(SystemError) {
     if bpstune_epoll_set_params(fd, UInt32(microseconds), UInt32(budget), prefer ? 1 : 0) < 0 {

@@ -215,7 +215,12 @@ package enum Syscalls {
   /// taken), write, fsync, renameat(2) over the target, fsync of the directory. The directory is
   /// opened once and every step is relative to it. No one can predict the temporary name to
   /// occupy it beforehand, and one left by a killed run is never in the way of the next.
-  package static func writeDurably(_ path: String, _ bytes: [UInt8], mode: FilePermissions = [.ownerReadWrite]) throws {
+  /// `replace: false` puts the file in place with linkat(2), which fails with EEXIST when the
+  /// name is taken (by anything: a file, a directory, a dangling symlink), in one step that
+  /// nothing can slip in front of.
+  package static func writeDurably(
+    _ path: String, _ bytes: [UInt8], mode: FilePermissions = [.ownerReadWrite], replace: Bool = true
+  ) throws {
     let slash = path.lastIndex(of: "/")
     let directory = slash.map { String(path[..<$0]) } ?? "."
     let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
@@ -241,7 +246,12 @@ package enum Syscalls {
         do { _ = try descriptor.writeAll(bytes) } catch let e as Errno { throw SystemError("write", path, e) }
         if fsync(fd) != 0 { throw SystemError("fsync", path, Errno(rawValue: Glibc.errno)) }
       }
-      if renameat(dir, temporary, dir, name) != 0 { throw SystemError("rename", path, Errno(rawValue: Glibc.errno)) }
+      if replace {
+        if renameat(dir, temporary, dir, name) != 0 { throw SystemError("rename", path, Errno(rawValue: Glibc.errno)) }
+      } else {
+        if linkat(dir, temporary, dir, name, 0) != 0 { throw SystemError("create", path, Errno(rawValue: Glibc.errno)) }
+        unlinkat(dir, temporary, 0)
+      }
     } catch {
       unlinkat(dir, temporary, 0)
       throw error

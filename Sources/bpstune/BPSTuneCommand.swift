@@ -22,7 +22,7 @@ struct BPSTuneCommand: ParsableCommand {
     subcommands: [
       ApplyCommand.self, DiffCommand.self, VerifyCommand.self, RollbackCommand.self, SnapshotsCommand.self,
       ShowCommand.self, ProfilesCommand.self, LintCommand.self, EnableCommand.self, DisableCommand.self,
-      StatusCommand.self, PersistCommand.self, ProbeCommand.self, CmdlineCommand.self,
+      StatusCommand.self, PersistCommand.self, ProbeCommand.self, CmdlineCommand.self, InitCommand.self,
     ]
   )
 
