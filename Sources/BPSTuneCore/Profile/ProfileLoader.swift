@@ -45,9 +45,14 @@ package struct ProfileLoader {
 
   /// Loads a profile from `text`, as if it were the file at `path` (which need not exist): what
   /// `bpstune init` checks before it writes a profile. Its includes are found as a file's are.
-  package func load(text: String, path: String, interface: String? = nil) throws(BPSTuneError) -> Profile {
+  /// `name`: what messages and reports call it (the path by default).
+  package func load(
+    text: String, path: String, name: String? = nil, overrides: [String: String] = [:], interface: String? = nil,
+    interfaceIfUsed: Bool = false
+  ) throws(BPSTuneError) -> Profile {
     try load(
-      path: path, name: path, overrides: [:], interface: interface, interfaceIfUsed: false, text: Array(text.utf8))
+      path: path, name: name ?? path, overrides: overrides, interface: interface, interfaceIfUsed: interfaceIfUsed,
+      text: Array(text.utf8))
   }
 
   private func load(
