@@ -40,7 +40,8 @@ package enum SiteProfile {
       for d in layout.decisions where d.topic == topic { comment("\(d.topic) = \(d.value): \(d.why)") }
     }
     let names = layout.nics.map(\.name).joined(separator: ", ")
-    comment("Site profile for \(names) on \(t.hostname), written by `\(command)` on \(date)")
+    let host = t.hostname.isEmpty || t.hostname == "(none)" ? "a host without a name" : t.hostname
+    comment("Site profile for \(names) on \(host), written by `\(command)` on \(date)")
     comment(
       "for Linux \(t.release): \(t.online.sorted.count) online CPUs in \(t.cores.count) cores on \(t.nodes.count) "
         + "NUMA node(s)\(t.virtualization.map { ", a virtual machine (\($0))" } ?? "").")
