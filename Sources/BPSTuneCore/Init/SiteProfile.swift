@@ -14,8 +14,12 @@ extension InitBase {
         $0.key == "devices/system/cpu/smt/control" && $0.value == .string("off")
       }
       || (profile.sections["cpu"] ?? []).contains { $0.key == "smt" && $0.value == .bool(false) }
+    // [interface.napi] is one setting "napi" whose value is its table.
     let busyPoll = profile.interfaces.contains { block in
-      block.settings.contains { $0.key == "napi.threaded" && $0.value == .string("busy-poll") }
+      block.settings.contains {
+        guard $0.key == "napi", case .table(let napi) = $0.value else { return false }
+        return napi["threaded"] == .string("busy-poll")
+      }
     }
     // A built-in name is included by name; a file by its absolute path, wherever init runs.
     let include = ProfileSource.isPath(chosen.0) ? profile.path : chosen.0
@@ -40,7 +44,8 @@ package enum SiteProfile {
       for d in layout.decisions where d.topic == topic { comment("\(d.topic) = \(d.value): \(d.why)") }
     }
     let names = layout.nics.map(\.name).joined(separator: ", ")
-    comment("Site profile for \(names) on \(t.hostname), written by `\(command)` on \(date)")
+    let host = t.hostname.isEmpty || t.hostname == "(none)" ? "a host without a name" : t.hostname
+    comment("Site profile for \(names) on \(host), written by `\(command)` on \(date)")
     comment(
       "for Linux \(t.release): \(t.online.sorted.count) online CPUs in \(t.cores.count) cores on \(t.nodes.count) "
         + "NUMA node(s)\(t.virtualization.map { ", a virtual machine (\($0))" } ?? "").")
@@ -101,8 +106,8 @@ package enum SiteProfile {
         comment("the base's settings for ${iface}, for \(nic.name) too")
         let own = ["channels", "irq-affinity"] + (nic.rings.isEmpty ? [] : ["ring"])
         for setting in layout.base.interfaceSettings where !own.contains(setting.key) {
-          if setting.key.hasPrefix("napi.") {
-            napi.append((String(setting.key.dropFirst(5)), inlineTOML(setting.value)))
+          if setting.key == "napi", case .table(let table) = setting.value {
+            napi += table.keys.sorted().map { ($0, inlineTOML(table[$0]!)) }
           } else {
             lines.append("\(setting.key) = \(inlineTOML(setting.value))")
           }
