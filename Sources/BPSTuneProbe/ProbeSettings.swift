@@ -2,17 +2,6 @@ import BPSTuneCore
 import BPSTuneKernel
 import SystemPackage
 
-/// How a probe thread waits for a packet, and how it busy-polls.
-package enum ReceiveMode: String, Sendable, Codable, CaseIterable {
-  /// recv(2) sleeps until a packet arrives (with SO_BUSY_POLL it first polls the NAPI).
-  case blocking
-  /// A non-blocking recv(2) in a loop: the thread never sleeps.
-  case spin
-  /// epoll_wait(2) then recv(2), as an event-driven server does; with busy polling set, the
-  /// epoll instance's own parameters (EPIOCSPARAMS, Linux 6.9+).
-  case epoll
-}
-
 /// What both ends of the probe share: transport, receive mode, per-socket busy polling, and
 /// where its threads run.
 package struct ProbeSocketSettings: Sendable, Codable, Equatable {
