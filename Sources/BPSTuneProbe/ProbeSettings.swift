@@ -39,8 +39,10 @@ package struct ProbeSocketSettings: Sendable, Codable, Equatable {
     return parts.joined(separator: ", ")
   }
 
-  /// The checks the command line cannot express; each names its option.
-  package func validate() throws(BPSTuneError) {
+  /// The checks the command line cannot express; each names its option. `combination: false`
+  /// checks each number but not whether they go together (a profile's [probe] may complete
+  /// them: ``ProbeApplication/validate(for:)`` checks the result).
+  package func validate(combination: Bool = true) throws(BPSTuneError) {
     if let busyPoll, busyPoll < 0 || busyPoll > Int(Int32.max) {
       throw .usage("--busy-poll \(busyPoll): must be 0 to \(Int32.max) µs")
     }
@@ -48,7 +50,7 @@ package struct ProbeSocketSettings: Sendable, Codable, Equatable {
       throw .usage("--busy-poll-budget \(busyPollBudget): must be 1 to 65535")
     }
     if let fifo, fifo < 1 || fifo > 99 { throw .usage("--fifo \(fifo): SCHED_FIFO priority must be 1 to 99") }
-    if receiveMode == .epoll && busyPoll == nil && (preferBusyPoll || busyPollBudget != nil) {
+    if combination && receiveMode == .epoll && busyPoll == nil && (preferBusyPoll || busyPollBudget != nil) {
       throw .usage("--prefer-busy-poll and --busy-poll-budget in epoll mode need --busy-poll USECS")
     }
   }

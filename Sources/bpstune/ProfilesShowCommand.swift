@@ -7,8 +7,10 @@ struct ProfilesShow: ParsableCommand, ReportsErrorsAsJSON {
   static let configuration = CommandConfiguration(
     commandName: "show",
     abstract:
-      "A profile's files (includes resolved), every variable with its default and where it is used, and whether this host can take it.",
+      "A profile's files (includes resolved), what it assumes of the application, every variable with its default and where it is used, and whether this host can take it.",
     discussion: """
+      A profile with a [probe] section says what an application must do to get its effect (how it \
+      waits for packets, how it busy-polls); bpstune never applies that to the host. \
       The whole profile is planned once against this host (read-only); a setting that cannot be \
       planned is named and left out, so that every problem shows at once rather than one per \
       run. Exit 0 when the host can take the profile with these values, 1 when it cannot (each \
@@ -28,9 +30,27 @@ struct ProfilesShow: ParsableCommand, ReportsErrorsAsJSON {
     var description: String?
     var files: [String]
     var sha256: String
+    var probe: Probe?
     var variables: [VariableInfo]
     var problems: [String]
     var warnings: [String]
+  }
+
+  /// The profile's [probe]: the fields it states, and what an application must do.
+  struct Probe: Encodable {
+    var receive_mode: String?
+    var busy_poll_us: Int?
+    var busy_poll_budget: Int?
+    var prefer_busy_poll: Bool?
+    var instructions: String
+
+    init(_ side: ApplicationSide) {
+      receive_mode = side.receive?.rawValue
+      busy_poll_us = side.busyPoll
+      busy_poll_budget = side.busyPollBudget
+      prefer_busy_poll = side.preferBusyPoll
+      instructions = side.instructions
+    }
   }
 
   func run() throws {
@@ -50,12 +70,17 @@ struct ProfilesShow: ParsableCommand, ReportsErrorsAsJSON {
         ReportJSON.encode(
           Document(
             name: profile.name, path: profile.path, description: profile.description, files: profile.files,
-            sha256: profile.contentHash, variables: variables, problems: problems, warnings: warnings)))
+            sha256: profile.contentHash, probe: profile.probe.map(Probe.init), variables: variables,
+            problems: problems, warnings: warnings)))
     } else {
       var lines = ["\(profile.name): \(profile.path)"]
       if let d = profile.description { lines.append("  \(d)") }
       if profile.files.count > 1 { lines.append("  includes: " + profile.files.dropFirst().joined(separator: ", ")) }
       lines.append("  sha256 \(profile.contentHash)")
+      if let probe = profile.probe {
+        lines.append("application side ([probe]; never applied to the host, probe compare measures with it):")
+        lines.append("  " + probe.instructions)
+      }
       if variables.isEmpty {
         lines.append("variables: none")
       } else {

@@ -4,9 +4,11 @@ import Testing
 
 @testable import BPSTuneCore
 @testable import BPSTuneKernel
+@testable import BPSTuneProbe
 
 /// A profile's [probe] section (the application side it assumes): parsed as strictly as the
-/// other sections, merged over includes key by key, never planned.
+/// other sections, merged over includes key by key, never planned, and the application side
+/// `probe compare` resolves from it and the command line.
 @Suite struct ProbeSectionTests {
   let dir = TemporaryDirectory("bpstune-probe-section")
 
@@ -160,5 +162,65 @@ import Testing
     #expect(ApplicationSide(receive: .epoll).instructions == "the application must wait for packets in epoll_wait(2)")
     #expect(
       ApplicationSide(busyPollBudget: 16).instructions.hasPrefix("the application must set SO_BUSY_POLL_BUDGET 16"))
+  }
+
+  // MARK: The application side of a profile's runs
+
+  /// The command line's settings as `probe compare` builds them: defaults filled in.
+  func commandLine(_ explicit: ApplicationSide, cpus: String? = "1") throws -> ProbeSocketSettings {
+    var s = ProbeSocketSettings()
+    s.receiveMode = explicit.receive ?? .blocking
+    s.busyPoll = explicit.busyPoll
+    s.busyPollBudget = explicit.busyPollBudget
+    s.preferBusyPoll = explicit.preferBusyPoll ?? false
+    s.cpus = try cpus.map { try CPUSet(list: $0) }
+    return s
+  }
+
+  @Test func theProfileSetsWhatTheCommandLineLeftUnsaid() throws {
+    let profile = ApplicationSide(receive: .epoll, busyPoll: 0, busyPollBudget: 64, preferBusyPoll: true)
+    let app = try commandLine(ApplicationSide()).application(explicit: ApplicationSide(), profile: profile)
+    #expect(app.socket.receiveMode == .epoll && app.socket.busyPoll == 0 && app.socket.busyPollBudget == 64)
+    let cpu1 = try CPUSet(list: "1")
+    #expect(app.socket.preferBusyPoll && app.socket.cpus == cpu1)
+    #expect(app.fromProfile == ApplicationSide.keys && app.overridden.isEmpty)
+    #expect(app.summary == "epoll, busy-poll 0 µs, prefer, budget 64 ([probe])")
+    #expect(throws: Never.self) { try app.validate(for: "irq-suspend") }
+  }
+
+  @Test func theCommandLineWinsWhereItSaysSomething() throws {
+    let profile = ApplicationSide(receive: .epoll, busyPoll: 0, busyPollBudget: 64, preferBusyPoll: true)
+    let explicit = ApplicationSide(busyPoll: 50, preferBusyPoll: false)
+    let app = try commandLine(explicit).application(explicit: explicit, profile: profile)
+    #expect(app.socket.receiveMode == .epoll && app.socket.busyPoll == 50 && app.socket.busyPollBudget == 64)
+    #expect(!app.socket.preferBusyPoll)
+    #expect(app.fromProfile == ["receive", "busy-poll-budget"] && app.overridden == ["busy-poll", "prefer-busy-poll"])
+    #expect(
+      app.summary == "epoll, busy-poll 50 µs, budget 64 ([probe], the command line's --busy-poll --prefer-busy-poll)")
+  }
+
+  @Test func withoutASectionTheCommandLineAlone() throws {
+    let explicit = ApplicationSide(receive: .spin)
+    let app = try commandLine(explicit).application(explicit: explicit, profile: nil)
+    let given = try commandLine(explicit)
+    #expect(app.socket == given)
+    #expect(app.fromProfile.isEmpty && app.overridden.isEmpty)
+    #expect(app.summary == "spin, no busy-poll option")
+  }
+
+  /// A combination neither side makes alone (the profile's prefer with the command line's
+  /// epoll, and no busy-poll) is refused naming the profile and the keys it took.
+  @Test func aBadCombinationNamesTheProfile() throws {
+    let explicit = ApplicationSide(receive: .epoll)
+    let app = try commandLine(explicit).application(explicit: explicit, profile: ApplicationSide(preferBusyPoll: true))
+    let message = thrownText { try app.validate(for: "mine") }
+    #expect(
+      message?.hasPrefix("mine: its [probe] (prefer-busy-poll) with this command line: --prefer-busy-poll") == true)
+    // Each number alone passes; the command line's own combination is its own error, as before.
+    let own = try commandLine(ApplicationSide(receive: .epoll, busyPollBudget: 8))
+    #expect(thrownText { try own.validate(combination: false) } == nil)
+    let alone = own.application(explicit: ApplicationSide(receive: .epoll, busyPollBudget: 8), profile: nil)
+    #expect(
+      thrownText { try alone.validate(for: "mine") }?.hasPrefix("--prefer-busy-poll and --busy-poll-budget") == true)
   }
 }
