@@ -192,6 +192,8 @@ struct JSONSchemaTests {
     r.run("profiles show", ["profiles", "show", good], in: ns, expect: .document(0))
     r.run("profiles show", ["profiles", "show", mixed, "--set", "defer=4"], in: ns, expect: .document(1))
     r.run("profiles show", ["profiles", "show", "nosuch-profile"], in: ns, expect: .error(2))
+    // A profile with [probe]: what the application must do (a veth cannot take the rest: exit 1).
+    r.run("profiles show", ["profiles", "show", "irq-suspend", "-i", ns.a], in: ns, expect: .document(1))
     r.run("lint", ["lint", good, mixed], in: nil, expect: .document(0))
     r.run("lint", ["lint", good, mixed, "--host"], in: ns, expect: .document(2))
     r.run("lint", ["lint", invalid, "nosuch-profile"], in: nil, expect: .document(2))
