@@ -8,12 +8,13 @@ struct ProbeCompareCommand: ParsableCommand, ReportsErrorsAsJSON {
     commandName: "compare",
     abstract: "Apply each profile in turn, measure each workload against a probe server, roll back; one table.",
     discussion: """
-      Every profile is planned first: one this host cannot take fails before anything changes.
-      Each apply takes a snapshot first, like `bpstune apply`, and is rolled back after its
-      measurements; the host ends as it began. After a kill -9, `bpstune rollback` undoes the
+      Every profile is planned first: one this host cannot take fails before anything changes. \
+      Each apply takes a snapshot first, like `bpstune apply`, and is rolled back after its \
+      measurements; the host ends as it began. After a kill -9, `bpstune rollback` undoes the \
       apply left in place. Exit 3 when a measurement failed after an apply (rolled back).
-      A profile's [probe] section (the application side it assumes) sets --receive, --busy-poll,
-      --busy-poll-budget and --prefer-busy-poll for its own runs unless the command line gives
+
+      A profile's [probe] section (the application side it assumes) sets --receive, --busy-poll, \
+      --busy-poll-budget and --prefer-busy-poll for its own runs unless the command line gives \
       them; the table's first row says what each profile ran with.
       """)
 
