@@ -20,24 +20,9 @@ else
   suspend_note="; irq-suspend not compared: this kernel's napi-set has no irq-suspend-timeout (6.13+)"
 fi
 probe_pair() { # DRIVER CLIENT-MAC PEER-MAC NET (10.99.NET.0/24) IRQS-FALL (yes: asserted)
-  local driver=$1 peer_mac=$3 net=$4 falls=$5 CIF PIF
-  CIF=$(iface_with_mac "$2")
-  PIF=$(iface_with_mac "$3")
-  [ -n "$CIF" ] && [ -n "$PIF" ] || return 0
-  IP=/usr/sbin/ip   # iproute2's, for network namespaces (busybox's ip has none)
-  $IP netns add peer$net
-  $IP link set "$PIF" netns peer$net
-  $IP netns exec peer$net $IP addr add 10.99.$net.2/24 dev "$PIF"
-  $IP netns exec peer$net $IP link set "$PIF" up
-  $IP netns exec peer$net $IP link set lo up
-  $IP addr add 10.99.$net.1/24 dev "$CIF"
-  $IP link set "$CIF" up
-  # The peer's server on CPU 0, away from the IRQ and busy-poll CPU (2) of the profiles.
-  $IP netns exec peer$net bpstune probe server --bind 10.99.$net.2:7878 --cpu 0 > /tmp/server$net.log 2>&1 &
-  server=$!
-  i=0; while ! grep -q listening /tmp/server$net.log && [ $i -lt 50 ]; do sleep 0.2; i=$((i + 1)); done
-  # the link comes up and answers ARP
-  i=0; while ! ping -c 1 -W 1 10.99.$net.2 >/dev/null 2>&1 && [ $i -lt 20 ]; do i=$((i + 1)); done
+  local driver=$1 peer_mac=$3 net=$4 falls=$5
+  # The peer's server runs on CPU 0, away from the IRQ and busy-poll CPU (2) of the profiles.
+  probe_pair_up "$2" "$3" $net || return 0
   before=$(IF=$CIF; state)
   bpstune probe compare $compared -i "$CIF" --skip-unsupported \
     --peer 10.99.$net.2:7878 --workload 0:0 --workload 1000:30 --duration 3 --warmup 0.5 --settle 1 --cpu 1 \
@@ -115,19 +100,12 @@ probe_pair() { # DRIVER CLIENT-MAC PEER-MAC NET (10.99.NET.0/24) IRQS-FALL (yes:
   [ -s /tmp/probe$net.svg ] || fail "no chart"
   # vm-test keeps the first pair's chart beside the console log
   [ "$net" != 0 ] || sed 's/^/VMTEST probe-svg /' /tmp/probe$net.svg
-  kill $server
-  wait $server 2>/dev/null
   set -- $(row "busy-poll rx" 1)
   [ "${3:-x}" = 0 ] || fail "busy-poll rx under napi-threaded is '${3:-}': the kthread polls, not the socket"
-  # Back as at boot: the peer out of its namespace (the kernel returns a NIC to the initial one
-  # when its namespace goes, down), the client without its address, down.
-  $IP netns del peer$net
-  i=0; while [ -z "$(iface_with_mac $peer_mac)" ] && [ $i -lt 100 ]; do sleep 0.2; i=$((i + 1)); done
-  $IP addr del 10.99.$net.1/24 dev "$CIF"
-  $IP link set "$CIF" down
+  # Back as at boot (the kernel returns a NIC to the initial namespace when its namespace goes).
+  probe_pair_down $peer_mac $net
   finish "probe compare on $driver ($CIF, peer $PIF in a namespace) of $compared: queue IRQs per round trip ${per% } closed loop, ${paced% } paced$([ "$falls" = yes ] && echo ' (falling, asserted for the first three)'); busy-poll kthread ${spin:-none} ticks/s${suspend:+; irq-suspend-timeout $suspend ns while irq-suspend ran}$suspend_note"
 }
-[ -e /var/run ] || ln -s /run /var/run
 if [ -z "$(iface_with_mac 52:54:00:b9:00:01)" ] && [ -z "$(iface_with_mac 52:54:00:b9:00:03)" ]; then
   skip "no probe pairs in this boot (vm-test adds them on the first kernel)"
 fi
