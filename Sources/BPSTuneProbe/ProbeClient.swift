@@ -109,12 +109,13 @@ package struct ProbeClient {
       run &+= 1
     }
     let irqs = ProofCounters.queueIRQNumbers(of: interface, on: host)
-    let before = ProofCounters.read(on: host, irqs: irqs)
+    let kthreads = ProofCounters.kthreadPIDs(of: interface, on: host)
+    let before = ProofCounters.read(on: host, irqs: irqs, kthreads: kthreads)
     let cpuBefore = Syscalls.processCPUTime()
     var histogram = Histogram<UInt64>(highestTrackableValue: Self.highest)
     let phase = try measure(receiver, settings, run: run, histogram: &histogram)
     let cpu = Syscalls.processCPUTime() - cpuBefore
-    let after = ProofCounters.read(on: host, irqs: irqs)
+    let after = ProofCounters.read(on: host, irqs: irqs, kthreads: kthreads)
     if phase.received == 0 { throw Self.noReply(peer, timeout: settings.timeout, interrupted: phase.interrupted) }
     return ProbeResult(
       settings: settings, local: local?.description, interface: interface, sent: phase.sent,

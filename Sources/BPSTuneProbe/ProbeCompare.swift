@@ -81,16 +81,7 @@ package struct ProbeCompare {
   /// while measuring ends the comparison with what was measured before it (the failing
   /// profile's column marked incomplete), and the failure to report after it.
   package func run(_ profiles: [Profile]) throws(BPSTuneError) -> (columns: [Column], failure: BPSTuneError?) {
-    let planner = Planner(knobs: executor.knobs)
-    for profile in profiles {
-      let plan = try planner.plan(profile, on: executor.host)
-      if !plan.unsupported.isEmpty && !skipUnsupported {
-        throw .unsupportedSettings(
-          plan.unsupported.map { Printable.Item($0.id, ": \($0.reason ?? "unsupported")", scope: profile.name) })
-      }
-    }
-    for workload in workloads { try settings(for: workload).validate() }
-    if !(settle >= 0 && settle <= 600) { throw .usage("--settle \(settle): must be 0 to 600 s") }
+    try check(profiles)
     var columns: [Column] = []
     for profile in profiles {
       log("applying \(Self.title(profile.name))")
@@ -147,6 +138,21 @@ package struct ProbeCompare {
           results: results))
     }
     return (columns, nil)
+  }
+
+  /// Plans every profile (a profile this host cannot take is an error, before any change) and
+  /// checks the workloads and the settling time.
+  package func check(_ profiles: [Profile]) throws(BPSTuneError) {
+    let planner = Planner(knobs: executor.knobs)
+    for profile in profiles {
+      let plan = try planner.plan(profile, on: executor.host)
+      if !plan.unsupported.isEmpty && !skipUnsupported {
+        throw .unsupportedSettings(
+          plan.unsupported.map { Printable.Item($0.id, ": \($0.reason ?? "unsupported")", scope: profile.name) })
+      }
+    }
+    for workload in workloads { try settings(for: workload).validate() }
+    if !(settle >= 0 && settle <= 600) { throw .usage("--settle \(settle): must be 0 to 600 s") }
   }
 
   /// The client's settings with the workload's rate and delay.

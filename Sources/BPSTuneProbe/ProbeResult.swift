@@ -50,6 +50,13 @@ package struct ProbeResult: Sendable {
     received == 0 ? 0 : Double(cpuNanoseconds) / 1000 / Double(received)
   }
 
+  /// CPU µs per request/response of the interface's NAPI kthreads (a busy-poll kthread's
+  /// spinning included); nil when it has none.
+  package var kthreadCPUPerTransaction: Double? {
+    guard let ns = proof.kthreadNanoseconds, received > 0 else { return nil }
+    return Double(ns) / 1000 / Double(received)
+  }
+
   /// The one-line error for a rate not sustained, with the achieved rate.
   package var rateError: BPSTuneError? {
     guard rateNotSustained, let rate = settings.rate else { return nil }

@@ -9,11 +9,24 @@ import BPSTuneKernel
 /// - NET_RX (/proc/softirqs): softirq runs of net_rx_action, summed over CPUs.
 /// - The interface's queue IRQs (/proc/interrupts, summed over CPUs): what interrupt
 ///   deferral and busy polling should make fall.
+/// - The CPU time of the interface's NAPI kthreads (threaded NAPI and threaded busy polling:
+///   napi-get's pid), /proc/PID/schedstat's time on CPU in ns: what a busy-poll kthread costs.
 package struct ProofCounters: Sendable, Equatable {
   package var busyPollRxPackets: UInt64?
   package var netRxSoftirqs: UInt64?
   /// Interrupt counts by IRQ number, for the interface's queue IRQs.
   package var queueIRQs: [Int: UInt64]
+  /// ns on CPU by kthread pid.
+  package var kthreadNanoseconds: [Int: UInt64] = [:]
+
+  /// The pids of the interface's NAPI kthreads now (netdev napi-get, Linux 6.8+); empty for
+  /// none, or a kernel without napi-get.
+  package static func kthreadPIDs(of interface: String?, on host: KernelHost) -> Set<Int> {
+    guard let interface, let ifindex = host.ifindex(of: interface),
+      let napis = try? host.netdev.napis(interface, ifindex: ifindex)
+    else { return [] }
+    return Set(napis.compactMap { $0.pid.map(Int.init) }.filter { $0 > 0 })
+  }
 
   /// The IRQ numbers of an interface's queue interrupts (empty for none, or no interface).
   /// Discovered once per run: counting them is then one read of /proc/interrupts.
@@ -24,14 +37,23 @@ package struct ProofCounters: Sendable, Equatable {
 
   /// Reads the counters now, counting the IRQs `irqs`; a file that cannot be read leaves its
   /// counter nil.
-  package static func read(on host: KernelHost, irqs: Set<Int>) -> ProofCounters {
+  package static func read(on host: KernelHost, irqs: Set<Int>, kthreads: Set<Int> = []) -> ProofCounters {
     let netstat = try? host.readFresh("/proc/net/netstat")
     let softirqs = try? host.readFresh("/proc/softirqs")
     let interrupts = irqs.isEmpty ? nil : try? host.readFresh("/proc/interrupts")
+    var kthreadTime: [Int: UInt64] = [:]
+    for pid in kthreads {
+      if let text = try? host.readFresh("/proc/\(pid)/schedstat"),
+        let ns = text.split(separator: " ").first.flatMap({ UInt64($0) })
+      {
+        kthreadTime[pid] = ns
+      }
+    }
     return ProofCounters(
       busyPollRxPackets: netstat.flatMap { Self.netstat($0, group: "TcpExt", name: "BusyPollRxPackets") },
       netRxSoftirqs: softirqs.flatMap { Self.softirqs($0, name: "NET_RX") },
-      queueIRQs: interrupts.map { interruptCounts($0).filter { irqs.contains($0.key) } } ?? [:])
+      queueIRQs: interrupts.map { interruptCounts($0).filter { irqs.contains($0.key) } } ?? [:],
+      kthreadNanoseconds: kthreadTime)
   }
 
   /// A counter of /proc/net/netstat, whose groups are a line of names then a line of values.
@@ -83,9 +105,14 @@ package struct ProofCounters: Sendable, Equatable {
     }
     var irqs: [Int: UInt64] = [:]
     for (irq, count) in after.queueIRQs { irqs[irq] = count - min(count, queueIRQs[irq] ?? count) }
+    // A kthread counted on both sides (one that was replaced in between is not comparable).
+    let kthreads = after.kthreadNanoseconds.compactMap { pid, ns in
+      kthreadNanoseconds[pid].map { ns >= $0 ? ns - $0 : 0 }
+    }
     return ProofDelta(
       busyPollRxPackets: minus(busyPollRxPackets, after.busyPollRxPackets),
-      netRxSoftirqs: minus(netRxSoftirqs, after.netRxSoftirqs), queueIRQs: irqs)
+      netRxSoftirqs: minus(netRxSoftirqs, after.netRxSoftirqs), queueIRQs: irqs,
+      kthreadNanoseconds: kthreads.isEmpty ? nil : kthreads.reduce(0, +))
   }
 }
 
@@ -94,6 +121,8 @@ package struct ProofDelta: Sendable, Equatable {
   package var busyPollRxPackets: UInt64?
   package var netRxSoftirqs: UInt64?
   package var queueIRQs: [Int: UInt64]
+  /// ns on CPU of the interface's NAPI kthreads together; nil when it has none.
+  package var kthreadNanoseconds: UInt64? = nil
 
   package var queueIRQTotal: UInt64 { queueIRQs.values.reduce(0, +) }
 }

@@ -69,8 +69,7 @@ struct InitCommand: ParsableCommand, ReportsErrorsAsJSON {
     let host = options.host()
     let names = try interfaces.isEmpty ? [Self.onlyNIC(host)] : interfaces
     let request = InitRequest(interfaces: names, base: base, pollCPUs: pollCPUs, appCPUs: appCPUs)
-    let now = Syscalls.utcNow()
-    let date = "\(now.year)-\(now.month < 10 ? "0" : "")\(now.month)-\(now.day < 10 ? "0" : "")\(now.day)"
+    let date = Syscalls.utcDate()
     var report = try InitReport(
       host: host, request: request, loader: ProfileLoader(source: .standard(trust: .forThisProcess())),
       workingDirectory: try? Syscalls.currentDirectory(), command: commandLine(names), date: date)

@@ -11,7 +11,7 @@ struct ProbeCommand: ParsableCommand {
       Run `bpstune probe server` on the peer host and `bpstune probe client PEER:PORT` here.
       `bpstune probe compare` applies each profile in turn, measures, and rolls it back.
       """,
-    subcommands: [ProbeServerCommand.self, ProbeClientCommand.self, ProbeCompareCommand.self])
+    subcommands: [ProbeServerCommand.self, ProbeClientCommand.self, ProbeCompareCommand.self, ProbeSweepCommand.self])
 }
 
 /// The default port of the probe server.

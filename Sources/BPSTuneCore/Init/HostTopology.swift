@@ -39,6 +39,8 @@ package struct HostTopology: Sendable {
     package var speed: Int?
     /// The driver's channels with a maximum above 0; empty when it reports none.
     package var channels: [Channel]
+    /// The driver's rings (ETHTOOL_GRINGPARAM) with a maximum above 0, as channels are.
+    package var rings: [Channel] = []
     /// The queue IRQs' numbers, or why there are none.
     package var queueIRQs: [Int]
     package var noIRQs: String?
@@ -209,6 +211,12 @@ extension HostTopology {
         channels.append(Channel(name: field.name, current: ch[keyPath: field.field], max: ch[keyPath: field.max]))
       }
     }
+    var rings: [Channel] = []
+    if let r: Ethtool.Rings = try? host.ethtool.get(name, .getRings) {
+      for field in Ethtool.ringFields where r[keyPath: field.max] > 0 {
+        rings.append(Channel(name: field.name, current: r[keyPath: field.field], max: r[keyPath: field.max]))
+      }
+    }
     var irqs: [Int] = []
     var noIRQs: String?
     switch QueueIRQs.discover(name, on: host) {
@@ -219,7 +227,7 @@ extension HostTopology {
       name: name, driver: driver, numaNode: node,
       localCPUs: (try? host.read("\(net)/device/local_cpulist")).flatMap { try? CPUSet(list: $0) },
       speed: (try? host.read("\(net)/speed")).flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil }, channels: channels,
-      queueIRQs: irqs, noIRQs: noIRQs, deferHardIRQs: host.exists("\(net)/napi_defer_hard_irqs"))
+      rings: rings, queueIRQs: irqs, noIRQs: noIRQs, deferHardIRQs: host.exists("\(net)/napi_defer_hard_irqs"))
   }
 }
 

@@ -20,6 +20,25 @@ package struct InitReport: Sendable {
       request.base, for: topology, loader: loader, workingDirectory: workingDirectory)
     layout = try SiteLayout.decide(topology, request, base: base)
     profile = SiteProfile.text(layout, topology: topology, include: include, command: command, date: date)
+    // What it writes must load and plan here and now, as `bpstune lint` and `diff` will: a
+    // profile init cannot load is init's bug, named as such; settings this host cannot take
+    // (the base's, which a site profile cannot take away) are said, with their reasons.
+    let site: Profile
+    do {
+      site = try loader.load(text: profile, path: "site.profile")
+    } catch {
+      throw .invalidPlan(
+        setting: "init", message: "the profile written does not load (a bug in bpstune init): \(error)")
+    }
+    let plan = Planner().survey(site, on: host).plan
+    for entry in plan.unsupported {
+      layout.warnings.append(
+        "this host cannot take \(entry.id.description) (\(entry.reason ?? "unsupported")), which \(base.name) sets: "
+          + "apply with --skip-unsupported, or choose another --base")
+    }
+    if !plan.unsupported.isEmpty {
+      profile = SiteProfile.text(layout, topology: topology, include: include, command: command, date: date)
+    }
   }
 
   /// Writes the profile to `path`, mode 0644, durably (``Syscalls/writeDurably``); an existing

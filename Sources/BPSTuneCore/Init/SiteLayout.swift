@@ -87,10 +87,13 @@ package struct SiteLayout: Sendable {
     package var channels: [(name: String, count: UInt32)]
     /// The NIC has queue IRQs to pin.
     package var hasIRQs: Bool
+    /// Rings the base asks more of than the driver allows, at the driver's maximum.
+    package var rings: [(name: String, count: UInt32)] = []
 
     package static func == (a: NICLayout, b: NICLayout) -> Bool {
       a.name == b.name && a.node == b.node && a.poll == b.poll && a.hasIRQs == b.hasIRQs
         && a.channels.map(\.name) == b.channels.map(\.name) && a.channels.map(\.count) == b.channels.map(\.count)
+        && a.rings.map(\.name) == b.rings.map(\.name) && a.rings.map(\.count) == b.rings.map(\.count)
     }
   }
 
@@ -198,7 +201,7 @@ extension SiteLayout {
         NICLayout(
           name: nic.name, node: nic.numaNode, poll: poll,
           channels: channels(nic, count: UInt32(pollCount), decisions: &decisions, warnings: &warnings),
-          hasIRQs: !nic.queueIRQs.isEmpty))
+          hasIRQs: !nic.queueIRQs.isEmpty, rings: rings(nic, base: base, decisions: &decisions)))
       if nic.queueIRQs.isEmpty {
         decisions.append(
           InitDecision(
@@ -283,6 +286,27 @@ extension SiteLayout {
         why: "one queue pair per poll CPU, so that every queue is polled where its IRQ goes (now \(now))"))
     if out.contains(where: { $0.count < count }) {
       warnings.append("\(nic.name): \(nic.driver ?? "the driver") allows fewer queues than the \(count) poll CPUs")
+    }
+    return out
+  }
+
+  /// The base's ring sizes (ring = { rx = 1024 }) that this driver cannot take, at its maximum.
+  static func rings(_ nic: HostTopology.NIC, base: InitBase, decisions: inout [InitDecision]) -> [(
+    name: String, count: UInt32
+  )] {
+    guard case .table(let asked)? = base.interfaceSettings.first(where: { $0.key == "ring" })?.value else { return [] }
+    var out: [(name: String, count: UInt32)] = []
+    for name in asked.keys.sorted() {
+      guard case .integer(let want)? = asked[name], let ring = nic.rings.first(where: { $0.name == name }),
+        want > Int64(ring.max)
+      else { continue }
+      out.append((name, ring.max))
+      decisions.append(
+        InitDecision(
+          topic: "ring \(nic.name)", value: "\(name) \(ring.max)",
+          why:
+            "\(base.name) asks \(name) \(want), above \(nic.driver ?? nic.name)'s maximum \(ring.max) (ETHTOOL_GRINGPARAM)"
+        ))
     }
     return out
   }

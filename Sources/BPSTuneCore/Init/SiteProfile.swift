@@ -14,8 +14,12 @@ extension InitBase {
         $0.key == "devices/system/cpu/smt/control" && $0.value == .string("off")
       }
       || (profile.sections["cpu"] ?? []).contains { $0.key == "smt" && $0.value == .bool(false) }
+    // [interface.napi] is one setting "napi" whose value is its table.
     let busyPoll = profile.interfaces.contains { block in
-      block.settings.contains { $0.key == "napi.threaded" && $0.value == .string("busy-poll") }
+      block.settings.contains {
+        guard $0.key == "napi", case .table(let napi) = $0.value else { return false }
+        return napi["threaded"] == .string("busy-poll")
+      }
     }
     // A built-in name is included by name; a file by its absolute path, wherever init runs.
     let include = ProfileSource.isPath(chosen.0) ? profile.path : chosen.0
@@ -35,12 +39,13 @@ package enum SiteProfile {
     _ layout: SiteLayout, topology t: HostTopology, include: String, command: String, date: String
   ) -> String {
     var lines: [String] = []
-    func comment(_ text: String) { lines.append(ConfigText.comment(text)) }
+    func comment(_ text: String) { lines += wrapped(text).map(ConfigText.comment) }
     func why(_ topic: String) {
       for d in layout.decisions where d.topic == topic { comment("\(d.topic) = \(d.value): \(d.why)") }
     }
     let names = layout.nics.map(\.name).joined(separator: ", ")
-    comment("Site profile for \(names) on \(t.hostname), written by `\(command)` on \(date)")
+    let host = t.hostname.isEmpty || t.hostname == "(none)" ? "a host without a name" : t.hostname
+    comment("Site profile for \(names) on \(host), written by `\(command)` on \(date)")
     comment(
       "for Linux \(t.release): \(t.online.sorted.count) online CPUs in \(t.cores.count) cores on \(t.nodes.count) "
         + "NUMA node(s)\(t.virtualization.map { ", a virtual machine (\($0))" } ?? "").")
@@ -85,6 +90,10 @@ package enum SiteProfile {
       if !nic.channels.isEmpty {
         lines.append("channels = { " + nic.channels.map { "\($0.name) = \($0.count)" }.joined(separator: ", ") + " }")
       }
+      why("ring \(nic.name)")
+      if !nic.rings.isEmpty {
+        lines.append("ring = { " + nic.rings.map { "\($0.name) = \($0.count)" }.joined(separator: ", ") + " }")
+      }
       why("irq-affinity \(nic.name)")
       if nic.hasIRQs {
         comment("irq-affinity: \(nic.name)'s queue IRQs on its poll CPUs")
@@ -95,9 +104,10 @@ package enum SiteProfile {
       var napi: [(String, String)] = []
       if index > 0 {
         comment("the base's settings for ${iface}, for \(nic.name) too")
-        for setting in layout.base.interfaceSettings where !["channels", "irq-affinity"].contains(setting.key) {
-          if setting.key.hasPrefix("napi.") {
-            napi.append((String(setting.key.dropFirst(5)), inlineTOML(setting.value)))
+        let own = ["channels", "irq-affinity"] + (nic.rings.isEmpty ? [] : ["ring"])
+        for setting in layout.base.interfaceSettings where !own.contains(setting.key) {
+          if setting.key == "napi", case .table(let table) = setting.value {
+            napi += table.keys.sorted().map { ($0, inlineTOML(table[$0]!)) }
           } else {
             lines.append("\(setting.key) = \(inlineTOML(setting.value))")
           }
@@ -145,5 +155,22 @@ package enum SiteProfile {
   static func key(_ name: String) -> String {
     name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) && !name.isEmpty
       ? name : ConfigText.tomlString(name)
+  }
+
+  /// A comment's text in lines of at most 96 columns, broken at spaces; the lines after the
+  /// first indented.
+  static func wrapped(_ text: String, width: Int = 96) -> [String] {
+    var lines: [String] = []
+    var line = ""
+    for word in text.split(separator: " ", omittingEmptySubsequences: false) {
+      if !line.isEmpty && line.count + 1 + word.count > width {
+        lines.append(line)
+        line = "  " + word
+      } else {
+        line += (line.isEmpty ? "" : " ") + word
+      }
+    }
+    lines.append(line)
+    return lines
   }
 }

@@ -39,9 +39,29 @@ package struct ProfileLoader {
         "no profile \"\(reference)\" (searched \(source.searchPath.joined(separator: ", ")))"
           + Suggestion.hint(for: reference, in: names))
     }
+    return try load(
+      path: path, name: reference, overrides: overrides, interface: interface, interfaceIfUsed: interfaceIfUsed)
+  }
+
+  /// Loads a profile from `text`, as if it were the file at `path` (which need not exist): what
+  /// `bpstune init` checks before it writes a profile. Its includes are found as a file's are.
+  /// `name`: what messages and reports call it (the path by default).
+  package func load(
+    text: String, path: String, name: String? = nil, overrides: [String: String] = [:], interface: String? = nil,
+    interfaceIfUsed: Bool = false
+  ) throws(BPSTuneError) -> Profile {
+    try load(
+      path: path, name: name ?? path, overrides: overrides, interface: interface, interfaceIfUsed: interfaceIfUsed,
+      text: Array(text.utf8))
+  }
+
+  private func load(
+    path: String, name reference: String, overrides: [String: String], interface: String?, interfaceIfUsed: Bool,
+    text: [UInt8]? = nil
+  ) throws(BPSTuneError) -> Profile {
     var files: [String] = []
     var digest = SHA256()
-    let layer = try loadLayer(path, chain: [], files: &files, digest: &digest)
+    let layer = try loadLayer(path, chain: [], files: &files, digest: &digest, text: text)
     var profile = try resolve(
       layer, name: reference, path: path, files: files, overrides: overrides, interface: interface,
       interfaceIfUsed: interfaceIfUsed)
@@ -70,9 +90,10 @@ package struct ProfileLoader {
 
   private static let ownSections = ["profile", "variables", "interface"]
 
-  func loadLayer(_ path: String, chain: [String], files: inout [String], digest: inout SHA256)
-    throws(BPSTuneError) -> Layer
-  {
+  /// `text`: the file's content, given rather than read (``load(text:path:interface:)``).
+  func loadLayer(
+    _ path: String, chain: [String], files: inout [String], digest: inout SHA256, text: [UInt8]? = nil
+  ) throws(BPSTuneError) -> Layer {
     let identity = (try? Syscalls.realPath(path)) ?? path
     if chain.contains(identity) {
       let cycle = (chain.drop { $0 != identity } + [identity]).map(Self.shortName).joined(separator: " -> ")
@@ -83,7 +104,13 @@ package struct ProfileLoader {
         file: path, key: "profile.include", message: "includes nest deeper than \(Self.includeDepthLimit) levels")
     }
     files.append(path)
-    let (table, bytes) = try source.parse(path)
+    let table: TOMLTable
+    let bytes: [UInt8]
+    if let text {
+      (table, bytes) = (try ProfileSource.parse(text, path: path), text)
+    } else {
+      (table, bytes) = try source.parse(path)
+    }
     digest.update(bytes)
     let (own, includes) = try parseLayer(table, file: path)
     let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."

@@ -103,6 +103,40 @@ PROFILE
   echo /tmp/spread-channels.profile
 }
 
+# --- The latency probe's pairs ------------------------------------------------------------------
+# On the first kernel vm-test adds two igb NICs on one QEMU hub and two virtio-net NICs on
+# another (MACs 52:54:00:b9:00:01-04). probe_pair_up moves the peer NIC into a network namespace
+# with a probe server on CPU 0 and sets CIF, PIF and PEER (ADDR:PORT); probe_pair_down puts both
+# back as at boot: the peer out of its namespace, the client without its address, down.
+IP=/usr/sbin/ip   # iproute2's, for network namespaces (busybox's ip has none)
+probe_pair_up() { # CLIENT-MAC PEER-MAC NET (10.99.NET.0/24); returns 1 without the pair
+  CIF=$(iface_with_mac "$1")
+  PIF=$(iface_with_mac "$2")
+  [ -n "$CIF" ] && [ -n "$PIF" ] || return 1
+  [ -e /var/run ] || ln -s /run /var/run
+  $IP netns add peer$3
+  $IP link set "$PIF" netns peer$3
+  $IP netns exec peer$3 $IP addr add 10.99.$3.2/24 dev "$PIF"
+  $IP netns exec peer$3 $IP link set "$PIF" up
+  $IP netns exec peer$3 $IP link set lo up
+  $IP addr add 10.99.$3.1/24 dev "$CIF"
+  $IP link set "$CIF" up
+  $IP netns exec peer$3 bpstune probe server --bind 10.99.$3.2:7878 --cpu 0 > /tmp/server$3.log 2>&1 &
+  PEER_SERVER=$!
+  PEER=10.99.$3.2:7878
+  i=0; while ! grep -q listening /tmp/server$3.log && [ $i -lt 50 ]; do sleep 0.2; i=$((i + 1)); done
+  i=0; while ! ping -c 1 -W 1 10.99.$3.2 >/dev/null 2>&1 && [ $i -lt 20 ]; do i=$((i + 1)); done
+  return 0
+}
+probe_pair_down() { # PEER-MAC NET
+  kill $PEER_SERVER 2>/dev/null
+  wait $PEER_SERVER 2>/dev/null
+  $IP netns del peer$2
+  i=0; while [ -z "$(iface_with_mac $1)" ] && [ $i -lt 100 ]; do sleep 0.2; i=$((i + 1)); done
+  $IP addr del 10.99.$2.1/24 dev "$CIF"
+  $IP link set "$CIF" down
+}
+
 # --- The baseline: what every scenario starts from and returns to ------------------------------
 # The host's values of state(), those of each NIC the scenarios tune (igb, e1000e, virtio-net),
 # every interface's name, MAC and flags (up or down), IPv4 addresses and network namespaces.

@@ -1,0 +1,87 @@
+import BPSTuneCore
+import BPSTuneKernel
+
+/// `bpstune probe sweep`: every candidate planned first (one this host cannot take fails before
+/// any change), then, for each repeat, every candidate in a shuffled order: applied exactly as
+/// `apply` applies (snapshot first), settled, measured under each workload, rolled back, through
+/// ``ProbeCompare``. Interleaving the candidates spreads a shared machine's drift over all of
+/// them rather than over the last ones.
+package struct ProbeSweep {
+  package var plan: SweepPlan
+  /// Each candidate's loaded profile, in the plan's order.
+  package var profiles: [Profile]
+  package var compare: ProbeCompare
+  package var repeats: Int
+  package var seed: UInt64
+  /// Progress lines.
+  package var log: (String) -> Void = { _ in }
+
+  package static let maxRepeats = 50
+
+  /// One measured run: a candidate, the repeat, its results per workload.
+  package struct Run: Sendable {
+    package var candidate: Int
+    package var repeatIndex: Int
+    package var results: [ProbeResult]
+  }
+
+  /// Loads every candidate's profile: the plan's text for it, with the candidate's variables
+  /// over the command line's `--set`, and `-i` for ${iface}.
+  package static func load(
+    _ plan: SweepPlan, overrides: [String: String], interface: String?, loader: ProfileLoader = ProfileLoader()
+  ) throws(BPSTuneError) -> [Profile] {
+    let name = try SweepPlan.interfaceName(of: plan.profile, raw: plan.profile.interfaces.map(\.name))
+    var out: [Profile] = []
+    for (index, candidate) in plan.candidates.enumerated() {
+      let label = "\(ProbeCompare.title(plan.profile.name)) [\(candidate.label(plan.varies))]"
+      do {
+        out.append(
+          try loader.load(
+            text: plan.text(candidate, interfaceName: name), path: "\(plan.profile.path).sweep-\(index)", name: label,
+            overrides: plan.overrides(candidate, base: overrides), interface: interface, interfaceIfUsed: true))
+      } catch {
+        throw .usage("probe sweep: candidate \(candidate.label(plan.varies)): \(error)")
+      }
+    }
+    return out
+  }
+
+  package init(plan: SweepPlan, profiles: [Profile], compare: ProbeCompare, repeats: Int, seed: UInt64) {
+    self.plan = plan
+    self.profiles = profiles
+    self.compare = compare
+    self.repeats = repeats
+    self.seed = seed
+  }
+
+  /// The order of each repeat: a permutation of the candidates drawn from `seed`.
+  package static func orders(candidates: Int, repeats: Int, seed: UInt64) -> [[Int]] {
+    var generator = SplitMix64(seed: seed)
+    return (0..<repeats).map { _ in generator.order(candidates) }
+  }
+
+  /// Runs the sweep. The caller holds the state lock. A failure (a peer that stops answering,
+  /// Ctrl-C) ends it with the runs measured before, the candidate it failed in rolled back.
+  package func run() throws(BPSTuneError) -> (runs: [Run], failure: BPSTuneError?) {
+    if !(1...Self.maxRepeats).contains(repeats) {
+      throw .usage("--repeat \(repeats): must be 1 to \(Self.maxRepeats)")
+    }
+    // Every candidate planned before any change: ProbeCompare.run plans them all first.
+    try compare.check(profiles)
+    var runs: [Run] = []
+    let orders = Self.orders(candidates: profiles.count, repeats: repeats, seed: seed)
+    for (r, order) in orders.enumerated() {
+      for c in order {
+        if Syscalls.interruptRequested { return (runs, .probe(what: "sweep", message: "interrupted")) }
+        log(
+          "repeat \(r + 1)/\(repeats), candidate \(c + 1)/\(profiles.count): \(plan.candidates[c].label(plan.varies))")
+        let (columns, failure) = try compare.run([profiles[c]])
+        if let column = columns.first, column.incomplete == nil {
+          runs.append(Run(candidate: c, repeatIndex: r, results: column.results))
+        }
+        if let failure { return (runs, failure) }
+      }
+    }
+    return (runs, nil)
+  }
+}
