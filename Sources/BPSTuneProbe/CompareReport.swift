@@ -3,7 +3,8 @@ import RealModule
 
 /// `bpstune probe compare` output: the threaded busy-poll series' table (profiles as columns,
 /// workloads as rows, p5/p50/p95/p99 round trips in µs) with the proof rows under each
-/// workload, JSON (schema 1), and an SVG percentile-distribution chart.
+/// workload and, first, the application side each profile ran with; JSON (schema 1), and an SVG
+/// percentile-distribution chart.
 package enum CompareReport {
   static let tablePercentiles: [(String, Double)] = [("p5", 5), ("p50", 50), ("p95", 95), ("p99", 99)]
 
@@ -14,6 +15,7 @@ package enum CompareReport {
         + columns.map { $0.profile + ($0.incomplete == nil ? "" : " (incomplete)") }.joined(separator: " | ") + " |"
     ]
     lines.append("|---|" + String(repeating: "---|", count: columns.count))
+    lines.append("| application |" + columns.map { " \($0.application.summary) |" }.joined())
     for (w, workload) in workloads.enumerated() {
       lines.append("| \(workload) |" + String(repeating: " |", count: columns.count))
       func row(_ cell: (ProbeResult) -> String) {
@@ -38,6 +40,11 @@ package enum CompareReport {
     var changes: Int
     var results: [ProbeReport.ClientJSON]
     var incomplete: String?
+    /// The client's socket settings for this profile's runs.
+    var socket: ProbeSocketSettings
+    /// The [probe] keys taken from the profile, and those the command line overrode.
+    var from_probe_section: [String]?
+    var overridden: [String]?
   }
 
   /// A workload: `rate` absent for a closed loop (as everywhere, not null).
@@ -60,9 +67,14 @@ package enum CompareReport {
         profiles: columns.map {
           ColumnJSON(
             profile: $0.profile, snapshot: $0.snapshot, changes: $0.changes,
-            results: $0.results.map(ProbeReport.ClientJSON.init), incomplete: $0.incomplete)
+            results: $0.results.map(ProbeReport.ClientJSON.init), incomplete: $0.incomplete,
+            socket: $0.application.socket, from_probe_section: nonEmpty($0.application.fromProfile),
+            overridden: nonEmpty($0.application.overridden))
         }))
   }
+
+  /// A list, or nil (left out) when empty.
+  static func nonEmpty(_ list: [String]) -> [String]? { list.isEmpty ? nil : list }
 
   /// Percentiles the chart samples: every 10 up to 90, then each further "nine" in ten steps.
   static let chartPercentiles: [Double] = {

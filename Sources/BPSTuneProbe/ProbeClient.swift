@@ -34,8 +34,9 @@ package struct ProbeClient {
 
     package init(peer: SocketAddress) { self.peer = peer }
 
-    package func validate() throws(BPSTuneError) {
-      try socket.validate()
+    /// `combination: false`: see ``ProbeSocketSettings/validate(combination:)``.
+    package func validate(combination: Bool = true) throws(BPSTuneError) {
+      try socket.validate(combination: combination)
       if size < ProbeMessage.headerSize || size > ProbeMessage.maximumSize {
         throw .usage("--size \(size): must be \(ProbeMessage.headerSize) to \(ProbeMessage.maximumSize) bytes")
       }

@@ -55,10 +55,16 @@ package struct ProbeCompare {
     /// Why measuring this profile stopped early (its results are the workloads measured
     /// before); nil when every workload was measured.
     package var incomplete: String?
+    /// The application side its runs used: the command line's, over the profile's [probe].
+    package var application = ProbeApplication(socket: ProbeSocketSettings())
   }
 
   package var executor: Executor
+  /// The command line's client settings, defaults included.
   package var client: ProbeClient.Settings
+  /// The application-side options the command line gave explicitly: each wins over a
+  /// profile's [probe] (``ProbeSocketSettings/application(explicit:profile:)``).
+  package var explicit = ApplicationSide()
   package var workloads: [Workload]
   /// Seconds between the apply and the first measurement.
   package var settle: Double
@@ -81,10 +87,10 @@ package struct ProbeCompare {
   /// while measuring ends the comparison with what was measured before it (the failing
   /// profile's column marked incomplete), and the failure to report after it.
   package func run(_ profiles: [Profile]) throws(BPSTuneError) -> (columns: [Column], failure: BPSTuneError?) {
-    try check(profiles)
+    let applications = try check(profiles)
     var columns: [Column] = []
-    for profile in profiles {
-      log("applying \(Self.title(profile.name))")
+    for (profile, application) in zip(profiles, applications) {
+      log("applying \(Self.title(profile.name)); the application side: \(application.summary)")
       let outcome = try Applier(executor: executor).apply(profile, skipUnsupported: skipUnsupported)
       executor.host.forget()
       var results: [ProbeResult] = []
@@ -97,7 +103,7 @@ package struct ProbeCompare {
         }
         log("measuring \(Self.title(profile.name)): \(workload)")
         do {
-          let result = try ProbeClient(settings: settings(for: workload), host: executor.host).run()
+          let result = try ProbeClient(settings: settings(for: workload, application), host: executor.host).run()
           if result.interrupted {
             failure = .probe(what: "compare", message: "interrupted")
             break
@@ -122,7 +128,8 @@ package struct ProbeCompare {
           columns.append(
             Column(
               profile: Self.title(profile.name), snapshot: outcome.snapshot?.id,
-              changes: outcome.snapshot?.entries.count ?? 0, results: results, incomplete: failure.description))
+              changes: outcome.snapshot?.entries.count ?? 0, results: results, incomplete: failure.description,
+              application: application))
         }
         guard let snapshot = outcome.snapshot else { return (columns, failure) }
         return (
@@ -135,14 +142,16 @@ package struct ProbeCompare {
         Column(
           profile: Self.title(profile.name), snapshot: outcome.snapshot?.id,
           changes: outcome.snapshot?.entries.count ?? 0,
-          results: results))
+          results: results, application: application))
     }
     return (columns, nil)
   }
 
-  /// Plans every profile (a profile this host cannot take is an error, before any change) and
-  /// checks the workloads and the settling time.
-  package func check(_ profiles: [Profile]) throws(BPSTuneError) {
+  /// Plans every profile (a profile this host cannot take is an error, before any change), and
+  /// checks each profile's application side ([probe] and the command line) with the workloads
+  /// and the settling time; the application side of each, in order.
+  @discardableResult
+  package func check(_ profiles: [Profile]) throws(BPSTuneError) -> [ProbeApplication] {
     let planner = Planner(knobs: executor.knobs)
     for profile in profiles {
       let plan = try planner.plan(profile, on: executor.host)
@@ -151,15 +160,21 @@ package struct ProbeCompare {
           plan.unsupported.map { Printable.Item($0.id, ": \($0.reason ?? "unsupported")", scope: profile.name) })
       }
     }
-    for workload in workloads { try settings(for: workload).validate() }
+    let applications = profiles.map { client.socket.application(explicit: explicit, profile: $0.probe) }
+    for (profile, application) in zip(profiles, applications) {
+      try application.validate(for: profile.name)
+      for workload in workloads { try settings(for: workload, application).validate() }
+    }
     if !(settle >= 0 && settle <= 600) { throw .usage("--settle \(settle): must be 0 to 600 s") }
+    return applications
   }
 
-  /// The client's settings with the workload's rate and delay.
-  func settings(for workload: Workload) -> ProbeClient.Settings {
+  /// The client's settings with the workload's rate and delay and a profile's application side.
+  func settings(for workload: Workload, _ application: ProbeApplication) -> ProbeClient.Settings {
     var settings = client
     settings.rate = workload.rate
     settings.delay = workload.delay
+    settings.socket = application.socket
     return settings
   }
 

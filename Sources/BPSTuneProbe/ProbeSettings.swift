@@ -2,17 +2,6 @@ import BPSTuneCore
 import BPSTuneKernel
 import SystemPackage
 
-/// How a probe thread waits for a packet, and how it busy-polls.
-package enum ReceiveMode: String, Sendable, Codable, CaseIterable {
-  /// recv(2) sleeps until a packet arrives (with SO_BUSY_POLL it first polls the NAPI).
-  case blocking
-  /// A non-blocking recv(2) in a loop: the thread never sleeps.
-  case spin
-  /// epoll_wait(2) then recv(2), as an event-driven server does; with busy polling set, the
-  /// epoll instance's own parameters (EPIOCSPARAMS, Linux 6.9+).
-  case epoll
-}
-
 /// What both ends of the probe share: transport, receive mode, per-socket busy polling, and
 /// where its threads run.
 package struct ProbeSocketSettings: Sendable, Codable, Equatable {
@@ -50,8 +39,10 @@ package struct ProbeSocketSettings: Sendable, Codable, Equatable {
     return parts.joined(separator: ", ")
   }
 
-  /// The checks the command line cannot express; each names its option.
-  package func validate() throws(BPSTuneError) {
+  /// The checks the command line cannot express; each names its option. `combination: false`
+  /// checks each number but not whether they go together (a profile's [probe] may complete
+  /// them: ``ProbeApplication/validate(for:)`` checks the result).
+  package func validate(combination: Bool = true) throws(BPSTuneError) {
     if let busyPoll, busyPoll < 0 || busyPoll > Int(Int32.max) {
       throw .usage("--busy-poll \(busyPoll): must be 0 to \(Int32.max) µs")
     }
@@ -59,7 +50,7 @@ package struct ProbeSocketSettings: Sendable, Codable, Equatable {
       throw .usage("--busy-poll-budget \(busyPollBudget): must be 1 to 65535")
     }
     if let fifo, fifo < 1 || fifo > 99 { throw .usage("--fifo \(fifo): SCHED_FIFO priority must be 1 to 99") }
-    if receiveMode == .epoll && busyPoll == nil && (preferBusyPoll || busyPollBudget != nil) {
+    if combination && receiveMode == .epoll && busyPoll == nil && (preferBusyPoll || busyPollBudget != nil) {
       throw .usage("--prefer-busy-poll and --busy-poll-budget in epoll mode need --busy-poll USECS")
     }
   }

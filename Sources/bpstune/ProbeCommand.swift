@@ -17,12 +17,16 @@ struct ProbeCommand: ParsableCommand {
 /// The default port of the probe server.
 let probeDefaultPort = 7878
 
-/// Receive mode, busy polling and thread placement: the same options on both ends.
+/// Receive mode, busy polling and thread placement: the same options on both ends. The
+/// application-side ones are nil when not given, so that `probe compare` can tell them from a
+/// profile's [probe] (the command line wins where it says something).
 struct ProbeSocketOptions: ParsableArguments {
   @Option(
     name: .customLong("receive"),
-    help: "How to wait for a packet: blocking recv, spin (non-blocking recv in a loop), or epoll.")
-  var receiveMode: ReceiveMode = .blocking
+    help: ArgumentHelp(
+      "How to wait for a packet: blocking recv, spin (non-blocking recv in a loop), or epoll. Default: blocking (compare: the profile's [probe], else blocking)."
+    ))
+  var receiveMode: ReceiveMode?
 
   @Option(
     name: .customLong("busy-poll"),
@@ -31,8 +35,8 @@ struct ProbeSocketOptions: ParsableArguments {
       valueName: "USECS"))
   var busyPoll: Int?
 
-  @Flag(help: "SO_PREFER_BUSY_POLL (or epoll's prefer_busy_poll).")
-  var preferBusyPoll = false
+  @Flag(inversion: .prefixedNo, help: "SO_PREFER_BUSY_POLL (or epoll's prefer_busy_poll); off unless given.")
+  var preferBusyPoll: Bool?
 
   @Option(help: ArgumentHelp("SO_BUSY_POLL_BUDGET (or epoll's busy_poll_budget).", valueName: "N"))
   var busyPollBudget: Int?
@@ -43,11 +47,19 @@ struct ProbeSocketOptions: ParsableArguments {
   @Option(help: ArgumentHelp("Run the probe's threads SCHED_FIFO at this priority.", valueName: "PRIORITY"))
   var fifo: Int?
 
-  func settings() throws -> ProbeSocketSettings {
+  /// The application-side options given on the command line; nil fields were not given.
+  var explicit: ApplicationSide {
+    ApplicationSide(
+      receive: receiveMode, busyPoll: busyPoll, busyPollBudget: busyPollBudget, preferBusyPoll: preferBusyPoll)
+  }
+
+  /// The settings with the defaults filled in. `validating: false` checks each number but not
+  /// the combination, which a profile's [probe] may complete (compare checks it per profile).
+  func settings(validating: Bool = true) throws -> ProbeSocketSettings {
     var s = ProbeSocketSettings()
-    s.receiveMode = receiveMode
+    s.receiveMode = receiveMode ?? .blocking
     s.busyPoll = busyPoll
-    s.preferBusyPoll = preferBusyPoll
+    s.preferBusyPoll = preferBusyPoll ?? false
     s.busyPollBudget = busyPollBudget
     if let cpu {
       do {
@@ -57,7 +69,7 @@ struct ProbeSocketOptions: ParsableArguments {
       }
     }
     s.fifo = fifo
-    try s.validate()
+    try s.validate(combination: validating)
     return s
   }
 }

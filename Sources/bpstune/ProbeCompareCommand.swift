@@ -8,10 +8,14 @@ struct ProbeCompareCommand: ParsableCommand, ReportsErrorsAsJSON {
     commandName: "compare",
     abstract: "Apply each profile in turn, measure each workload against a probe server, roll back; one table.",
     discussion: """
-      Every profile is planned first: one this host cannot take fails before anything changes.
-      Each apply takes a snapshot first, like `bpstune apply`, and is rolled back after its
-      measurements; the host ends as it began. After a kill -9, `bpstune rollback` undoes the
+      Every profile is planned first: one this host cannot take fails before anything changes. \
+      Each apply takes a snapshot first, like `bpstune apply`, and is rolled back after its \
+      measurements; the host ends as it began. After a kill -9, `bpstune rollback` undoes the \
       apply left in place. Exit 3 when a measurement failed after an apply (rolled back).
+
+      A profile's [probe] section (the application side it assumes) sets --receive, --busy-poll, \
+      --busy-poll-budget and --prefer-busy-poll for its own runs unless the command line gives \
+      them; the table's first row says what each profile ran with.
       """)
 
   @Argument(
@@ -64,18 +68,26 @@ struct ProbeCompareCommand: ParsableCommand, ReportsErrorsAsJSON {
         var each = client
         each.rate = workload.rate
         each.delay = workload.delay
-        try each.validate()
+        try each.validate(combination: false)
       }
     }
   }
 
   func clientSettings() throws -> ProbeClient.Settings {
+    try Self.clientSettings(peer: peer, workload: workload, socket: socket)
+  }
+
+  /// The client's settings for a command that measures profiles (compare, sweep).
+  static func clientSettings(peer: String, workload: ProbeWorkloadOptions, socket: ProbeSocketOptions) throws
+    -> ProbeClient.Settings
+  {
     try Validate.text(peer, "--peer")
     try Validate.interface(workload.interface)
     var client = ProbeClient.Settings(peer: try SocketAddress(parsing: peer))
     workload.apply(to: &client)
-    client.socket = try socket.settings()
-    try client.validate()
+    // Whether the application-side options go together is checked per profile, with its [probe].
+    client.socket = try socket.settings(validating: false)
+    try client.validate(combination: false)
     return client
   }
 
@@ -98,6 +110,7 @@ struct ProbeCompareCommand: ParsableCommand, ReportsErrorsAsJSON {
     var compare = ProbeCompare(
       executor: global.executor(global.host()), client: client, workloads: parsed, settle: settle,
       skipUnsupported: skipUnsupported)
+    compare.explicit = socket.explicit
     if !global.quiet { compare.log = { Output.note("probe compare: \($0)") } }
     let (columns, failure) = try compare.run(loaded)
     // What was measured before a failure is shown and plotted all the same (marked incomplete).

@@ -87,11 +87,7 @@ struct ProbeSweepCommand: ParsableCommand, ReportsErrorsAsJSON {
   }
 
   func run() throws {
-    var client = ProbeClient.Settings(peer: try SocketAddress(parsing: peer))
-    try Validate.interface(workload.interface)
-    workload.apply(to: &client)
-    client.socket = try socket.settings()
-    try client.validate()
+    let client = try ProbeCompareCommand.clientSettings(peer: peer, workload: workload, socket: socket)
     let parsed = try workloads.isEmpty ? ProbeCompare.Workload.defaults : workloads.map(ProbeCompare.Workload.init)
     let overrides = try VariableOptions.overrides(assignments)
     let base = try ProfileLoader().load(
@@ -113,6 +109,8 @@ struct ProbeSweepCommand: ParsableCommand, ReportsErrorsAsJSON {
         executor: global.executor(global.host()), client: client, workloads: parsed, settle: settle,
         skipUnsupported: skipUnsupported),
       repeats: `repeat`, seed: seed)
+    // The command line's application-side options win over each candidate's [probe].
+    sweep.compare.explicit = socket.explicit
     if !global.quiet {
       Output.note("probe sweep: \(plan.candidates.count) candidates x \(`repeat`) repeat(s), seed \(seed)")
       sweep.log = { Output.note("probe sweep: \($0)") }

@@ -201,27 +201,40 @@ import Testing
         profile: "interrupts", snapshot: "a", changes: 2,
         results: [try result(Array(repeating: 20, count: 99) + [100], busy: 0), try result([30, 31], busy: 0)]),
       ProbeCompare.Column(
-        profile: "napi-busy-poll", snapshot: "b", changes: 3,
-        results: [try result([12, 13, 14], busy: 100), try result([15], busy: 7)]),
+        profile: "irq-suspend", snapshot: "b", changes: 3,
+        results: [try result([12, 13, 14], busy: 100), try result([15], busy: 7)],
+        application: ProbeSocketSettings().application(
+          explicit: ApplicationSide(),
+          profile: ApplicationSide(receive: .epoll, busyPoll: 0, busyPollBudget: 64, preferBusyPoll: true))),
     ]
     let table = CompareReport.table(columns, workloads: workloads)
     let lines = table.split(separator: "\n")
-    #expect(lines[0] == "| round trip µs | interrupts | napi-busy-poll |")
-    #expect(lines[2] == "| closed loop + 0 µs delay | | |")
-    #expect(lines[3] == "| | p5: 20.0 | p5: 12.0 |")
-    #expect(lines[6] == "| | p99: 20.0 | p99: 14.0 |")
-    #expect(lines[7] == "| | busy-poll rx: +0 | busy-poll rx: +100 |")
+    #expect(lines[0] == "| round trip µs | interrupts | irq-suspend |")
+    // The application side each profile ran with, and where it came from.
+    #expect(
+      lines[2] == "| application | blocking, no busy-poll option | epoll, busy-poll 0 µs, prefer, budget 64 ([probe]) |"
+    )
+    #expect(lines[3] == "| closed loop + 0 µs delay | | |")
+    #expect(lines[4] == "| | p5: 20.0 | p5: 12.0 |")
+    #expect(lines[7] == "| | p99: 20.0 | p99: 14.0 |")
+    #expect(lines[8] == "| | busy-poll rx: +0 | busy-poll rx: +100 |")
     #expect(table.contains("| 32k pkt/s + 30 µs delay | | |"))
-    #expect(lines.count == 2 + 2 * 9)
+    #expect(lines.count == 3 + 2 * 9)
     let svg = CompareReport.svg(columns, workloads: workloads)
     #expect(svg.hasPrefix("<svg") && svg.hasSuffix("</svg>\n"))
     #expect(svg.components(separatedBy: "<polyline").count - 1 == 4)
-    #expect(svg.contains(">napi-busy-poll</text>") && svg.contains(">p99.99</text>"))
+    #expect(svg.contains(">irq-suspend</text>") && svg.contains(">p99.99</text>"))
     #expect(abs(CompareReport.nines(99) - 2) < 1e-9 && abs(CompareReport.nines(99.99) - 4) < 1e-9)
     let json = CompareReport.json(columns, workloads: workloads)
     let doc = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any]
     #expect(doc?["schema"] as? Int == 1 && doc?["command"] as? String == "probe compare")
-    #expect((doc?["profiles"] as? [[String: Any]])?.count == 2)
+    let profiles = doc?["profiles"] as? [[String: Any]]
+    #expect(profiles?.count == 2)
+    // Each column's socket settings; the [probe] keys it took only where it took some.
+    #expect((profiles?[0]["socket"] as? [String: Any])?["receive_mode"] as? String == "blocking")
+    #expect(profiles?[0]["from_probe_section"] == nil && profiles?[0]["overridden"] == nil)
+    #expect((profiles?[1]["socket"] as? [String: Any])?["busy_poll_budget"] as? Int == 64)
+    #expect(profiles?[1]["from_probe_section"] as? [String] == ApplicationSide.keys)
     // A closed loop has no rate: the field is left out, not null.
     #expect((doc?["workloads"] as? [[String: Any]])?.map { $0.keys.sorted() } == [["delay_us"], ["delay_us", "rate"]])
     let client = ProbeReport.json(columns[1].results[0])

@@ -52,6 +52,9 @@ package struct Profile: Sendable {
   /// Settings of the top-level sections this bpstune knows, by section ("sysctl", "sysfs").
   package var sections: [String: [ProfileSetting]]
   package var interfaces: [InterfaceSpec]
+  /// [probe]: the application side the profile assumes (nil: it states none). Never applied
+  /// to the host; `probe compare` measures the profile with it, `profiles show` prints it.
+  package var probe: ApplicationSide?
   /// Variable values after overrides.
   package var variables: [String: String]
   /// SHA-256 of the bytes read, the profile's file then each include in load order (`cat

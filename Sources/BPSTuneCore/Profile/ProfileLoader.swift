@@ -80,6 +80,8 @@ package struct ProfileLoader {
     var variables: [String: (value: ProfileValue, origin: Origin)] = [:]
     var sections: [String: [String: ProfileSetting]] = [:]
     var interfaces: [RawInterface] = []
+    /// [probe]: the application side, by key (``ApplicationSide``); never planned.
+    var probe: [String: ProfileSetting] = [:]
   }
 
   struct RawInterface {
@@ -88,7 +90,7 @@ package struct ProfileLoader {
     var settings: [String: ProfileSetting]
   }
 
-  private static let ownSections = ["profile", "variables", "interface"]
+  private static let ownSections = ["profile", "variables", "interface", "probe"]
 
   /// `text`: the file's content, given rather than read (``load(text:path:interface:)``).
   func loadLayer(
@@ -140,6 +142,7 @@ package struct ProfileLoader {
     for (section, settings) in top.sections {
       result.sections[section, default: [:]].merge(settings) { _, new in new }
     }
+    result.probe.merge(top.probe) { _, new in new }
     for block in top.interfaces {
       if let i = result.interfaces.firstIndex(where: { $0.name == block.name }) {
         // Tables (coalesce, ring, channels, features) merge field by field, the top winning.
@@ -198,6 +201,15 @@ package struct ProfileLoader {
           case .string, .integer: layer.variables[name] = (v, o)
           default: throw o.error("must be a string or an integer, not \(v.typeName)")
           }
+        }
+      case "probe":
+        guard case .table(let t) = value else { throw origin.error("must be a table") }
+        for (key, v) in t {
+          let o = Origin(file: file, key: "probe.\(key)")
+          guard ApplicationSide.keys.contains(key) else {
+            throw o.error("unknown [probe] key" + Suggestion.hint(for: key, in: ApplicationSide.keys))
+          }
+          layer.probe[key] = ProfileSetting(key: key, value: v, origin: o)
         }
       case "interface":
         let blocks: [ProfileValue]
@@ -293,6 +305,7 @@ package struct ProfileLoader {
     }
     for (_, entry) in raw { referenced.formUnion(Expander.references(in: entry.text)) }
     for settings in layer.sections.values { settings.values.forEach { collect($0.value) } }
+    layer.probe.values.forEach { collect($0.value) }
     for block in layer.interfaces {
       referenced.formUnion(Expander.references(in: block.name))
       block.settings.values.forEach { collect($0.value) }
@@ -344,9 +357,16 @@ package struct ProfileLoader {
       }
       interfaces.append(InterfaceSpec(name: ifname, origin: block.origin, settings: list))
     }
+    var probe: [ProfileSetting] = []
+    for key in ApplicationSide.keys {
+      guard var setting = layer.probe[key] else { continue }
+      setting.value = try expander.expand(setting.value, at: setting.origin)
+      probe.append(setting)
+    }
     var profile = Profile(
       name: name, path: path, description: layer.description, files: files, sections: sections,
       interfaces: interfaces, variables: expander.values)
+    profile.probe = probe.isEmpty ? nil : try ApplicationSide(probe)
     profile.variableNames = declared
     profile.variableUses = VariableUses(layer: layer, defaults: defaults, declared: declared, values: expander.values)
     return profile
@@ -386,6 +406,7 @@ struct VariableUses: Sendable {
       for r in Expander.references(in: entry.text) { uses[r, default: []].append("variables.\(key)") }
     }
     for settings in layer.sections.values { for setting in settings.values { note(setting.value, setting.origin.key) } }
+    for setting in layer.probe.values { note(setting.value, setting.origin.key) }
     for block in layer.interfaces {
       for r in Expander.references(in: block.name) { uses[r, default: []].append(block.origin.key) }
       for setting in block.settings.values { note(setting.value, setting.origin.key) }

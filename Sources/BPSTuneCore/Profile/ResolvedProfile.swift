@@ -36,6 +36,11 @@ extension ProfileLoader {
       for (key, setting) in settings { out[key] = Self.toml(setting.value) }
       table[section] = out
     }
+    if !layer.probe.isEmpty {
+      let probe = TOMLTable()
+      for (key, setting) in layer.probe { probe[key] = Self.toml(setting.value) }
+      table["probe"] = probe
+    }
     if !layer.interfaces.isEmpty {
       let blocks = TOMLArray()
       for block in layer.interfaces {
@@ -68,8 +73,8 @@ extension ProfileLoader {
 
 extension Profile {
   /// Whether `other` sets the same values on the same names: the settings of every section and
-  /// interface block, compared after expansion (origins aside). The enable's check that its
-  /// pinned copy means what the profile means.
+  /// interface block, and the [probe] it assumes, compared after expansion (origins aside).
+  /// The enable's check that its pinned copy means what the profile means.
   package func sameSettings(as other: Profile) -> Bool {
     func flat(_ p: Profile) -> [String: ProfileValue] {
       var out: [String: ProfileValue] = [:]
@@ -82,6 +87,6 @@ extension Profile {
       }
       return out
     }
-    return flat(self) == flat(other) && description == other.description
+    return flat(self) == flat(other) && description == other.description && probe == other.probe
   }
 }

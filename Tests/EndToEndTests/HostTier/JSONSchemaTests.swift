@@ -192,6 +192,8 @@ struct JSONSchemaTests {
     r.run("profiles show", ["profiles", "show", good], in: ns, expect: .document(0))
     r.run("profiles show", ["profiles", "show", mixed, "--set", "defer=4"], in: ns, expect: .document(1))
     r.run("profiles show", ["profiles", "show", "nosuch-profile"], in: ns, expect: .error(2))
+    // A profile with [probe]: what the application must do (a veth cannot take the rest: exit 1).
+    r.run("profiles show", ["profiles", "show", "irq-suspend", "-i", ns.a], in: ns, expect: .document(1))
     // init: the namespace's veth, read-only; to a file (with the base asked for); refused.
     let site = work.path + "/site.profile"
     r.run("init", ["init", "-i", ns.a], in: ns, expect: .document(0))
@@ -274,10 +276,34 @@ struct JSONSchemaTests {
     r.run("probe client", ["probe", "client", peer, "--rate", "-1"], in: pair.client, expect: .nothing)
     let veth = work.write(
       "veth.profile", "[[interface]]\nname = \"\(pair.clientIF)\"\nnapi-defer-hard-irqs = 2\n")
+    // The same with the application side of IRQ suspension in [probe], and the command line's
+    // --busy-poll-budget over it: each column says what it ran with.
+    let vethProbe = work.write(
+      "veth-probe.profile",
+      "[[interface]]\nname = \"\(pair.clientIF)\"\nnapi-defer-hard-irqs = 2\n[probe]\nreceive = \"epoll\"\n"
+        + "busy-poll = 0\nbusy-poll-budget = 64\nprefer-busy-poll = true\n")
     let compare = ["--peer", peer, "-i", pair.clientIF, "--duration", "0.3", "--settle", "0", "-q"] + quick
-    r.run(
-      "probe compare", ["probe", "compare", veth] + compare + ["--workload", "0:0", "--workload", "200:10"],
+    let both = r.run(
+      "probe compare",
+      ["probe", "compare", veth, vethProbe] + compare + ["--workload", "0:0", "--workload", "200:10"],
       in: pair.client, options: ["--state-dir", state], expect: .document(0))
+    let overridden = r.run(
+      "probe compare", ["probe", "compare", vethProbe, "--busy-poll-budget", "8"] + compare + ["--workload", "0:0"],
+      in: pair.client, options: ["--state-dir", state], expect: .document(0))
+    func columns(_ f: Finished) -> [[String: Any]] {
+      let doc = (try? JSONSerialization.jsonObject(with: Data(f.stdout.utf8))) as? [String: Any]
+      return doc?["profiles"] as? [[String: Any]] ?? []
+    }
+    func socket(_ column: [String: Any], _ key: String) -> Any? { (column["socket"] as? [String: Any])?[key] }
+    let two = columns(both)
+    #expect(two.map { socket($0, "receive_mode") as? String } == ["blocking", "epoll"], "\(both)")
+    #expect(
+      two.last?["from_probe_section"] as? [String] == ["receive", "busy-poll", "busy-poll-budget", "prefer-busy-poll"])
+    // Each measurement of the profile ran with its [probe] (the probe client's own socket record).
+    let runs = (two.last?["results"] as? [[String: Any]]) ?? []
+    #expect(runs.count == 2 && runs.allSatisfy { socket($0, "busy_poll_budget") as? Int == 64 }, "\(both)")
+    let one = columns(overridden).first ?? [:]
+    #expect(socket(one, "busy_poll_budget") as? Int == 8 && one["overridden"] as? [String] == ["busy-poll-budget"])
     r.run(
       "probe compare", ["probe", "compare", veth, "nosuch-profile"] + compare, in: pair.client,
       options: ["--state-dir", state], expect: .error(2))

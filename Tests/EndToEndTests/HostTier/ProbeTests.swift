@@ -313,6 +313,49 @@ struct ProbeTests {
     server.stop()
   }
 
+  /// A profile's [probe] is what its runs use, on a real kernel: the profile whose [probe] has
+  /// epoll busy-poll its replies (the namespace's own counter rises), the plain one beside it
+  /// (no [probe], no option) does not; and an option the command line gives wins over the
+  /// section.
+  @Test func compareRunsEachProfileWithItsProbeSection() throws {
+    let pair = try NamespacePair()
+    // Server and client on different CPUs, as busy polling on a veth needs (see above).
+    let server = try startServer(pair, ["--cpu", "0"])
+    let (plain, deferred) = profiles()
+    let probed = work.write(
+      "probed.profile",
+      "[profile]\ninclude = [\"\(deferred)\"]\n[probe]\nreceive = \"epoll\"\nbusy-poll = 50\n")
+    let common = [
+      "--peer", "\(pair.serverAddress):7878", "-i", pair.clientIF, "--duration", "1", "--warmup", "0", "--settle", "0",
+      "--workload", "0:0", "--cpu", "1", "--format", "json", "-q",
+    ]
+    func columns(_ f: Finished) -> [[String: Any]] { json(f)["profiles"] as? [[String: Any]] ?? [] }
+    func measured(_ column: [String: Any], _ key: String) -> Any? {
+      let result = (column["results"] as? [[String: Any]])?.first
+      return (result?["socket"] as? [String: Any])?[key] ?? (result?["proof"] as? [String: Any])?[key]
+    }
+    // A busy-poll pass finds a reply only when it arrives within its window: up to three runs.
+    var rises: [Int] = []
+    for _ in 0..<3 where (rises.last ?? 0) <= 0 {
+      let compare = pair.client.bpstune(["probe", "compare", plain, probed] + common, stateDir: state)
+      #expect(compare.status == 0, "\(compare)")
+      let both = columns(compare)
+      #expect(both.map { measured($0, "receive_mode") as? String } == ["blocking", "epoll"], "\(compare)")
+      #expect(measured(both.first ?? [:], "busy_poll_rx_packets") as? Int == 0, "\(compare)")
+      rises.append(measured(both.last ?? [:], "busy_poll_rx_packets") as? Int ?? -1)
+    }
+    #expect((rises.last ?? 0) > 0, "epoll busy polling from [probe] never engaged: \(rises)")
+    // The command line's --receive wins; the section still gives busy-poll.
+    let overridden = pair.client.bpstune(
+      ["probe", "compare", probed, "--receive", "blocking"] + common, stateDir: state)
+    let column = columns(overridden).first ?? [:]
+    #expect(measured(column, "receive_mode") as? String == "blocking" && measured(column, "busy_poll_us") as? Int == 50)
+    #expect(
+      column["overridden"] as? [String] == ["receive"] && column["from_probe_section"] as? [String] == ["busy-poll"])
+    #expect(pair.client.cat("/sys/class/net/\(pair.clientIF)/napi_defer_hard_irqs") == "0")
+    server.stop()
+  }
+
   @Test func aCompareKilledWithSIGKILLIsUndoneByRollback() throws {
     let pair = try NamespacePair()
     let server = try startServer(pair)

@@ -1,0 +1,2 @@
+[probe]
+busy-poll-budget = -1

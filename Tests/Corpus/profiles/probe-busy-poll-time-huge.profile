@@ -1,0 +1,2 @@
+[probe]
+busy-poll = "99999999999s"

@@ -1,0 +1,3 @@
+[probe]
+receive = "epoll"
+prefer-busy-poll = true

@@ -1,0 +1,2 @@
+[probe]
+prefer-busy-poll = "yes please"

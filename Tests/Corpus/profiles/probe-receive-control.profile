@@ -1,0 +1,2 @@
+[probe]
+receive = "epoll\u001b[2J"

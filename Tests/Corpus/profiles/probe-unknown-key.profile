@@ -1,0 +1,2 @@
+[probe]
+busy_poll = 50
