@@ -88,7 +88,9 @@ let package = Package(
         "BPSTuneKernel", "BPSTuneCore", "BPSTunePersistence", "BPSTuneProbe", "TestSupport", "CLinux",
         .product(name: "SystemPackage", package: "swift-system"),
         .product(name: "Histogram", package: "hdrhistogram-swift"),
-      ]),
+      ],
+      // init's golden profiles, read by InitTests from beside its source (#filePath), not bundled.
+      exclude: ["Fixtures/init"]),
     // libFuzzer targets for the profile loader and the snapshot reader (`make fuzz`); built
     // normally, a replayer of files through the same checks.
     .executableTarget(

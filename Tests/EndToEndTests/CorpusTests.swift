@@ -228,6 +228,94 @@ import Testing
     #expect(finished.stderr.split(separator: "\n").count == 1)
   }
 
+  /// Every hostile profile of the corpus given to `init --base`: init loads its base as any
+  /// profile is loaded, so it refuses the same files with the same one line, and writes
+  /// nothing. A file only planning refuses (a sysctl that is a table) makes a site profile
+  /// that `apply` then refuses with that line.
+  @Test(arguments: files("profiles"))
+  func hostileProfileAsInitsBaseIsRefused(_ name: String) {
+    let before = Self.tree(kernel.root)
+    let output = work.path + "/site.profile"
+    let r = Run.command(
+      [
+        Run.bpstune, "init", "--root", kernel.root, "-i", "eth0", "--base", Self.corpus + "/" + name, "--output",
+        output,
+      ],
+      cwd: Self.corpus + "/profiles")
+    if r.status == 0 {
+      let apply = Run.command([Run.bpstune, "apply", output, "--root", kernel.root, "--state-dir", work.path + "/s"])
+      checkRefused(name, apply, before: before)
+    } else {
+      checkRefused(name, r, before: before)
+      #expect(!FileManager.default.fileExists(atPath: output), "\(name): init wrote \(output)")
+    }
+  }
+
+  /// A host whose kernel files hold text meant to break the profile init writes: a host name,
+  /// a kernel release and a DMI vendor with newlines, quotes and would-be sections, a driver
+  /// with a quote and an escape sequence, an isolcpus= flag with a backslash. The profile
+  /// init prints lints, diffs without any setting the host's text tried to add, and the JSON
+  /// document carries the host name as it is.
+  @Test func hostileValuesOfTheHostCannotBreakInitsProfile() throws {
+    let host = FakeKernel(cpus: "0-3")
+    let hostname = "h\n[sysctl]\nnet.core.busy_read = 999\n\"x\\"
+    host.set("/proc/sys/kernel/hostname", hostname)
+    host.set("/proc/sys/kernel/osrelease", "6.12.0\"\n[cmdline]\nquiet=\"1")
+    host.set("/proc/sys/net/core/busy_read", "0")
+    host.set("/proc/cmdline", #"ro isolcpus=do\main,3 nohz_full=3"#)
+    host.set("/proc/cpuinfo", "processor\t: 0\nflags\t\t: fpu hypervisor sse\n")
+    host.set("/sys/class/dmi/id/sys_vendor", "QEMU\n[sysfs]\n\"x\" = \"1\"")
+    host.addInterface("eth0", rx: 2, tx: 2)
+    host.set("/sys/class/net/eth0/device/uevent", "DRIVER=ig\"b]\u{1B}[31m\nPCI_SLOT_NAME=0000:03:00.0")
+    host.set("/sys/class/net/eth0/device/numa_node", "-1")
+    let before = Self.tree(host.root)
+    let r = Run.command([Run.bpstune, "init", "--root", host.root, "-i", "eth0", "--no-color"])
+    #expect(r.status == 0, "\(r)")
+    #expect(r.stdout.hasPrefix(#"# Site profile for eth0 on h\n[sysctl]\nnet.core.busy_read = 999\n"x\, "#), "\(r)")
+    for line in r.stdout.split(separator: "\n") {
+      #expect(
+        line.hasPrefix("# ") || line.hasPrefix("[")
+          || line.range(of: #"^[a-z_-]+ = "#, options: .regularExpression) != nil,
+        "a line the profile did not mean: \(line)")
+    }
+    #expect(r.stdout.contains(#"isolcpus = "do\\main,1,3""#), "\(r)")
+    let file = work.write("site.profile", r.stdout)
+    let lint = Run.command([Run.bpstune, "lint", file])
+    #expect(lint.status == 0 && lint.stdout.hasPrefix("ok \(file): "), "\(lint)")
+    let diff = Run.command([
+      Run.bpstune, "diff", file, "--root", host.root, "--state-dir", work.path + "/s", "--no-color",
+    ])
+    #expect(diff.status == 0 || diff.status == 1, "\(diff)")
+    #expect(!diff.stdout.contains("999") && !diff.stdout.contains("quiet") && !diff.stdout.contains("\"x\""), "\(diff)")
+    let json = Run.command([Run.bpstune, "init", "--root", host.root, "-i", "eth0", "--format", "json"])
+    let doc = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+    let topology = doc["topology"] as? [String: Any]
+    #expect(topology?["hostname"] as? String == hostname, "\(json)")
+    #expect((topology?["interfaces"] as? [[String: Any]])?.first?["driver"] as? String == "ig\"b]\u{1B}[31m")
+    #expect(doc["profile"] as? String == r.stdout)
+    #expect(Self.tree(host.root) == before, "init changed the tree")
+  }
+
+  /// init's own arguments, hostile: refused with exit 2 and one line, nothing written.
+  @Test(arguments: [
+    (["-i", "eth0\u{1B}[2J"], "control character"), (["-i", "../../etc"], "not an interface name"),
+    (["-i", "${iface}"], "cannot be written into a profile"), (["-i", "eth[0]"], "cannot be written into a profile"),
+    (["-i", "a-name-of-sixteen"], "not an interface name"), (["-i", "eth0", "--base", "hft\nx"], "control character"),
+    (["-i", "eth0", "--output", "/tmp/x\n.profile"], "control character"),
+    (["-i", "eth0", "--base", "/dev/zero"], "/dev/zero: not a regular file"),
+    (["-i", "eth0", "--base", "/etc"], "/etc: not a regular file"),
+    (["-i", "eth0", "--app-cpus", "99999999999999999999"], "--app-cpus"),
+  ])
+  func hostileInitArgumentsAreRefused(_ arguments: [String], _ words: String) {
+    let before = Self.tree(kernel.root)
+    let r = Run.command([Run.bpstune, "init", "--root", kernel.root] + arguments)
+    let lines = r.stderr.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+    #expect(r.status == 2 && r.stdout.isEmpty, "\(arguments): \(r)")
+    #expect(lines.count == 1 && lines[0].hasPrefix("bpstune: ") && r.stderr.contains(words), "\(arguments): \(r)")
+    #expect(Self.tree(kernel.root) == before, "\(arguments): the tree changed")
+    #expect(!FileManager.default.fileExists(atPath: "/tmp/x\n.profile"))
+  }
+
   /// Made here, not kept in the corpus: a profile one byte over the 1 MiB limit.
   @Test func profileOverTheSizeLimitIsRefused() {
     let before = Self.tree(kernel.root)

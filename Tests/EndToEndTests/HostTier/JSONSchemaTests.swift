@@ -194,6 +194,16 @@ struct JSONSchemaTests {
     r.run("profiles show", ["profiles", "show", "nosuch-profile"], in: ns, expect: .error(2))
     // A profile with [probe]: what the application must do (a veth cannot take the rest: exit 1).
     r.run("profiles show", ["profiles", "show", "irq-suspend", "-i", ns.a], in: ns, expect: .document(1))
+    // init: the namespace's veth, read-only; to a file (with the base asked for); refused.
+    let site = work.path + "/site.profile"
+    r.run("init", ["init", "-i", ns.a], in: ns, expect: .document(0))
+    let initOutput = r.run(
+      "init", ["init", "-i", ns.a, "--output", site, "--base", "hft"], in: ns, expect: .document(0))
+    #expect(initOutput.stdout.contains("\"output\" : \"\(site)\""), "\(initOutput)")
+    r.run("init", ["init", "-i", ns.a, "--output", site], in: ns, expect: .error(2))
+    r.run("init", ["init", "-i", "nosuch0"], in: ns, expect: .error(2))
+    r.run("init", ["init", "-i", ns.a, "--poll-cpus", "8000"], in: ns, expect: .error(2))
+    r.run("init", ["init", "-i", ns.a, "--force"], in: ns, expect: .nothing)
     r.run("lint", ["lint", good, mixed], in: nil, expect: .document(0))
     r.run("lint", ["lint", good, mixed, "--host"], in: ns, expect: .document(2))
     r.run("lint", ["lint", invalid, "nosuch-profile"], in: nil, expect: .document(2))
@@ -401,7 +411,21 @@ struct JSONSchemaTests {
        "settings": [\(settings)], "summary": {"total": 1, "ok": 0, "drift": 1, "unsupported": 0}}
       """
     }
+    let initDocument = """
+      {"schema": 1, "command": "init", "profile": "", "warnings": [],
+       "topology": {"kernel": "6.12", "hostname": "h", "online_cpus": "0-3", "nodes": {"0": "0-3"},
+        "cores": ["0", "1", "2", "3"], "l3_groups": ["0-3"], "irqbalance_pids": [], "netdev_family": true,
+        "napi_get": true, "napi_set": false, "napi_threaded": false, "threaded_busy_poll": false,
+        "irq_suspend_timeout": false, "epoll_busy_poll_params": true, "cpufreq": false,
+        "interfaces": [{"name": "eth0", "channels": {"combined": {"current": 4, "max": 4}}, "queue_irqs": [40],
+          "napi_defer_hard_irqs": true}]},
+       "layout": {"base": "napi-busy-poll", "base_reason": "r", "housekeeping_cpus": "0,3", "poll_cpus": "1",
+        "irq_cpus": "1", "app_cpus": "2", "idle_cpus": "", "cmdline": {"isolcpus": "1-2"},
+        "interfaces": [{"name": "eth0", "poll_cpus": "1", "channels": {"combined": 1}}]},
+       "decisions": [{"topic": "base", "value": "napi-busy-poll", "why": "r"}]}
+      """
     let valid = work.write("valid.json", verify(setting, ""))
+    let validInit = work.write("valid-init.json", initDocument)
     let wrong: [String: String] = [
       "unknown-field.json": verify(
         setting.replacingOccurrences(of: "\"status\"", with: "\"expected\": \"1\", \"status\""), ""),
@@ -415,11 +439,16 @@ struct JSONSchemaTests {
       "unknown-command.json": #"{"schema": 1, "command": "frobnicate", "error": {"message": "x", "exit_code": 2}}"#,
       "error-exit-1.json": #"{"schema": 1, "command": "diff", "error": {"message": "x", "exit_code": 1}}"#,
       "two-documents.json": verify(setting, "") + "\n" + verify(setting, ""),
+      "init-unknown-field.json": initDocument.replacingOccurrences(
+        of: "\"idle_cpus\"", with: "\"spare\": \"\", \"idle_cpus\""),
+      "init-node-name.json": initDocument.replacingOccurrences(of: "{\"0\": \"0-3\"}", with: "{\"node0\": \"0-3\"}"),
+      "init-cpu-list.json": initDocument.replacingOccurrences(
+        of: "\"poll_cpus\": \"1\"", with: "\"poll_cpus\": \"1;2\""),
     ]
     var files: [String: String] = [:]
     for (name, text) in wrong { files[work.write(name, text)] = name }
-    let (result, verdicts) = Self.validate([valid] + files.keys.sorted())
-    #expect(verdicts[valid] == "ok", "\(result)")
+    let (result, verdicts) = Self.validate([valid, validInit] + files.keys.sorted())
+    #expect(verdicts[valid] == "ok" && verdicts[validInit] == "ok", "\(result)")
     #expect(result.status != 0, "\(result)")
     for (file, name) in files {
       #expect(verdicts[file]?.hasPrefix("invalid") == true, "\(name) was not refused: \(result)")

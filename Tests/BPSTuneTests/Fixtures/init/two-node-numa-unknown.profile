@@ -1,0 +1,47 @@
+# Site profile for eth0 on db7, written by `bpstune init -i eth0` on 2026-01-01
+# for Linux 7.0.3-amd64: 64 online CPUs in 32 cores on 2 NUMA node(s).
+# Each setting below says why, with what init read. Run init again after a change of hardware,
+# kernel or boot parameters; check with `bpstune diff` before `bpstune apply`.
+# NOTE: eth0 has no NUMA information (numa_node -1): its CPUs were chosen from every node; find
+#   the NIC's slot's node and give the CPUs with --set
+
+[profile]
+description = "Site layout for eth0: napi-threaded, poll CPUs 1, app CPUs 2"
+include = ["napi-threaded"]
+
+[variables]
+# base = napi-threaded: this kernel has threaded busy polling (netdev napi-set takes threaded =
+#   busy-poll, Linux 6.19+): a kthread polls the NIC on its own CPU and the application's CPUs
+#   take no IRQs
+iface = "eth0"
+# housekeeping-cpus = 0,3-32,35-63: CPU 0's core (0,32) and every CPU the layout does not use: the
+#   operating system, unbound workqueues and other devices' IRQs
+housekeeping-cpus = "0,3-32,35-63"
+# poll-cpus eth0 = 1: eth0 (igb) is on any node (local CPUs 0-63): the first free core(s) in the
+#   L3 group 0-15,32-47, outside housekeeping; its queue IRQs go there too
+poll-cpus = "1"
+irq-cpus = "${poll-cpus}"
+poll-cpu = "${poll-cpus}"
+# app-cpus = 2: the next free core(s) on any node, sharing the poll CPUs' L3 cache, apart from
+#   them (the guides keep the application and the NIC's IRQs on separate cores of its node)
+app-cpus = "2"
+# idle-cpus = 33-34: SMT siblings of the poll and application CPUs; napi-threaded turns SMT off,
+#   which takes them offline
+
+[[interface]]
+name = "${iface}"
+# channels eth0 = combined 1: one queue pair per poll CPU, so that every queue is polled where its
+#   IRQ goes (now combined 8 of at most 8)
+channels = { combined = 1 }
+# irq-affinity: eth0's queue IRQs on its poll CPUs
+irq-affinity = "${irq-cpus}"
+
+[cmdline]
+# cmdline = isolcpus=1-2,33-34 nohz_full=1-2,33-34 rcu_nocbs=1-2,33-34 irqaffinity=0,3-32,35-63:
+#   the poll and application CPUs out of the scheduler's general use, without the periodic tick
+#   and RCU callbacks; other IRQs on the housekeeping CPUs. Boot parameters are never written:
+#   `bpstune cmdline` prints them and a GRUB drop-in; reboot
+isolcpus = "1-2,33-34"
+nohz_full = "1-2,33-34"
+rcu_nocbs = "1-2,33-34"
+irqaffinity = "0,3-32,35-63"
