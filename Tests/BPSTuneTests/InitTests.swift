@@ -159,7 +159,7 @@ import Testing
     _ layout: SiteLayout, _ t: HostTopology, sourceLocation: SourceLocation = #_sourceLocation
   ) {
     let poll = layout.poll
-    let parts = [poll, layout.app, layout.idle, layout.housekeeping]
+    let parts = [poll, layout.app, layout.idle, layout.housekeeping, layout.kept]
     let total = parts.map { $0.sorted.count }.reduce(0, +)
     #expect(total == t.online.sorted.count, "overlap: \(parts)", sourceLocation: sourceLocation)
     #expect(parts.reduce(CPUSet.empty) { $0.union($1) } == t.online, "\(parts)", sourceLocation: sourceLocation)
@@ -261,7 +261,9 @@ import Testing
     let c = cmdline(l)
     #expect(c["isolcpus"] == "managed_irq,domain,20-23,52-53", "\(c)")
     #expect(c["nohz_full"] == "20-23,52-53", "\(c)")
-    #expect(c["rcu_nocbs"] == "20-21,52-53", "\(c)")
+    #expect(c["rcu_nocbs"] == "20-23,52-53", "\(c)")
+    // 22-23, isolated by the admin and not used, stay isolated: not housekeeping.
+    #expect(l.kept == cpus("22-23") && l.housekeeping.intersection(cpus("20-23")).isEmpty)
     #expect(l.decisions.contains { $0.topic == "cmdline" && $0.why.contains("already has in them are kept") })
     #expect(l.decisions.contains { $0.topic == "poll-cpus eth0" && $0.why.contains("already in isolcpus= 20-23") })
   }

@@ -138,6 +138,7 @@ package struct InitReport: Sendable {
     var irq_cpus: String
     var app_cpus: String
     var idle_cpus: String
+    var kept_isolated_cpus: String
     var interfaces: [NICLayoutJSON]
     var cmdline: [String: String]
   }
@@ -174,7 +175,7 @@ package struct InitReport: Sendable {
       base: self.layout.base.name, base_reason: self.layout.base.why,
       housekeeping_cpus: self.layout.housekeeping.listString, poll_cpus: self.layout.poll.listString,
       irq_cpus: self.layout.nics.first?.poll.listString ?? "", app_cpus: self.layout.app.listString,
-      idle_cpus: self.layout.idle.listString,
+      idle_cpus: self.layout.idle.listString, kept_isolated_cpus: self.layout.kept.listString,
       interfaces: self.layout.nics.map { nic in
         NICLayoutJSON(
           name: nic.name, numa_node: nic.node, poll_cpus: nic.poll.listString,

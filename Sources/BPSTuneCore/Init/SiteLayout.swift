@@ -103,6 +103,9 @@ package struct SiteLayout: Sendable {
   package var app: CPUSet
   /// SMT siblings of the poll and application CPUs, left without work.
   package var idle: CPUSet
+  /// CPUs the running kernel already isolates (isolcpus=, nohz_full=) that the layout does not
+  /// use: left isolated, as the admin set them; not housekeeping.
+  package var kept: CPUSet = .empty
   /// Boot parameters, in order: name and value.
   package var cmdline: [(name: String, value: String)]
   package var decisions: [InitDecision]
@@ -222,18 +225,24 @@ extension SiteLayout {
             : "SMT siblings of the poll and application CPUs, left idle (isolated with them) so nothing shares their cores"
         ))
     }
-    let housekeeping = t.online.subtracting(used).subtracting(idle)
+    // CPUs the admin already took from the operating system (isolcpus=, nohz_full=) that the
+    // layout does not use stay theirs: neither housekeeping nor the layout's.
+    let adminIsolated = alreadyIsolated.union(t.boot.nohzFull ?? .empty).intersection(t.online)
+      .subtracting(used).subtracting(idle).subtracting(hkCore)
+    let housekeeping = t.online.subtracting(used).subtracting(idle).subtracting(adminIsolated)
     decisions.append(
       InitDecision(
         topic: "housekeeping-cpus", value: housekeeping.listString,
         why:
           "CPU \(first)'s core (\(hkCore.listString))\(t.boot.irqaffinity.map { ", irqaffinity= \($0.listString)" } ?? "") "
-          + "and every CPU the layout does not use: the operating system, unbound workqueues and other devices' IRQs"))
+          + "and every CPU the layout does not use: the operating system, unbound workqueues and other devices' IRQs"
+          + (adminIsolated.isEmpty
+            ? "" : "; not \(adminIsolated.listString), which the running kernel already isolates (kept isolated)")))
 
     let cmdline = bootParameters(t, isolate: used.union(idle), housekeeping: housekeeping, decisions: &decisions)
     return SiteLayout(
-      base: base, housekeeping: housekeeping, nics: nics, app: app, idle: idle, cmdline: cmdline, decisions: decisions,
-      warnings: warnings)
+      base: base, housekeeping: housekeeping, nics: nics, app: app, idle: idle, kept: adminIsolated, cmdline: cmdline,
+      decisions: decisions, warnings: warnings)
   }
 
   /// Free cores in the order the layout takes them: the level-3 cache group that can hold
@@ -323,7 +332,7 @@ extension SiteLayout {
     let out: [(name: String, value: String)] = [
       ("isolcpus", flags + isolcpus.listString),
       ("nohz_full", isolate.union(t.boot.nohzFull ?? .empty).listString),
-      ("rcu_nocbs", isolate.union(t.boot.rcuNocbs ?? .empty).listString),
+      ("rcu_nocbs", isolate.union(t.boot.rcuNocbs ?? .empty).union(t.boot.nohzFull ?? .empty).listString),
       ("irqaffinity", (t.boot.irqaffinity ?? housekeeping).listString),
     ]
     let kept = [t.boot.isolcpus, t.boot.nohzFull, t.boot.rcuNocbs].contains { $0 != nil }

@@ -55,11 +55,13 @@ package enum SiteProfile {
     lines.append("")
     lines.append("[profile]")
     let first = layout.nics.first
+    let nodes = layout.nics.map { nic in nic.name + (nic.node.map { " (NUMA node \($0))" } ?? "") }
+      .joined(separator: ", ")
     let app = layout.app.isEmpty ? "no application CPUs" : "app CPUs \(layout.app.listString)"
     lines.append(
       "description = "
         + ConfigText.tomlString(
-          "Site layout for \(names)\(first?.node.map { " (NUMA node \($0))" } ?? ""): \(layout.base.name), "
+          "Site layout for \(nodes): \(layout.base.name), "
             + "poll CPUs \(layout.poll.listString), \(app)"))
     lines.append("include = [\(ConfigText.tomlString(include))]")
     lines.append("")
@@ -125,7 +127,11 @@ package enum SiteProfile {
       if !napi.isEmpty {
         lines.append("")
         lines.append("[interface.napi]")
-        if layout.base.threadedBusyPoll { comment("one busy-poll kthread per queue, on \(nic.name)'s poll CPUs") }
+        if layout.base.threadedBusyPoll {
+          comment(
+            "one busy-poll kthread per queue on \(nic.name)'s poll CPUs (the scheduler gives each SCHED_FIFO "
+              + "kthread a CPU of the set)")
+        }
         for (key, value) in napi { lines.append("\(key) = \(value)") }
       }
     }

@@ -138,7 +138,8 @@ struct InitTests {
       "fchownat",
     ]
     let writes = lines.filter { line in
-      let call = line.split(separator: " ", maxSplits: 1).last?.prefix { $0 != "(" }.description ?? ""
+      // strace pads the pid ("7251  openat(" has two spaces, "12345 openat(" one).
+      let call = line.split(separator: " ", maxSplits: 1).last?.drop { $0 == " " }.prefix { $0 != "(" }.description ?? ""
       return changing.contains(call)
         || (call.hasPrefix("open") && ["O_WRONLY", "O_RDWR", "O_CREAT", "O_TRUNC"].contains { line.contains($0) })
     }

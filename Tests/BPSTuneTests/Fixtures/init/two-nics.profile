@@ -4,7 +4,7 @@
 # kernel or boot parameters; check with `bpstune diff` before `bpstune apply`.
 
 [profile]
-description = "Site layout for eth0, eth1 (NUMA node 1): napi-threaded, poll CPUs 1,16, app CPUs 17"
+description = "Site layout for eth0 (NUMA node 1), eth1 (NUMA node 0): napi-threaded, poll CPUs 1,16, app CPUs 17"
 include = ["napi-threaded"]
 
 [variables]
@@ -52,7 +52,8 @@ rps-cpus = ""
 threaded = false
 
 [interface.napi]
-# one busy-poll kthread per queue, on eth1's poll CPUs
+# one busy-poll kthread per queue on eth1's poll CPUs (the scheduler gives each SCHED_FIFO kthread
+#   a CPU of the set)
 queues = [0]
 threaded = "busy-poll"
 kthread = { policy = "fifo", priority = 50, cpus = "1" }

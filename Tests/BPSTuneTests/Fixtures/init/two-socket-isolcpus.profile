@@ -12,9 +12,10 @@ include = ["napi-threaded"]
 #   busy-poll, Linux 6.19+): a kthread polls the NIC on its own CPU and the application's CPUs
 #   take no IRQs
 iface = "eth0"
-# housekeeping-cpus = 0-19,22-51,54-63: CPU 0's core (0,32) and every CPU the layout does not use:
-#   the operating system, unbound workqueues and other devices' IRQs
-housekeeping-cpus = "0-19,22-51,54-63"
+# housekeeping-cpus = 0-19,24-51,54-63: CPU 0's core (0,32) and every CPU the layout does not use:
+#   the operating system, unbound workqueues and other devices' IRQs; not 22-23, which the running
+#   kernel already isolates (kept isolated)
+housekeeping-cpus = "0-19,24-51,54-63"
 # poll-cpus eth0 = 20: eth0 (igb) is on NUMA node 1 (local CPUs 16-31,48-63), preferring CPUs
 #   already in isolcpus= 20-23: the first free core(s) in the L3 group 16-31,48-63, outside
 #   housekeeping; its queue IRQs go there too
@@ -36,12 +37,12 @@ channels = { combined = 1 }
 irq-affinity = "${irq-cpus}"
 
 [cmdline]
-# cmdline = isolcpus=managed_irq,domain,20-23,52-53 nohz_full=20-23,52-53 rcu_nocbs=20-21,52-53
-#   irqaffinity=0-19,22-51,54-63: the poll and application CPUs out of the scheduler's general
+# cmdline = isolcpus=managed_irq,domain,20-23,52-53 nohz_full=20-23,52-53 rcu_nocbs=20-23,52-53
+#   irqaffinity=0-19,24-51,54-63: the poll and application CPUs out of the scheduler's general
 #   use, without the periodic tick and RCU callbacks; other IRQs on the housekeeping CPUs; the
 #   CPUs the running kernel already has in them are kept. Boot parameters are never written:
 #   `bpstune cmdline` prints them and a GRUB drop-in; reboot
 isolcpus = "managed_irq,domain,20-23,52-53"
 nohz_full = "20-23,52-53"
-rcu_nocbs = "20-21,52-53"
-irqaffinity = "0-19,22-51,54-63"
+rcu_nocbs = "20-23,52-53"
+irqaffinity = "0-19,24-51,54-63"

@@ -35,7 +35,8 @@ channels = { combined = 2 }
 irq-affinity = "${irq-cpus}"
 
 [interface.napi]
-# one busy-poll kthread per queue, on eth0's poll CPUs
+# one busy-poll kthread per queue on eth0's poll CPUs (the scheduler gives each SCHED_FIFO kthread
+#   a CPU of the set)
 queues = [0, 1]
 threaded = "busy-poll"
 kthread = { policy = "fifo", priority = 50, cpus = "${poll-cpus}" }
