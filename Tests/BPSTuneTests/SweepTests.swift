@@ -343,13 +343,14 @@ import Testing
     // profile as written has the profile's own values.
     let profiles = try ProbeSweep.load(plan, overrides: [:], interface: "eth0")
     #expect(profiles.count == 3)
-    #expect(profiles[2].name == "base [\(c.label(plan.varies))]")
+    #expect(profiles[2].name == ProbeSweep.name(of: c, in: plan))
+    #expect(!profiles[2].name.contains(" ") && profiles[2].name.hasPrefix("base@napi-defer-hard-irqs=100,"))
     #expect(profiles[2].variables == loaded.variables)
     func values(_ p: Profile) -> [String: ProfileValue] {
       Dictionary(uniqueKeysWithValues: p.interfaces[0].settings.map { ($0.key, $0.value) })
     }
     #expect(values(profiles[2]) == settings)
-    #expect(profiles[0].name == "base [as written]")
+    #expect(profiles[0].name == "base@as-written")
     #expect(values(profiles[0]) == values(p))
     #expect(profiles[0].sections["sysctl"]?.map(\.value) == p.sections["sysctl"]?.map(\.value))
     #expect(values(profiles[1])["napi-defer-hard-irqs"] == .integer(0))

@@ -33,7 +33,7 @@ package struct ProbeSweep {
     let name = try SweepPlan.interfaceName(of: plan.profile, raw: plan.profile.interfaces.map(\.name))
     var out: [Profile] = []
     for (index, candidate) in plan.candidates.enumerated() {
-      let label = "\(ProbeCompare.title(plan.profile.name)) [\(candidate.label(plan.varies))]"
+      let label = Self.name(of: candidate, in: plan)
       do {
         out.append(
           try loader.load(
@@ -44,6 +44,13 @@ package struct ProbeSweep {
       }
     }
     return out
+  }
+
+  /// A candidate's profile name, which its snapshots record: the profile and the values, without
+  /// spaces ("veth@napi-defer-hard-irqs=0,gro-flush-timeout=15us", "veth@as-written").
+  package static func name(of candidate: SweepCandidate, in plan: SweepPlan) -> String {
+    let values = zip(plan.varies, candidate.values).map { "\($0.setting)=\($1)" }
+    return "\(ProbeCompare.title(plan.profile.name))@\(values.isEmpty ? "as-written" : values.joined(separator: ","))"
   }
 
   package init(plan: SweepPlan, profiles: [Profile], compare: ProbeCompare, repeats: Int, seed: UInt64) {
@@ -74,7 +81,11 @@ package struct ProbeSweep {
     let orders = Self.orders(candidates: profiles.count, repeats: repeats, seed: seed)
     for (r, order) in orders.enumerated() {
       for c in order {
-        if Syscalls.interruptRequested { return (runs, .probe(what: "sweep", message: "interrupted")) }
+        // Between two candidates nothing is applied: the host is as before, as after an
+        // interrupted candidate, and the exit code is the same (3).
+        if Syscalls.interruptRequested {
+          return (runs, .failedAndUndone(setting: "probe sweep", message: "interrupted", undone: 0))
+        }
         log(
           "repeat \(r + 1)/\(repeats), candidate \(c + 1)/\(profiles.count): \(plan.candidates[c].label(plan.varies))")
         let (columns, failure) = try compare.run([profiles[c]])

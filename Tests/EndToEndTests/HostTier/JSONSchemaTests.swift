@@ -420,7 +420,7 @@ struct JSONSchemaTests {
         "interfaces": [{"name": "eth0", "channels": {"combined": {"current": 4, "max": 4}}, "queue_irqs": [40],
           "napi_defer_hard_irqs": true}]},
        "layout": {"base": "napi-busy-poll", "base_reason": "r", "housekeeping_cpus": "0,3", "poll_cpus": "1",
-        "irq_cpus": "1", "app_cpus": "2", "idle_cpus": "", "cmdline": {"isolcpus": "1-2"},
+        "irq_cpus": "1", "app_cpus": "2", "idle_cpus": "", "kept_isolated_cpus": "", "cmdline": {"isolcpus": "1-2"},
         "interfaces": [{"name": "eth0", "poll_cpus": "1", "channels": {"combined": 1}}]},
        "decisions": [{"topic": "base", "value": "napi-busy-poll", "why": "r"}]}
       """

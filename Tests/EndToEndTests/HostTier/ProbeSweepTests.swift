@@ -159,8 +159,13 @@ struct ProbeSweepTests {
     #expect(applies.allSatisfy { $0["state"] as? String == "rolled-back" }, "\(applies)")
     #expect(Set(rollbacks.compactMap { $0["restores"] as? String }) == Set(applies.compactMap { $0["id"] as? String }))
     let labels = candidates.map { ($0["label"] as? String ?? "").replacingOccurrences(of: " (as written)", with: "") }
-    #expect(
-      applies.map { $0["profile"] as? String } == orders.flatMap { $0 }.map { "veth [\(labels[$0])]" }, "\(applies)")
+    // Named by the profile and the values, without spaces: "veth@napi-defer-hard-irqs=0,gro-flush-timeout=15us".
+    let names = candidates.map { c -> String in
+      let values = c["values"] as? [String: String] ?? [:]
+      return
+        "veth@napi-defer-hard-irqs=\(values["napi-defer-hard-irqs"] ?? "?"),gro-flush-timeout=\(values["gro-flush-timeout"] ?? "?")"
+    }
+    #expect(applies.map { $0["profile"] as? String } == orders.flatMap { $0 }.map { names[$0] }, "\(applies)")
 
     // The chart: a point per candidate.
     let chart = try String(contentsOfFile: svg, encoding: .utf8)
