@@ -33,6 +33,8 @@ runs=$(grep -c "^probe sweep: repeat" /tmp/sweep.err)
 expect "candidate runs" 4 "$runs"
 grep -q "^chosen: " /tmp/sweep.out || fail "no decision in the table"
 [ -s /tmp/sweep.svg ] && grep -q "<circle" /tmp/sweep.svg || fail "no chart"
+# vm-test keeps the chart beside the console log (probe-sweep-RELEASE.svg)
+sed 's/^/VMTEST sweep-svg /' /tmp/sweep.svg
 run 0 bpstune lint /tmp/sweep-chosen.profile
 out=$(bpstune diff /tmp/sweep-chosen.profile -i "$CIF" 2>&1); s=$?
 [ $s -le 1 ] || fail "diff of the written profile exited $s: $(echo "$out" | tail -2 | tr '\n' ' ')"
