@@ -345,15 +345,19 @@ package struct SnapshotStore: Sendable {
 
   package func delete(_ id: String) throws(BPSTuneError) {
     _ = try load(id)
-    try remove(id)
+    try remove([id])
   }
 
-  /// Deletes a snapshot file already read whole and found sound.
-  private func remove(_ id: String) throws(BPSTuneError) {
+  /// Deletes snapshot files already read whole and found sound, with one fsync of the
+  /// directory.
+  private func remove(_ ids: [String]) throws(BPSTuneError) {
+    let paths = ids.map(path(of:))
     do {
-      try Syscalls.removeFile(path(of: id))
+      try Syscalls.removeFiles(paths)
     } catch {
-      throw .stateDirectory(path: path(of: id), message: "cannot delete: \(error)")
+      // The file whose unlink failed; for the directory's fsync, the last file deleted.
+      let file = paths.first { $0 == (error as? SystemError)?.path } ?? paths.last ?? snapshotDirectory
+      throw .stateDirectory(path: file, message: "cannot delete: \(error)")
     }
   }
 
@@ -375,7 +379,7 @@ package struct SnapshotStore: Sendable {
       }
       if damaged { continue }
       // Each one was read whole above (in this round or an earlier one) and found sound.
-      for id in doomed { try remove(id) }
+      try remove(doomed)
       return doomed
     }
   }
