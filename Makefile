@@ -19,7 +19,8 @@
 #   make ansible-test  the Ansible collection (contrib/ansible): built, ansible-doc, ansible-test
 #                   sanity, and its playbooks against a veth in a network namespace (part of make test;
 #                   ansible-core from PyPI in a virtual environment cached in /var/cache/bpstune-ansible)
-#   make bench      bpstune against the equivalent shell script, side by side (not in make test)
+#   make bench      bpstune against the equivalent shell scripts (reading and writing) and static
+#                   C programs (the physical limit), side by side (not in make test)
 #   make order-functions  regenerates the release binary's function layout (contrib/debian/bpstune.order)
 #   make install    the package's layout under $(PREFIX) (default /usr/local) and $(DESTDIR);
 #                   make uninstall removes it

@@ -330,8 +330,28 @@ package enum Syscalls {
 
   /// unlink(2), then fsync of the directory.
   package static func removeFile(_ path: String) throws {
-    if unlink(path) != 0 { throw SystemError("unlink", path, Errno(rawValue: Glibc.errno)) }
-    if let slash = path.lastIndex(of: "/") { try syncDirectory(String(path[..<slash])) }
+    try removeFiles([path])
+  }
+
+  /// unlink(2) of each path in turn, stopping at the first that fails, then one fsync of each
+  /// directory a file was removed from: deleting several files of a directory costs one fsync,
+  /// not one each. The first failure is thrown, after the fsyncs.
+  package static func removeFiles(_ paths: [String]) throws {
+    var directories: [String] = []
+    var failure: (any Error)?
+    for path in paths {
+      if unlink(path) != 0 {
+        failure = SystemError("unlink", path, Errno(rawValue: Glibc.errno))
+        break
+      }
+      if let slash = path.lastIndex(of: "/"), !directories.contains(String(path[..<slash])) {
+        directories.append(String(path[..<slash]))
+      }
+    }
+    for directory in directories {
+      do { try syncDirectory(directory) } catch { failure = failure ?? error }
+    }
+    if let failure { throw failure }
   }
 
   /// Opens (creating it 0600 when `create`) a lock file and takes an exclusive flock(2) on it.

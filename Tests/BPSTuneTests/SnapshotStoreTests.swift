@@ -224,6 +224,55 @@ import Testing
     #expect(SnapshotHistory(all).expendable(keep: 100).isEmpty)
   }
 
+  /// The history's decisions read each file without its entries: every other field is read as
+  /// the whole file has it.
+  @Test func aFileReadWithoutItsEntriesHasEveryOtherField() throws {
+    var s = sample()
+    s.boot = "b"
+    s.trigger = "enable"
+    s.finished = SnapshotStore.timestamp()
+    s.status = .failed
+    s.leftChanged = ["net.core.busy_read"]
+    var origin = Snapshot.Origin(profile: nil, reason: "ticket 42")
+    origin.variables = ["app-cpus": "2"]
+    s.origin = origin
+    try store.prepare()
+    try store.save(s)
+    var whole = try store.load(s.id)
+    #expect(whole.entries.count == 1)
+    whole.entries = []
+    #expect(try store.load(s.id, entries: false) == whole)
+    let listed = try #require(try store.headers().first)
+    #expect(!listed.whole && listed.snapshot == whole)
+    let reread = try store.load(s.id)
+    #expect(store.whole(listed).whole && store.whole(listed).snapshot == reread)
+  }
+
+  /// Retention decides on the files read without their entries, but a file it would delete is
+  /// read whole first: one whose entries are damaged is kept, as every damaged file is.
+  @Test func pruneKeepsAFileWhoseEntriesAreDamaged() throws {
+    try store.prepare()
+    func save(_ operation: Snapshot.Operation, restores: String? = nil, damaged: Bool = false) throws -> String {
+      var s = sample()
+      s.id = store.newID(operation)
+      s.operation = operation
+      s.status = .complete
+      s.restores = restores
+      // An entry naming a file outside /proc/sys: the header reads, the whole file is refused.
+      if damaged { s.entries[0].setting = SettingID(kind: .sysctl, key: "net/../../../etc/shadow") }
+      try store.save(s)
+      return s.id
+    }
+    let damagedApply = try save(.apply, damaged: true)
+    let itsRollback = try save(.rollback, restores: damagedApply)
+    let apply = try save(.apply)
+    let rollback = try save(.rollback, restores: apply)
+    #expect(try store.headers().allSatisfy { $0.error == nil })
+    #expect(try store.prune(keep: 0) == [apply, rollback])
+    #expect(try store.ids() == [damagedApply, itsRollback])
+    #expect(try store.all().map { $0.error == nil } == [false, true])
+  }
+
   /// A profile given as a long path does not run into the STATE column; every row's columns
   /// start where the header's do.
   @Test func snapshotListColumnsFitTheirValues() {

@@ -14,3 +14,18 @@ import Testing
     #expect(!lines.contains { $0.hasSuffix(" and") || $0.hasSuffix(" or") }, "\(help.stdout)")
   }
 }
+
+/// `--version` alone is answered before the argument parser is built; elsewhere on a command
+/// line the parser answers it. Both print the same line and exit 0.
+@Suite struct VersionTests {
+  @Test func versionAloneAndAfterACommandPrintTheSameLine() throws {
+    let alone = Run.command([Run.bpstune, "--version"])
+    #expect(alone.status == 0)
+    #expect(alone.stdout.hasPrefix("bpstune ") && alone.stdout.hasSuffix("\n"), "\(alone.stdout)")
+    #expect(alone.stdout.split(separator: "\n").count == 1, "\(alone.stdout)")
+    #expect(alone.stderr.isEmpty, "\(alone.stderr)")
+    let parsed = Run.command([Run.bpstune, "diff", "--version"])
+    #expect(parsed.status == 0)
+    #expect(parsed.stdout == alone.stdout)
+  }
+}

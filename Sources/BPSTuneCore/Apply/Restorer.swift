@@ -124,7 +124,8 @@ package struct Restorer {
   package struct Candidate: Sendable {
     package var snapshot: Snapshot?
     package var passedOver: [SnapshotStore.Listed]
-    /// Every readable snapshot, oldest first, for ``plan(_:history:)``.
+    /// Every readable snapshot, oldest first, for ``plan(_:history:)``: the one chosen and
+    /// those newer whole, older ones without their entries.
     package var history: [Snapshot]
     /// Applies not undone yet from earlier boots, which a plain rollback leaves alone.
     package var earlierBoots: [Snapshot] = []
@@ -134,11 +135,29 @@ package struct Restorer {
   /// refused, and is newer than that candidate (or there is none), could be the apply that
   /// should be undone, or a rollback that already undid the candidate: without `force` that is
   /// an error naming it, never a silent guess.
+  ///
+  /// The choice is made on the files read without their entries (``SnapshotStore/headers()``);
+  /// then the snapshot chosen and every file newer than it (or every file, when there is none)
+  /// are read whole, and when one of them turns out damaged the choice is made again: what a
+  /// rollback acts on, or is refused for, is read whole, and older snapshots speak only through
+  /// their other fields (a rollback is always newer than the snapshot it restores).
   package func candidate(force: Bool = false) throws(BPSTuneError) -> Candidate {
-    let read = try SnapshotHistory.read(executor.store)
-    let (listed, history) = (read.listed, read.snapshots)
+    let store = executor.store
     // This boot only: an earlier boot's snapshot describes a kernel that no longer exists.
     let boot = executor.host.bootID
+    var listed = try store.headers()
+    var read = SnapshotHistory(listed)
+    while true {
+      let first = read.rollbackCandidate(boot: boot)
+      var damaged = false
+      for index in listed.indices where !listed[index].whole && first.map({ listed[index].id >= $0.id }) ?? true {
+        listed[index] = store.whole(listed[index])
+        if listed[index].error != nil { damaged = true }
+      }
+      read = SnapshotHistory(listed)
+      if !damaged { break }
+    }
+    let history = read.snapshots
     let chosen = read.rollbackCandidate(boot: boot)
     let damaged = listed.filter { file in file.error != nil && (chosen.map { file.id > $0.id } ?? true) }
     if let newest = damaged.last, let error = newest.error, !force {
