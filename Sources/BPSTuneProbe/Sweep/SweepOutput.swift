@@ -91,13 +91,17 @@ extension SweepReport {
   // MARK: SVG
 
   /// One panel per workload: each candidate's objective median as a point with its interval as
-  /// a bar, on a linear µs axis; the chosen candidate in red, the profile as written hollow.
+  /// a bar, on a linear µs axis from 0; the chosen candidate in red, the profile as written
+  /// hollow. Candidates are numbered on the axis and named in a legend under each panel.
   package func svg() -> String {
-    let width = 140.0 + Double(plan.candidates.count) * 70
-    let panel = 300.0
+    let n = plan.candidates.count
     let left = 70.0
     let top = 40.0
-    let plotHeight = panel - 130
+    let step = 60.0
+    let plotWidth = max(Double(n) * step, 480)
+    let width = max(left + plotWidth + 40, 820)
+    let plotHeight = 200.0
+    let panel = plotHeight + 60 + Double(n) * 16
     func f(_ v: Double) -> String { String(ProbeText.round(v, 1)) }
     func escape(_ s: String) -> String {
       s.replacing("&", with: "&amp;").replacing("<", with: "&lt;").replacing(">", with: "&gt;")
@@ -110,9 +114,9 @@ extension SweepReport {
     for (w, workload) in workloads.enumerated() {
       let y0 = top + Double(w) * panel + 30
       let estimates = plan.candidates.indices.compactMap { c in cells[c]?[w].stats.objective }
-      let high = (estimates.map(\.high).max() ?? 1) * 1.1
-      func y(_ us: Double) -> Double { y0 + plotHeight - min(max(us / max(high, 0.001), 0), 1) * plotHeight }
-      let plotWidth = Double(plan.candidates.count) * 70
+      let high = max((estimates.map(\.high).max() ?? 1) * 1.1, 0.001)
+      func y(_ us: Double) -> Double { y0 + plotHeight - min(max(us / high, 0), 1) * plotHeight }
+      func x(_ c: Int) -> Double { left + plotWidth * (Double(c) + 0.5) / Double(max(n, 1)) }
       out.append("<text x=\"\(f(left))\" y=\"\(f(y0 - 10))\" font-size=\"13\">\(escape(workload.description))</text>")
       out.append(
         "<rect x=\"\(f(left))\" y=\"\(f(y0))\" width=\"\(f(plotWidth))\" height=\"\(f(plotHeight))\" fill=\"none\" stroke=\"#999\"/>"
@@ -129,23 +133,24 @@ extension SweepReport {
         "<text x=\"\(f(left - 52))\" y=\"\(f(y0 + plotHeight / 2))\" transform=\"rotate(-90 \(f(left - 52)) \(f(y0 + plotHeight / 2)))\" text-anchor=\"middle\">\(objective.rawValue) µs</text>"
       )
       for c in plan.candidates.indices {
-        let x = left + 35 + Double(c) * 70
+        let color = decision?.chosen == c ? "#d62728" : "#1f77b4"
+        out.append("<text x=\"\(f(x(c)))\" y=\"\(f(y0 + plotHeight + 16))\" text-anchor=\"middle\">#\(c + 1)</text>")
+        let chosen = decision?.chosen == c ? " (chosen)" : ""
         out.append(
-          "<text x=\"\(f(x))\" y=\"\(f(y0 + plotHeight + 14))\" text-anchor=\"end\" transform=\"rotate(-35 \(f(x)) \(f(y0 + plotHeight + 14)))\">\(escape(label(c)))</text>"
+          "<text x=\"\(f(left))\" y=\"\(f(y0 + plotHeight + 40 + Double(c) * 16))\" fill=\"\(color)\">#\(c + 1) \(escape(label(c)))\(chosen)</text>"
         )
         guard let o = cells[c]?[w].stats.objective else { continue }
-        let color = decision?.chosen == c ? "#d62728" : "#1f77b4"
         out.append(
-          "<line x1=\"\(f(x))\" y1=\"\(f(y(o.low)))\" x2=\"\(f(x))\" y2=\"\(f(y(o.high)))\" stroke=\"\(color)\" stroke-width=\"2\"/>"
+          "<line x1=\"\(f(x(c)))\" y1=\"\(f(y(o.low)))\" x2=\"\(f(x(c)))\" y2=\"\(f(y(o.high)))\" stroke=\"\(color)\" stroke-width=\"2\"/>"
         )
         for end in [o.low, o.high] {
           out.append(
-            "<line x1=\"\(f(x - 6))\" y1=\"\(f(y(end)))\" x2=\"\(f(x + 6))\" y2=\"\(f(y(end)))\" stroke=\"\(color)\" stroke-width=\"2\"/>"
+            "<line x1=\"\(f(x(c) - 6))\" y1=\"\(f(y(end)))\" x2=\"\(f(x(c) + 6))\" y2=\"\(f(y(end)))\" stroke=\"\(color)\" stroke-width=\"2\"/>"
           )
         }
         let fill = plan.candidates[c].isBaseline ? "white" : color
         out.append(
-          "<circle cx=\"\(f(x))\" cy=\"\(f(y(o.median)))\" r=\"4\" fill=\"\(fill)\" stroke=\"\(color)\" stroke-width=\"2\"/>"
+          "<circle cx=\"\(f(x(c)))\" cy=\"\(f(y(o.median)))\" r=\"4\" fill=\"\(fill)\" stroke=\"\(color)\" stroke-width=\"2\"/>"
         )
       }
     }
