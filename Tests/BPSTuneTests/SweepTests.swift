@@ -544,7 +544,10 @@ import Testing
     let svg = report.svg()
     #expect(svg.hasPrefix("<svg") && svg.hasSuffix("</svg>\n"))
     #expect(svg.components(separatedBy: "<circle").count - 1 == 8)
-    #expect(svg.components(separatedBy: "fill=\"#d62728\"").count - 1 == 2)
+    #expect(svg.components(separatedBy: "fill=\"#d62728\" stroke").count - 1 == 2, "the chosen point red")
+    #expect(
+      svg.components(separatedBy: "\">#").count - 1 == 2 * 4 * 2,
+      "each candidate numbered on each axis and named in its legend")
     #expect(svg.components(separatedBy: "fill=\"white\" stroke").count - 1 == 2, "the profile as written hollow")
   }
 
