@@ -150,12 +150,21 @@ package struct Restorer {
     while true {
       let first = read.rollbackCandidate(boot: boot)
       var damaged = false
-      for index in listed.indices where !listed[index].whole && first.map({ listed[index].id >= $0.id }) ?? true {
+      // Read whole: the candidate, every file newer than it, and every rollback that names it
+      // or a newer snapshot (the clock can step back: a rollback's id is not always newer than
+      // what it restores).
+      func bears(on file: SnapshotStore.Listed) -> Bool {
+        guard let first else { return true }
+        return file.id >= first.id || (file.snapshot?.restores).map { $0 >= first.id } ?? false
+      }
+      for index in listed.indices where !listed[index].whole && bears(on: listed[index]) {
         listed[index] = store.whole(listed[index])
         if listed[index].error != nil { damaged = true }
       }
       read = SnapshotHistory(listed)
-      if !damaged { break }
+      // Done when nothing read whole was damaged and the choice stands: a candidate that
+      // changed (a file's whole read said otherwise than its header) is read whole in turn.
+      if !damaged && read.rollbackCandidate(boot: boot)?.id == first?.id { break }
     }
     let history = read.snapshots
     let chosen = read.rollbackCandidate(boot: boot)

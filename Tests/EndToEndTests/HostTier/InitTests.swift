@@ -139,7 +139,8 @@ struct InitTests {
     ]
     let writes = lines.filter { line in
       // strace pads the pid ("7251  openat(" has two spaces, "12345 openat(" one).
-      let call = line.split(separator: " ", maxSplits: 1).last?.drop { $0 == " " }.prefix { $0 != "(" }.description ?? ""
+      let rest = line.split(separator: " ", maxSplits: 1).last?.drop { $0 == " " }
+      let call = rest?.prefix { $0 != "(" }.description ?? ""
       return changing.contains(call)
         || (call.hasPrefix("open") && ["O_WRONLY", "O_RDWR", "O_CREAT", "O_TRUNC"].contains { line.contains($0) })
     }
