@@ -27,17 +27,6 @@ struct ProbeSweepCommand: ParsableCommand, ReportsErrorsAsJSON {
     help: ArgumentHelp("A setting and its values (repeatable).", valueName: "SETTING=V1,V2,..."))
   var varies: [String] = []
 
-  @Option(help: ArgumentHelp("The probe server (`bpstune probe server` on the peer host).", valueName: "ADDR:PORT"))
-  var peer: String
-
-  @Option(name: .customLong("set"), help: ArgumentHelp("Set a profile variable.", valueName: "NAME=VALUE"))
-  var assignments: [String] = []
-
-  @Option(
-    name: .customLong("workload"),
-    help: ArgumentHelp("A workload, as compare takes it (repeatable).", valueName: "RATE:DELAY"))
-  var workloads: [String] = []
-
   @Option(help: ArgumentHelp("Times each candidate is measured (1 to 50).", valueName: "N"))
   var `repeat` = 3
 
@@ -47,9 +36,6 @@ struct ProbeSweepCommand: ParsableCommand, ReportsErrorsAsJSON {
   @Option(help: ArgumentHelp("The order's seed (default: drawn at random and printed).", valueName: "N"))
   var seed: UInt64?
 
-  @Option(help: ArgumentHelp("Seconds to wait after each apply before measuring.", valueName: "SECONDS"))
-  var settle = 1.0
-
   @Option(
     help: ArgumentHelp("Write a chart of the objective and its interval per candidate (SVG).", valueName: "FILE.svg"))
   var plot: String?
@@ -57,24 +43,15 @@ struct ProbeSweepCommand: ParsableCommand, ReportsErrorsAsJSON {
   @Option(help: ArgumentHelp("Write a profile with the chosen values (a new file).", valueName: "FILE.profile"))
   var write: String?
 
-  @Flag(help: "Apply what this host can take of each candidate.")
-  var skipUnsupported = false
-
-  @Option(help: "Seconds to wait for another bpstune run to finish.")
-  var lockTimeout = 30
-
   @Option(help: "Output format.")
   var format: OutputFormat = .text
 
   var jsonCommandName: String? { format == .json ? "probe sweep" : nil }
 
-  @OptionGroup var workload: ProbeWorkloadOptions
-  @OptionGroup var socket: ProbeSocketOptions
+  @OptionGroup var measure: ProbeRunOptions
   @OptionGroup var global: GlobalOptions
 
   func validate() throws {
-    if !(settle >= 0 && settle <= 600) { throw ValidationError("--settle \(settle): must be 0 to 600 s") }
-    try Validate.lockTimeout(lockTimeout)
     try Validate.text(profile, "profile")
     for vary in varies { try Validate.text(vary, "--vary") }
     try Validate.text(plot, "--plot")
@@ -87,13 +64,11 @@ struct ProbeSweepCommand: ParsableCommand, ReportsErrorsAsJSON {
   }
 
   func run() throws {
-    let client = try ProbeCompareCommand.clientSettings(peer: peer, workload: workload, socket: socket)
-    let parsed = try workloads.isEmpty ? ProbeCompare.Workload.defaults : workloads.map(ProbeCompare.Workload.init)
-    let overrides = try VariableOptions.overrides(assignments)
-    let base = try ProfileLoader().load(
-      profile, overrides: overrides, interface: workload.interface, interfaceIfUsed: true)
+    let parsed = try measure.parsedWorkloads()
+    let overrides = try measure.overrides()
+    let base = try measure.load(profile)
     let plan = try SweepPlan(profile: base, varies: varies.map { try SweepVary(parsing: $0, profile: base) })
-    let profiles = try ProbeSweep.load(plan, overrides: overrides, interface: workload.interface)
+    let profiles = try ProbeSweep.load(plan, overrides: overrides, interface: measure.workload.interface)
     if let write, (try? Syscalls.fileStatus(write)) != nil {
       throw BPSTuneError.usage("--write \(write): exists; nothing was measured (choose a new file)")
     }
@@ -101,16 +76,11 @@ struct ProbeSweepCommand: ParsableCommand, ReportsErrorsAsJSON {
     var random = SystemRandomNumberGenerator()
     let seed = self.seed ?? random.next()
     Syscalls.catchInterrupts()
-    let lock = try global.lock(timeout: lockTimeout)
+    let lock = try global.lock(timeout: measure.lockTimeout)
     defer { lock.release() }
     var sweep = ProbeSweep(
-      plan: plan, profiles: profiles,
-      compare: ProbeCompare(
-        executor: global.executor(global.host()), client: client, workloads: parsed, settle: settle,
-        skipUnsupported: skipUnsupported),
-      repeats: `repeat`, seed: seed)
-    // The command line's application-side options win over each candidate's [probe].
-    sweep.compare.explicit = socket.explicit
+      plan: plan, profiles: profiles, compare: try measure.compare(global.executor(global.host())), repeats: `repeat`,
+      seed: seed)
     if !global.quiet {
       sweep.log = { Output.note("probe sweep: \($0)") }
       sweep.compare.log = { Output.note("probe sweep:   \($0)") }
@@ -120,21 +90,9 @@ struct ProbeSweepCommand: ParsableCommand, ReportsErrorsAsJSON {
       plan: plan, runs: runs, workloads: parsed, objective: SweepReport.Objective(rawValue: objective)!,
       repeats: `repeat`, seed: seed, incomplete: failure?.description)
     print(format == .json ? report.json() : report.table())
-    if let plot, !runs.isEmpty {
-      do {
-        try Syscalls.writeDurably(plot, Array(report.svg().utf8), mode: Syscalls.readableByAll)
-      } catch {
-        throw BPSTuneError.usage("--plot \(plot): \(error) (the table is above; the host is as before)")
-      }
-    }
+    if let plot, !runs.isEmpty { try ProbeRunOptions.writePlot(plot, report.svg()) }
     if let write, failure == nil { try writeProfile(report, to: write, base: base, overrides: overrides) }
-    if let failure {
-      if format == .json {
-        Output.error(failure.description)
-        throw ExitCode(failure.exitCode)
-      }
-      throw failure
-    }
+    if let failure { try ProbeRunOptions.fail(failure, documentPrinted: format == .json) }
   }
 
   /// --write: the chosen values as a profile that includes the swept one; loaded and planned
@@ -142,9 +100,11 @@ struct ProbeSweepCommand: ParsableCommand, ReportsErrorsAsJSON {
   func writeProfile(_ report: SweepReport, to path: String, base: Profile, overrides: [String: String]) throws {
     let date = Syscalls.utcDate()
     let host = global.host()
-    let driver = workload.interface.flatMap { try? host.ethtool.driverInfo($0).driver }
+    let driver = measure.workload.interface.flatMap { try? host.ethtool.driverInfo($0).driver }
     var variables = overrides
-    if let interface = workload.interface, base.variableNames.contains("iface") { variables["iface"] = interface }
+    if let interface = measure.workload.interface, base.variableNames.contains("iface") {
+      variables["iface"] = interface
+    }
     let include = ProfileSource.isPath(profile) ? base.path : profile
     guard
       let text = report.chosenProfile(
