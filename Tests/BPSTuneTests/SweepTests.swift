@@ -369,6 +369,24 @@ import Testing
     )
   }
 
+  /// A field name from the command line is one TOML key, however it is written: it cannot
+  /// close the inline table, add a field, or start a section (a root-only [sysctl] such as
+  /// kernel.core_pattern) in the candidate's profile; the loader refuses it by name.
+  @Test func aHostileFieldStaysOneKeyAndIsRefused() throws {
+    let p = try profile(Self.baseText)
+    for field in [
+      "rx-usecs, tx-usecs", "rx-usecs }\n[sysctl]\nkernel.core_pattern", "rx-usecs\" , \"tx-usecs",
+    ] {
+      let plan = try SweepPlan(profile: p, varies: [try vary("coalesce.\(field)=5", in: p)])
+      let candidate = try #require(plan.candidates.first { !$0.values.isEmpty })
+      let text = plan.text(candidate, interfaceName: "${iface}")
+      #expect(text.contains("coalesce = { \(ConfigText.tomlString(field)) = 5 }"), "\(text)")
+      #expect(!text.split(separator: "\n").contains { $0.hasPrefix("[sysctl]") }, "\(text)")
+      let refused = thrownText { try ProbeSweep.load(plan, overrides: [:], interface: "eth0") }
+      #expect(refused?.contains("coalesce") == true && refused?.contains("\n") == false, "\(refused ?? "loaded")")
+    }
+  }
+
   // MARK: - The order
 
   @Test func splitMix64IsTheReferenceGeneratorAndASeedFixesTheOrder() {

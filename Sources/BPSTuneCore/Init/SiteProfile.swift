@@ -154,13 +154,8 @@ package enum SiteProfile {
     case .string(let v): ConfigText.tomlString(v)
     case .array(let items): "[" + items.map(inlineTOML).joined(separator: ", ") + "]"
     case .table(let t):
-      "{ " + t.keys.sorted().map { key($0) + " = " + inlineTOML(t[$0]!) }.joined(separator: ", ") + " }"
+      "{ " + t.keys.sorted().map { ConfigText.tomlKey($0) + " = " + inlineTOML(t[$0]!) }.joined(separator: ", ") + " }"
     }
-  }
-
-  static func key(_ name: String) -> String {
-    name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) && !name.isEmpty
-      ? name : ConfigText.tomlString(name)
   }
 
   /// A comment's text in lines of at most 96 columns, broken at spaces; the lines after the

@@ -23,6 +23,13 @@ package enum ConfigText {
     return out + "\""
   }
 
+  /// A TOML key: bare where it is one ([A-Za-z0-9_-]+: every key bpstune knows), else quoted
+  /// as a basic string, so that whatever a key holds stays one key.
+  package static func tomlKey(_ name: String) -> String {
+    !name.isEmpty && name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
+      ? name : tomlString(name)
+  }
+
   /// A comment line, its text escaped (``Printable``): it cannot end early.
   package static func comment(_ text: String) -> String {
     "# " + Printable.escaped(text)

@@ -177,10 +177,13 @@ package struct SweepPlan: Sendable {
       let v = SweepVary.toml(value)
       switch vary.place {
       case .variable: continue
-      case .sysctl: sections["sysctl", default: []].append("\(ConfigText.tomlString(vary.setting)) = \(v)")
-      case .sysfs: sections["sysfs", default: []].append("\(ConfigText.tomlString(vary.setting)) = \(v)")
+      case .sysctl, .sysfs:
+        sections[vary.place == .sysctl ? "sysctl" : "sysfs", default: []].append(
+          "\(ConfigText.tomlString(vary.setting)) = \(v)")
       case .interface: block.append("\(vary.setting) = \(v)")
-      case .interfaceField(let table, let field): tables[table, default: []].append("\(field) = \(v)")
+      // The field as one key, whatever the command line gave (the loader then names an unknown one).
+      case .interfaceField(let table, let field):
+        tables[table, default: []].append("\(ConfigText.tomlKey(field)) = \(v)")
       case .napi(let key): napi.append("\(key) = \(v)")
       }
     }
