@@ -27,5 +27,12 @@ import Testing
     let parsed = Run.command([Run.bpstune, "diff", "--version"])
     #expect(parsed.status == 0)
     #expect(parsed.stdout == alone.stdout)
+    // The shortcut takes `--version` alone and nothing else: after `--` it is an operand,
+    // which the parser refuses; with more words the parser answers as it always has.
+    let operand = Run.command([Run.bpstune, "--", "--version"])
+    #expect(operand.status == 2 && operand.stdout.isEmpty, "\(operand)")
+    #expect(operand.stderr.contains("Unexpected argument '--version'"), "\(operand)")
+    let more = Run.command([Run.bpstune, "--version", "extra"])
+    #expect(more.status == 0 && more.stdout == alone.stdout, "\(more)")
   }
 }
