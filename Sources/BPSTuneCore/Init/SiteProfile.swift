@@ -109,9 +109,9 @@ package enum SiteProfile {
         let own = ["channels", "irq-affinity"] + (nic.rings.isEmpty ? [] : ["ring"])
         for setting in layout.base.interfaceSettings where !own.contains(setting.key) {
           if setting.key == "napi", case .table(let table) = setting.value {
-            napi += table.keys.sorted().map { ($0, inlineTOML(table[$0]!)) }
+            napi += table.keys.sorted().map { ($0, table[$0]!.inlineTOML) }
           } else {
-            lines.append("\(setting.key) = \(inlineTOML(setting.value))")
+            lines.append("\(ConfigText.tomlKey(setting.key)) = \(setting.value.inlineTOML)")
           }
         }
       }
@@ -142,20 +142,6 @@ package enum SiteProfile {
       for (name, value) in layout.cmdline { lines.append("\(name) = \(ConfigText.tomlString(value))") }
     }
     return lines.joined(separator: "\n") + "\n"
-  }
-
-  /// A profile value as inline TOML: strings as basic strings, tables inline with their keys
-  /// in order (every key bpstune knows is a bare key).
-  static func inlineTOML(_ value: ProfileValue) -> String {
-    switch value {
-    case .integer(let v): String(v)
-    case .bool(let v): v ? "true" : "false"
-    case .float(let v): String(v)
-    case .string(let v): ConfigText.tomlString(v)
-    case .array(let items): "[" + items.map(inlineTOML).joined(separator: ", ") + "]"
-    case .table(let t):
-      "{ " + t.keys.sorted().map { ConfigText.tomlKey($0) + " = " + inlineTOML(t[$0]!) }.joined(separator: ", ") + " }"
-    }
   }
 
   /// A comment's text in lines of at most 96 columns, broken at spaces; the lines after the

@@ -32,6 +32,20 @@ package indirect enum ProfileValue: Equatable, Sendable, CustomStringConvertible
     }
   }
 
+  /// The value as inline TOML, which loads back to the same value: strings as basic strings,
+  /// tables inline with their keys in order, each one key (``ConfigText``).
+  package var inlineTOML: String {
+    switch self {
+    case .integer(let v): String(v)
+    case .bool(let v): v ? "true" : "false"
+    case .float(let v): String(v)
+    case .string(let v): ConfigText.tomlString(v)
+    case .array(let items): "[" + items.map(\.inlineTOML).joined(separator: ", ") + "]"
+    case .table(let t):
+      "{ " + t.keys.sorted().map { "\(ConfigText.tomlKey($0)) = \(t[$0]!.inlineTOML)" }.joined(separator: ", ") + " }"
+    }
+  }
+
   /// The first C0 control character or DEL in `text`, written as U+XXXX.
   static func firstControl(in text: String, allowingTab: Bool) -> String? {
     text.unicodeScalars.first { ($0.value < 0x20 && !(allowingTab && $0 == "\t")) || $0.value == 0x7f }
