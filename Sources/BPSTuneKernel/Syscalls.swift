@@ -217,9 +217,13 @@ package enum Syscalls {
   /// occupy it beforehand, and one left by a killed run is never in the way of the next.
   /// `replace: false` puts the file in place with linkat(2), which fails with EEXIST when the
   /// name is taken (by anything: a file, a directory, a dangling symlink), in one step that
-  /// nothing can slip in front of.
+  /// nothing can slip in front of. `syncDirectory: false` leaves out the directory's fsync, for
+  /// a new version of a file already on disk: the content is on disk before the rename, so
+  /// after a crash the name holds the old version or the new one, each whole; only which of
+  /// them is not certain.
   package static func writeDurably(
-    _ path: String, _ bytes: [UInt8], mode: FilePermissions = [.ownerReadWrite], replace: Bool = true
+    _ path: String, _ bytes: [UInt8], mode: FilePermissions = [.ownerReadWrite], replace: Bool = true,
+    syncDirectory: Bool = true
   ) throws {
     let slash = path.lastIndex(of: "/")
     let directory = slash.map { String(path[..<$0]) } ?? "."
@@ -256,7 +260,7 @@ package enum Syscalls {
       unlinkat(dir, temporary, 0)
       throw error
     }
-    if fsync(dir) != 0 { throw SystemError("fsync", directory, Errno(rawValue: Glibc.errno)) }
+    if syncDirectory && fsync(dir) != 0 { throw SystemError("fsync", directory, Errno(rawValue: Glibc.errno)) }
   }
 
   /// fsync(2) of a directory, so that a rename or unlink in it is on disk.

@@ -80,7 +80,7 @@ package struct Applier {
         return entry
       })
     do {
-      try executor.store.save(snapshot)
+      try executor.store.update(snapshot)
     } catch {
       try executor.abandon(&snapshot, done: Array(snapshot.entries[..<start]), failed: nil, message: "\(error)")
     }

@@ -76,7 +76,7 @@ package struct Executor {
           snapshot.entries[index] = narrowed
           done[done.count - 1] = narrowed
           // If this record cannot be saved, the one on disk still holds every field's old value.
-          try? store.save(snapshot)
+          try? store.update(snapshot)
         }
       } catch {
         failure = (entry, BPSTuneError.reason(of: error))
@@ -93,7 +93,7 @@ package struct Executor {
       var done = snapshot
       done.status = .complete
       done.finished = SnapshotStore.timestamp()
-      if (try? store.save(done)) != nil { snapshot = done }
+      if (try? store.update(done)) != nil { snapshot = done }
       return
     }
     try abandon(&snapshot, done: done, failed: failure.entry, message: failure.message)
@@ -110,7 +110,7 @@ package struct Executor {
     snapshot.status = left.isEmpty ? .undone : .failed
     snapshot.leftChanged = left.isEmpty ? nil : left.map(\.text)
     snapshot.finished = SnapshotStore.timestamp()
-    try? store.save(snapshot)
+    try? store.update(snapshot)
     let setting = failed?.setting.description ?? snapshot.profile ?? snapshot.id
     // A device that vanished took its settings along, and one renamed had them put back under
     // its new name: each named once, not a setting left changed; many, summarized (-v: all).

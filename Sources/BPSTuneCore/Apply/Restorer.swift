@@ -229,7 +229,7 @@ package struct Restorer {
     let rest = executor.afterStructureChange(Array(snapshot.entries[firstStage...]))
     snapshot.entries = Array(snapshot.entries[..<firstStage]) + rest
     do {
-      try executor.store.save(snapshot)
+      try executor.store.update(snapshot)
     } catch {
       try executor.abandon(&snapshot, done: Array(snapshot.entries[..<firstStage]), failed: nil, message: "\(error)")
     }

@@ -29,7 +29,8 @@ struct NetnsTests {
       """)
     let log = work.path + "/strace.log"
     let apply = ns.run([
-      "strace", "-f", "-qq", "-o", log, "-e", "trace=openat,rename,renameat,renameat2,fsync,write", Run.bpstune,
+      "strace", "-f", "-qq", "-y", "-o", log, "-e", "trace=openat,rename,renameat,renameat2,fsync,write",
+      Run.bpstune,
       "apply", p,
       "--state-dir", state, "--no-color",
     ])
@@ -53,7 +54,17 @@ struct NetnsTests {
       })
     #expect(tmpOpen < rename && rename < firstKernelWrite)
     #expect(lines[tmpOpen..<rename].contains { $0.contains("fsync(") })
-    #expect(lines[rename..<firstKernelWrite].contains { $0.contains("fsync(") })
+    #expect(lines[rename..<firstKernelWrite].contains { $0.contains("fsync(") && $0.contains("/snapshots>)") })
+    // The outcome (complete) is a later version of the same file: its content fsynced before it
+    // is renamed over the first, and no second fsync of the directory (SnapshotStore.update).
+    let fsyncs = lines.filter { $0.contains("fsync(") }
+    #expect(fsyncs.filter { $0.contains("/snapshots>)") }.count == 1, "\(fsyncs)")
+    let lastRename = try #require(
+      lines.lastIndex { $0.contains("renameat") && $0.contains(".tmp\"") && $0.contains("-apply.json\"") })
+    #expect(lastRename > firstKernelWrite)
+    let lastTmpSync = lines[..<lastRename].lastIndex { $0.contains("fsync(") && $0.contains(".tmp>)") }
+    #expect(lastTmpSync.map { $0 > firstKernelWrite } == true, "\(fsyncs)")
+    #expect(fsyncs.count == 3, "\(fsyncs)")
 
     // The snapshot on disk records both values as they were.
     let snapshots = try FileManager.default.contentsOfDirectory(atPath: state + "/snapshots")
