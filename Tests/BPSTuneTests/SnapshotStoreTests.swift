@@ -50,6 +50,19 @@ import Testing
     #expect { try store.load("../../etc/passwd") } throws: { "\($0)".contains("not a snapshot id") }
   }
 
+  /// A snapshot id names a file in the snapshot directory: ASCII letters, digits, "-", "." and
+  /// "_" only, never a leading "." (no "..", no hidden or temporary file), at most 100.
+  @Test func snapshotIDsAreAsciiNamesWithoutALeadingDot() {
+    for id in ["20261206T080907.246044Z-apply", "a", "Z9_-.", String(repeating: "x", count: 100)] {
+      #expect(SnapshotStore.isValidID(id), "\(id)")
+    }
+    let refused = [
+      "", ".", "..", ".hidden", "a/b", "a b", "\u{e9}t\u{e9}", "x\u{9b}1m", "a\0b", "@", "[", "`", "{", "a:b",
+      String(repeating: "x", count: 101),
+    ]
+    for id in refused { #expect(!SnapshotStore.isValidID(id), "\(id)") }
+  }
+
   @Test(.enabled(if: geteuid() == 0, "chown needs root"))
   func refusesForeignOwnedSnapshots() throws {
     try store.prepare()

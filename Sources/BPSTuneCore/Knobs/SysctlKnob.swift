@@ -72,6 +72,10 @@ package struct SysctlKnob: Knob {
     return Self.nameRejection(id.key)
   }
 
+  /// The characters of a sysctl name, made once (a Set built per name was most of a
+  /// snapshot's check).
+  private static let allowedInName = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.+@:/")
+
   static func nameRejection(_ name: String) -> String? {
     let separator: Character = name.contains("/") ? "/" : "."
     let parts = name.split(separator: separator, omittingEmptySubsequences: false)
@@ -79,8 +83,7 @@ package struct SysctlKnob: Knob {
     if parts.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) {
       return "\"\(name)\" is not a sysctl name (empty, . or .. component)"
     }
-    let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.+@:/")
-    if let bad = name.first(where: { !allowed.contains($0) }) {
+    if let bad = name.first(where: { !allowedInName.contains($0) }) {
       return "\"\(name)\" is not a sysctl name (character \"\(bad.unicodeScalars.first!.escaped(asASCII: true))\")"
     }
     return nil

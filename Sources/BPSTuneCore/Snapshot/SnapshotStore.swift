@@ -91,9 +91,16 @@ package struct SnapshotStore: Sendable {
 
   package func path(of id: String) -> String { "\(snapshotDirectory)/\(id).json" }
 
+  /// ASCII letters, digits, "-", "." and "_", at most 100, not starting with ".".
   static func isValidID(_ id: String) -> Bool {
-    !id.isEmpty && id.count <= 100 && id.first != "."
-      && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "." || $0 == "_") }
+    let bytes = id.utf8
+    return !bytes.isEmpty && bytes.count <= 100 && bytes.first != UInt8(ascii: ".")
+      && bytes.allSatisfy { byte in
+        let lower = byte | 0x20
+        return (lower >= UInt8(ascii: "a") && lower <= UInt8(ascii: "z"))
+          || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+          || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_")
+      }
   }
 
   // MARK: Reading and writing
