@@ -97,6 +97,29 @@ package enum Syscalls {
     }
   }
 
+  /// ``readFile(_:limit:regularOnly:followLinks:inspect:)`` of a regular file, not through a
+  /// symlink, and the extended attribute `attribute` of the same open file (fgetxattr(2)). The
+  /// attribute is nil when the file has none (ENODATA), the filesystem keeps none (ENOTSUP) or
+  /// it is longer than `attributeLimit` (ERANGE): an attribute is optional by nature.
+  package static func readFile(
+    _ path: String, attribute: String, attributeLimit: Int = 4096
+  ) throws -> (bytes: [UInt8], attribute: [UInt8]?) {
+    if let status = try fileStatus(path, followLinks: false), status.type != .regular {
+      throw NotRegularFile(path: path)
+    }
+    let fd: FileDescriptor
+    do {
+      fd = try FileDescriptor.open(FilePath(path), .readOnly, options: [.closeOnExec, .nonBlocking, .noFollow])
+    } catch let e as Errno { throw SystemError("open", path, e) }
+    return try fd.closeAfter {
+      try requireRegular(fd, path)
+      let bytes = try readAll(fd, path, limit: readLimit, attribute: false)
+      var value = [UInt8](repeating: 0, count: attributeLimit)
+      let count = value.withUnsafeMutableBytes { fgetxattr(fd.rawValue, attribute, $0.baseAddress, $0.count) }
+      return (bytes, count >= 0 ? Array(value.prefix(count)) : nil)
+    }
+  }
+
   /// read(2) of a kernel file: a /proc/sys value, a sysfs attribute, /proc/interrupts. Opened
   /// O_NOFOLLOW|O_NONBLOCK and checked to be a regular file (fstat) before it is read: procfs
   /// and sysfs hold only regular files, so anything else was put there by someone.
@@ -220,10 +243,12 @@ package enum Syscalls {
   /// nothing can slip in front of. `syncDirectory: false` leaves out the directory's fsync, for
   /// a new version of a file already on disk: the content is on disk before the rename, so
   /// after a crash the name holds the old version or the new one, each whole; only which of
-  /// them is not certain.
+  /// them is not certain. `attribute` is set on the new file (fsetxattr(2)) before its fsync,
+  /// so that it is there whenever the content is: an optional extra, not set where the
+  /// filesystem keeps no extended attributes or has no room for it.
   package static func writeDurably(
     _ path: String, _ bytes: [UInt8], mode: FilePermissions = [.ownerReadWrite], replace: Bool = true,
-    syncDirectory: Bool = true
+    syncDirectory: Bool = true, attribute: (name: String, value: [UInt8])? = nil
   ) throws {
     let slash = path.lastIndex(of: "/")
     let directory = slash.map { String(path[..<$0]) } ?? "."
@@ -248,6 +273,9 @@ package enum Syscalls {
         // The mode given, whatever the umask took away (a report others read is 0644).
         if fchmod(fd, mode.rawValue) != 0 { throw SystemError("fchmod", path, Errno(rawValue: Glibc.errno)) }
         do { _ = try descriptor.writeAll(bytes) } catch let e as Errno { throw SystemError("write", path, e) }
+        if let attribute {
+          _ = attribute.value.withUnsafeBytes { fsetxattr(fd, attribute.name, $0.baseAddress, $0.count, 0) }
+        }
         if fsync(fd) != 0 { throw SystemError("fsync", path, Errno(rawValue: Glibc.errno)) }
       }
       if replace {

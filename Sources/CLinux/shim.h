@@ -48,6 +48,10 @@ static inline int bpstune_fstatfs_type(int fd, long long *type) {
   return 0;
 }
 
+// fgetxattr(2) and fsetxattr(2): the snapshot store keeps a copy of each snapshot's header in
+// an extended attribute of its file. Swift's Glibc module does not export sys/xattr.h.
+#include <sys/xattr.h>
+
 // The latency probe's sockets: busy-poll socket options (asm-generic/socket.h), epoll, and
 // epoll's busy-poll parameters. struct epoll_params and EPIOCSPARAMS are uapi from Linux 6.9
 // (include/uapi/linux/eventpoll.h), which bookworm's headers lack and which cannot be included

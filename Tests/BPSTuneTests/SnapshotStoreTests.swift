@@ -1,3 +1,4 @@
+import CLinux
 import Foundation
 import TestSupport
 import Testing
@@ -48,6 +49,80 @@ import Testing
     try FileManager.default.createSymbolicLink(atPath: store.path(of: "link"), withDestinationPath: file)
     #expect { try store.load("link") } throws: { "\($0)".contains("symlink") }
     #expect { try store.load("../../etc/passwd") } throws: { "\($0)".contains("not a snapshot id") }
+  }
+
+  /// The file's extended attribute `user.bpstune.header`, read with getxattr(2) here, not
+  /// through bpstune's reader.
+  func headerCopy(_ file: String) -> String? {
+    var value = [UInt8](repeating: 0, count: 4096)
+    let count = value.withUnsafeMutableBytes { getxattr(file, "user.bpstune.header", $0.baseAddress, $0.count) }
+    return count < 0 ? nil : String(decoding: value.prefix(count), as: UTF8.self)
+  }
+
+  func setHeaderCopy(_ file: String, _ text: String) {
+    let bytes = Array(text.utf8)
+    #expect(bytes.withUnsafeBytes { setxattr(file, "user.bpstune.header", $0.baseAddress, $0.count, 0) } == 0)
+  }
+
+  /// Rewrites a file's content where it is (same inode: its extended attributes stay), as an
+  /// editor that writes in place does.
+  func rewriteInPlace(_ file: String, _ text: String) throws {
+    let handle = try #require(FileHandle(forWritingAtPath: file))
+    try handle.truncate(atOffset: 0)
+    try handle.write(contentsOf: Data(text.utf8))
+    try handle.close()
+  }
+
+  /// The history reads a snapshot's header from the copy in its extended attribute while the
+  /// copy's hash is the content's, and from the content otherwise: a copy left behind by an edit
+  /// in place, one that does not read, one that names another snapshot, or none.
+  @Test func headersComeFromTheCopyOnlyWhileItIsTheContents() throws {
+    try store.prepare()
+    var s = sample()
+    s.status = .complete
+    try store.save(s)
+    let file = store.path(of: s.id)
+    let copy = try #require(headerCopy(file))
+    #expect(copy.hasPrefix("fnv1a64 ") && copy.contains("\"status\":\"complete\"") && !copy.contains("busy_read"))
+    let status = { () throws -> Snapshot.Status in try #require(try store.headers().first).get().status }
+    #expect(try status() == .complete)
+    #expect(try store.load(s.id) == s)
+
+    // The copy is what is read: one that says otherwise, with the content's hash, is believed
+    // by the listing (the whole read, which every action on a snapshot makes, is the content's).
+    setHeaderCopy(file, copy.replacingOccurrences(of: "\"status\":\"complete\"", with: "\"status\":\"undone\""))
+    #expect(try status() == .undone)
+    #expect(try store.load(s.id).status == .complete)
+
+    // Edited in place: the copy stays but its hash is not the new content's.
+    let text = try String(contentsOfFile: file, encoding: .utf8)
+    let failed = text.replacingOccurrences(of: "\"status\" : \"complete\"", with: "\"status\" : \"failed\"")
+    try rewriteInPlace(file, failed)
+    #expect(headerCopy(file) != nil)
+    #expect(try status() == .failed)
+
+    // A copy with the content's hash that does not read, or names another snapshot.
+    let content = Array(try String(contentsOfFile: file, encoding: .utf8).utf8)
+    let hash = String(SnapshotStore.fnv1a64(content), radix: 16)
+    let line = "fnv1a64 " + String(repeating: "0", count: 16 - hash.count) + hash + "\n"
+    setHeaderCopy(file, line + "{not json")
+    #expect(try status() == .failed)
+    let other = try #require(copy.split(separator: "\n", maxSplits: 1).last)
+    setHeaderCopy(file, line + other.replacingOccurrences(of: s.id, with: "20260101T000000.000000Z-apply"))
+    #expect(try status() == .failed)
+    setHeaderCopy(file, line + other.replacingOccurrences(of: "\"status\":\"complete\"", with: "\"status\":\"undone\""))
+    #expect(try status() == .undone)
+
+    // No copy: the content.
+    #expect(removexattr(file, "user.bpstune.header") == 0)
+    #expect(try status() == .failed)
+
+    // Each later version carries its own copy.
+    var later = try store.load(s.id)
+    later.status = .undone
+    try store.update(later)
+    #expect(try #require(headerCopy(file)).contains("\"status\":\"undone\""))
+    #expect(try status() == .undone)
   }
 
   /// A snapshot id names a file in the snapshot directory: ASCII letters, digits, "-", "." and
