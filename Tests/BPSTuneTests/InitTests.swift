@@ -38,6 +38,9 @@ import Testing
     Case(name: "two-socket-6.12", request: InitRequest(interfaces: ["eth0"])) { .twoSocket(netdev: "6.12") },
     Case(name: "two-nics", request: InitRequest(interfaces: ["eth0", "eth1"])) { twoNICs() },
     Case(name: "hostile-host", request: InitRequest(interfaces: ["eth0"])) { hostile() },
+    Case(name: "rx-tx-channels-base-seed002-host", request: InitRequest(interfaces: ["eth0"], base: "seed002-host")) {
+      .rxTxChannels()
+    },
   ]
 
   static func named(_ name: String) -> Case { cases.first { $0.name == name }! }
@@ -117,13 +120,18 @@ import Testing
       #expect(irqs.allSatisfy { $0.status == .change }, "\(c.name): \(lines)")
     }
     for nic in layout.nics {
-      let channels = plan.entries.first { $0.id.kind == .channels && $0.id.interface == nic.name }
-      for channel in nic.channels {
-        #expect(
-          channels?.target.desired.split(separator: " ").contains("\(channel.name)=\(channel.count)") == true,
-          "\(c.name): channels \(channel): \(lines)")
+      let channels = plan.entries.first {
+        $0.id.kind == .channels && $0.id.interface == nic.name && $0.id.key == "channels"
       }
+      let desired = channels?.target.desired.split(separator: " ") ?? []
+      for channel in nic.channels {
+        #expect(desired.contains("\(channel.name)=\(channel.count)"), "\(c.name): channels \(channel): \(lines)")
+      }
+      for field in nic.zeroedChannels { #expect(desired.contains("\(field)=0"), "\(c.name): \(field): \(lines)") }
     }
+    // The channels init writes replace the base's: none of the merged channels is one this
+    // host cannot take (the base's combined = 1 on a NIC with rx and tx channels only).
+    #expect(!plan.unsupported.contains { $0.id.kind == .channels }, "\(c.name): \(lines)")
     for (name, value) in layout.cmdline {
       let entry = plan.entries.first { $0.id.kind == .cmdline && $0.id.key == name }
       let booted = s.kernel.get("/proc/cmdline")!.split(separator: " ").contains("\(name)=\(value)")
@@ -354,6 +362,56 @@ import Testing
     #expect(l.poll == CPUSet([16, 17]) && l.app == CPUSet([18]) && l.idle == cpus("48-50"))
     #expect(l.nics[0].channels.map(\.name) == ["combined"] && l.nics[0].channels.map(\.count) == [2])
     #expect(r.profile.contains("channels = { combined = 2 }") && r.profile.contains("poll-cpus = \"16-17\""))
+  }
+
+  /// A NIC with rx and tx channels and no combined ones, and a base that asks `combined = 1`
+  /// (seed002-host): init's rx and tx replace the base's combined for that NIC, with combined 0
+  /// (a site profile's channels merge into the base's field by field), said in the comment; the
+  /// profile then plans with nothing unsupported of the channels, and init notes nothing of them.
+  @Test func rxAndTxChannelsReplaceTheBasesCombined() throws {
+    let (s, r) = try report("rx-tx-channels-base-seed002-host")
+    let nic = r.layout.nics[0]
+    #expect(r.topology.nics[0].channels.map(\.name) == ["rx", "tx"])
+    #expect(nic.channels.map(\.name) == ["rx", "tx"] && nic.channels.map(\.count) == [1, 1])
+    #expect(nic.zeroedChannels == ["combined"])
+    #expect(r.profile.contains("\nchannels = { rx = 1, tx = 1, combined = 0 }\n"), "\(r.profile)")
+    let why = try #require(r.layout.decisions.first { $0.topic == "channels eth0" })
+    #expect(why.value == "rx 1, tx 1, combined 0", "\(why)")
+    #expect(
+      why.why.contains("; combined 0 replaces seed002-host's combined = 1 (a site profile's channels merge into its ")
+        && why.why.hasSuffix(": gve has no combined channels, and 0 leaves them as they are"), "\(why)")
+    #expect(r.profile.contains("\n# channels eth0 = rx 1, tx 1, combined 0: one queue pair per poll CPU"))
+    #expect(!r.layout.warnings.contains { $0.contains("channels") }, "\(r.layout.warnings)")
+    // lint: it loads, and its merged channels are init's; diff: one channels setting, no
+    // unsupported one.
+    let (profile, plan) = try s.plan(r.profile)
+    let merged = profile.interfaces.first { $0.name == "eth0" }?.settings.first { $0.key == "channels" }?.value
+    #expect(
+      merged == .table(["rx": .integer(1), "tx": .integer(1), "combined": .integer(0)]), "\(String(describing: merged))"
+    )
+    let channels = plan.entries.filter { $0.id.kind == .channels }
+    #expect(channels.count == 1 && channels[0].status == .change, "\(TopologyScenario.lines(plan))")
+    #expect(Set(channels[0].target.desired.split(separator: " ")) == ["combined=0", "rx=1", "tx=1"])
+    #expect(plan.unsupported.allSatisfy { $0.id.kind != .channels }, "\(TopologyScenario.lines(plan))")
+
+    // The other way: a base of the user's that asks rx 1 and tx 1, on a NIC that has combined
+    // channels and rx and tx ones too (ice): init's combined 1 replaces them, with rx 0 and tx 0,
+    // which would otherwise add an rx and a tx queue that no poll CPU polls.
+    let both = TopologyScenario(cpus: 8, nodes: ["0-7"], l3: ["0-7"], netdev: "6.12", hostname: "ice1")
+    both.addNIC(
+      "eth0", driver: "ice", numaNode: 0, localCPUs: "0-7", channels: ([4, 4, 0, 4], [0, 0, 0, 4]), queues: 4)
+    let base = both.work.write(
+      "pairs.profile",
+      "[variables]\niface = \"eth0\"\n\n[[interface]]\nname = \"${iface}\"\nchannels = { rx = 1, tx = 1 }\n")
+    let own = try both.initReport(InitRequest(interfaces: ["eth0"], base: base))
+    #expect(
+      own.layout.nics[0].channels.map(\.name) == ["combined"] && own.layout.nics[0].zeroedChannels == ["rx", "tx"])
+    #expect(own.profile.contains("\nchannels = { combined = 1, rx = 0, tx = 0 }\n"), "\(own.profile)")
+    #expect(own.profile.contains("no poll CPU polls"), "\(own.profile)")
+    let (_, ownPlan) = try both.plan(own.profile)
+    let ownChannels = ownPlan.entries.filter { $0.id.kind == .channels }
+    #expect(ownChannels.count == 1, "\(TopologyScenario.lines(ownPlan))")
+    #expect(Set(ownChannels.first?.target.desired.split(separator: " ") ?? []) == ["combined=1", "rx=0", "tx=0"])
   }
 
   /// With a threaded busy-poll base, each poll CPU's queue gets a busy-poll kthread: queues

@@ -64,7 +64,11 @@ package struct InitReport: Sendable {
     for nic in layout.nics {
       lines.append(
         "  \(nic.name): node \(nic.node.map(String.init) ?? "unknown"), poll and IRQ CPUs \(nic.poll.description)"
-          + (nic.channels.isEmpty ? "" : ", " + nic.channels.map { "\($0.name) \($0.count)" }.joined(separator: " ")))
+          + (nic.channels.isEmpty
+            ? ""
+            : ", "
+              + (nic.channels.map { "\($0.name) \($0.count)" } + nic.zeroedChannels.map { "\($0) 0" }).joined(
+                separator: " ")))
     }
     lines.append("  application CPUs \(layout.app.description), housekeeping \(layout.housekeeping.description)")
     if !layout.idle.isEmpty { lines.append("  idle SMT siblings \(layout.idle.description)") }

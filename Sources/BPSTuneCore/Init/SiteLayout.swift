@@ -85,6 +85,10 @@ package struct SiteLayout: Sendable {
     package var poll: CPUSet
     /// Channels to write ("combined" = 1), in ethtool's names; empty to leave them.
     package var channels: [(name: String, count: UInt32)]
+    /// The base's queue channel fields (rx, tx, combined) that `channels` replaces, written as 0:
+    /// a site profile's channels merge into its base's field by field, so a field of the base
+    /// that is not written again stays (the base's combined 1 beside rx 1 and tx 1).
+    package var zeroedChannels: [String] = []
     /// The NIC has queue IRQs to pin.
     package var hasIRQs: Bool
     /// Rings the base asks more of than the driver allows, at the driver's maximum.
@@ -93,6 +97,7 @@ package struct SiteLayout: Sendable {
     package static func == (a: NICLayout, b: NICLayout) -> Bool {
       a.name == b.name && a.node == b.node && a.poll == b.poll && a.hasIRQs == b.hasIRQs
         && a.channels.map(\.name) == b.channels.map(\.name) && a.channels.map(\.count) == b.channels.map(\.count)
+        && a.zeroedChannels == b.zeroedChannels
         && a.rings.map(\.name) == b.rings.map(\.name) && a.rings.map(\.count) == b.rings.map(\.count)
     }
   }
@@ -200,11 +205,14 @@ extension SiteLayout {
             ))
         }
       }
-      nics.append(
-        NICLayout(
-          name: nic.name, node: nic.numaNode, poll: poll,
-          channels: channels(nic, count: UInt32(pollCount), decisions: &decisions, warnings: &warnings),
-          hasIRQs: !nic.queueIRQs.isEmpty, rings: rings(nic, base: base, decisions: &decisions)))
+      // The base's settings for ${iface} are the first NIC's; a further NIC's block is init's own.
+      let (counts, zeroed) = channels(
+        nic, count: UInt32(pollCount), base: index == 0 ? base : nil, decisions: &decisions, warnings: &warnings)
+      var layout = NICLayout(
+        name: nic.name, node: nic.numaNode, poll: poll, channels: counts, hasIRQs: !nic.queueIRQs.isEmpty,
+        rings: rings(nic, base: base, decisions: &decisions))
+      layout.zeroedChannels = zeroed
+      nics.append(layout)
       if nic.queueIRQs.isEmpty {
         decisions.append(
           InitDecision(
@@ -266,10 +274,15 @@ extension SiteLayout {
     }
   }
 
-  /// One channel (queue pair) per poll CPU, in the driver's kind of channel, within its maximum.
+  /// One channel (queue pair) per poll CPU, in the driver's kind of channel, within its maximum;
+  /// and the queue channel fields of `base` (whose ${iface} block this NIC's merges into) that
+  /// these replace, to be written as 0: the base's `combined = 1` on a driver with rx and tx
+  /// channels only, which would otherwise stay in the merged profile as a setting this host
+  /// cannot take (or, on a driver with both kinds, add queues that no poll CPU polls).
   static func channels(
-    _ nic: HostTopology.NIC, count: UInt32, decisions: inout [InitDecision], warnings: inout [String]
-  ) -> [(name: String, count: UInt32)] {
+    _ nic: HostTopology.NIC, count: UInt32, base: InitBase?, decisions: inout [InitDecision],
+    warnings: inout [String]
+  ) -> (channels: [(name: String, count: UInt32)], zeroed: [String]) {
     let kinds: [String]
     if let combined = nic.channel("combined") {
       kinds = ["combined"]
@@ -281,7 +294,7 @@ extension SiteLayout {
         InitDecision(
           topic: "channels \(nic.name)", value: "(left)",
           why: "\(nic.driver ?? nic.name) reports no combined or rx/tx channels (ETHTOOL_GCHANNELS): left as they are"))
-      return []
+      return ([], [])
     }
     let out = kinds.map { kind -> (name: String, count: UInt32) in
       let channel = nic.channel(kind)!
@@ -289,14 +302,30 @@ extension SiteLayout {
     }
     let now = kinds.map { "\($0) \(nic.channel($0)!.current) of at most \(nic.channel($0)!.max)" }.joined(
       separator: ", ")
+    var asked: [String: ProfileValue] = [:]
+    if case .table(let table)? = base?.interfaceSettings.first(where: { $0.key == "channels" })?.value {
+      asked = table
+    }
+    let zeroed = ["rx", "tx", "combined"].filter { asked[$0] != nil && !kinds.contains($0) }
+    var why = "one queue pair per poll CPU, so that every queue is polled where its IRQ goes (now \(now))"
+    if let base, !zeroed.isEmpty {
+      let theirs = zeroed.map { "\($0) = \(asked[$0]!.inlineTOML)" }.joined(separator: ", ")
+      let lacks = zeroed.filter { nic.channel($0) == nil }
+      why +=
+        "; \(zeroed.map { "\($0) 0" }.joined(separator: ", ")) replaces \(base.name)'s \(theirs) (a site profile's "
+        + "channels merge into its base's field by field, so a field not written here would stay): "
+        + (lacks.count == zeroed.count
+          ? "\(nic.driver ?? nic.name) has no \(lacks.joined(separator: " or ")) channels, and 0 leaves them as they are"
+          : "the base's would add queues beside these that no poll CPU polls")
+    }
     decisions.append(
       InitDecision(
-        topic: "channels \(nic.name)", value: out.map { "\($0.name) \($0.count)" }.joined(separator: ", "),
-        why: "one queue pair per poll CPU, so that every queue is polled where its IRQ goes (now \(now))"))
+        topic: "channels \(nic.name)",
+        value: (out.map { "\($0.name) \($0.count)" } + zeroed.map { "\($0) 0" }).joined(separator: ", "), why: why))
     if out.contains(where: { $0.count < count }) {
       warnings.append("\(nic.name): \(nic.driver ?? "the driver") allows fewer queues than the \(count) poll CPUs")
     }
-    return out
+    return (out, zeroed)
   }
 
   /// The base's ring sizes (ring = { rx = 1024 }) that this driver cannot take, at its maximum.

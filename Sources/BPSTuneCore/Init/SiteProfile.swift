@@ -90,7 +90,8 @@ package enum SiteProfile {
           + (index == 0 && layout.base.variables.contains("iface") ? "\"${iface}\"" : ConfigText.tomlString(nic.name)))
       why("channels \(nic.name)")
       if !nic.channels.isEmpty {
-        lines.append("channels = { " + nic.channels.map { "\($0.name) = \($0.count)" }.joined(separator: ", ") + " }")
+        let fields = nic.channels.map { "\($0.name) = \($0.count)" } + nic.zeroedChannels.map { "\($0) = 0" }
+        lines.append("channels = { " + fields.joined(separator: ", ") + " }")
       }
       why("ring \(nic.name)")
       if !nic.rings.isEmpty {

@@ -234,6 +234,15 @@ extension TopologyScenario {
     s.addNIC("eth0", driver: "igb", numaNode: nicNode, localCPUs: nicNode < 0 ? "0-63" : "16-31,48-63")
     return s
   }
+
+  /// A host whose NIC has separate rx and tx channels and no combined ones, as gve reports
+  /// them (ETHTOOL_GCHANNELS: max_rx and max_tx 4, max_combined 0), like the NIC of the threaded
+  /// busy-poll series (`ethtool -L eth0 rx 1 tx 1`): 8 CPUs on one node, no SMT, one L3, Linux 6.12.
+  static func rxTxChannels() -> TopologyScenario {
+    let s = TopologyScenario(cpus: 8, nodes: ["0-7"], l3: ["0-7"], netdev: "6.12", hostname: "gve1")
+    s.addNIC("eth0", driver: "gve", numaNode: 0, localCPUs: "0-7", channels: ([4, 4, 0, 0], [4, 4, 0, 0]), queues: 4)
+    return s
+  }
 }
 
 extension CPUSet {
