@@ -18,8 +18,10 @@
 #
 # "One rx/tx channel": the series' NIC has separate rx and tx channels (`-L rx 1 tx 1`); most
 # NICs (igb, ixgbe, ice, mlx5) have combined ones, where the same thing is `combined 1`, which
-# is what this profile asks. On a NIC with separate channels, write `channels = { rx = 1, tx = 1 }`
-# in a profile of your own.
+# is what this profile asks. On a NIC with separate channels, write
+# `channels = { rx = 1, tx = 1, combined = 0 }` in a profile of your own that includes this one:
+# tables merge field by field, so without combined = 0 this profile's combined = 1 stays (and is
+# a setting such a NIC cannot take). `bpstune init` writes that for such a NIC.
 
 [profile]
 description = "Common host setup of the threaded NAPI busy-poll experiment (included by the seed-002 profiles)"
