@@ -54,10 +54,11 @@ import Testing
   }
 
   /// Values from the host that a careless writer would put into the profile as they are: a
-  /// host name with a newline, a quote and a would-be section, a kernel release with a quote,
-  /// a driver with a quote, a bracket and an escape sequence, a DMI product name with a
-  /// newline, an isolcpus= flag with a backslash.
-  static let hostileHostname = "evil\n[sysctl]\nnet.core.busy_read = 999\n\"x"
+  /// host name with a newline, a quote, a would-be section and a backslash (a written `\n` beside
+  /// the real newlines, and one at its end), a kernel release with a quote, a driver with a
+  /// quote, a bracket and an escape sequence, a DMI product name with a newline, an isolcpus=
+  /// flag with a backslash.
+  static let hostileHostname = "evil\n[sysctl]\nnet.core.busy_read = 999\n\"x\\n\\"
   static func hostile() -> TopologyScenario {
     let s = TopologyScenario(
       cpus: 8, nodes: ["0-7"], l3: ["0-7"], release: "6.12.0\"\n[cmdline]\nquiet=\"1", netdev: "6.12",
@@ -467,6 +468,12 @@ import Testing
       #expect(!line.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }, "a control character: \(line)")
     }
     #expect(!r.profile.contains("\nnet.core.busy_read") && !r.profile.contains("\nquiet"))
+    // A comment says exactly what the host has: its escapes decode to the host name, whose
+    // newlines and written backslash-n differ in the comment as they do on the host.
+    let header = try #require(r.profile.split(separator: "\n").first)
+    let shown = try #require(header.firstRange(of: " on ").map { header[$0.upperBound...] })
+    #expect(shown.hasPrefix(#"evil\n[sysctl]\nnet.core.busy_read = 999\n"x\\n\\, written"#), "\(header)")
+    #expect(Self.unescaped(String(shown.prefix { $0 != "," })) == Self.hostileHostname, "\(header)")
     let (profile, plan) = try s.plan(r.profile)
     let lines = TopologyScenario.lines(plan)
     #expect(!lines.contains { $0.contains("busy_read") && $0.contains("999") }, "\(lines)")
@@ -476,6 +483,30 @@ import Testing
     // The isolcpus= flag with a backslash is kept as the host has it, as a TOML string (and
     // CPUs 6-7, already isolated, poll and run the application).
     #expect(r.profile.contains(#"isolcpus = "do\\main,6-7""#), "\(r.profile)")
+  }
+
+  /// A comment's text as the host had it: `\\`, `\n`, `\r`, `\t`, `\xNN` and `\u{N}` decoded
+  /// (``ConfigText/comment(_:)``).
+  static func unescaped(_ text: String) -> String {
+    var out = ""
+    var rest = Substring(text)
+    while let c = rest.popFirst() {
+      guard c == "\\", let e = rest.popFirst() else {
+        out.append(c)
+        continue
+      }
+      switch e {
+      case "n": out += "\n"
+      case "r": out += "\r"
+      case "t": out += "\t"
+      case "x", "u":
+        let digits = e == "x" ? String(rest.prefix(2)) : String(rest.dropFirst().prefix { $0 != "}" })
+        rest = rest.dropFirst(e == "x" ? 2 : digits.count + 2)
+        out.unicodeScalars.append(Unicode.Scalar(UInt32(digits, radix: 16) ?? 0x3F) ?? "?")
+      default: out.append(e)
+      }
+    }
+    return out
   }
 
   // MARK: JSON

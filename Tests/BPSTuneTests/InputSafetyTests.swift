@@ -69,6 +69,20 @@ import Testing
     }
   }
 
+  /// A comment is one line whatever its text holds, and its escapes mean one thing each: a
+  /// backslash of the text is doubled, so a written `\n` is not taken for a newline.
+  @Test func aCommentIsOneLineAndSaysWhatItsTextHolds() {
+    #expect(ConfigText.comment("plain") == "# plain")
+    #expect(ConfigText.comment("a\nb") == #"# a\nb"#)
+    #expect(ConfigText.comment(#"a\nb"#) == #"# a\\nb"#)
+    #expect(ConfigText.comment("do\\main\u{1b}[31m\\") == #"# do\\main\x1B[31m\\"#)
+    #expect(ConfigText.comment("c1\u{85}\u{2028}") == #"# c1\u{85}\u{2028}"#)
+    let texts = ["a\nb", #"a\nb"#, "x\u{1b}", #"x\x1B"#, "t\t", #"t\t"#, #"\"#, #"\\"#]
+    let comments = texts.map(ConfigText.comment)
+    #expect(Set(comments).count == texts.count, "\(comments)")
+    #expect(comments.allSatisfy { !$0.unicodeScalars.contains { Printable.isControl($0) } }, "\(comments)")
+  }
+
   @Test func theUdevRuleHasOneLinePerInterfaceWhateverTheNames() throws {
     var p = try profile("[[interface]]\nname = \"eth0\"\nnapi-defer-hard-irqs = 1\n")
     p.name = "x\nSUBSYSTEM==\"block\", MODE=\"0666\"\n#"

@@ -30,9 +30,11 @@ package enum ConfigText {
       ? name : tomlString(name)
   }
 
-  /// A comment line, its text escaped (``Printable``): it cannot end early.
+  /// A comment line, its text escaped: every `\` doubled, then the control characters as
+  /// ``Printable`` writes them. It cannot end early, and each escape in it means one thing: `\n`
+  /// is a line feed the text held, `\\n` a backslash and an n (a host name may hold either).
   package static func comment(_ text: String) -> String {
-    "# " + Printable.escaped(text)
+    "# " + Printable.escaped(text.contains("\\") ? text.replacing("\\", with: "\\\\") : text)
   }
 
   /// A udev match value (KERNEL=="..."), quoted. udev matches with fnmatch(3) and `|`

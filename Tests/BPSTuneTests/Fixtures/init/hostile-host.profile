@@ -1,5 +1,5 @@
-# Site profile for eth0 on evil\n[sysctl]\nnet.core.busy_read = 999\n"x, written by `bpstune init -i
-#   eth0` on 2026-01-01
+# Site profile for eth0 on evil\n[sysctl]\nnet.core.busy_read = 999\n"x\\n\\, written by `bpstune init
+#   -i eth0` on 2026-01-01
 # for Linux 6.12.0"\n[cmdline]\nquiet="1: 8 online CPUs in 8 cores on 1 NUMA node(s), a virtual
 #   machine (/sys/class/dmi/id/sys_vendor is QEMU\n[sysfs]\n"x" = "1").
 # Each setting below says why, with what init read. Run init again after a change of hardware,
@@ -39,7 +39,7 @@ channels = { combined = 1 }
 irq-affinity = "${irq-cpus}"
 
 [cmdline]
-# cmdline = isolcpus=do\main,6-7 nohz_full=6-7 rcu_nocbs=6-7 irqaffinity=0-5: the poll and
+# cmdline = isolcpus=do\\main,6-7 nohz_full=6-7 rcu_nocbs=6-7 irqaffinity=0-5: the poll and
 #   application CPUs out of the scheduler's general use, without the periodic tick and RCU
 #   callbacks; other IRQs on the housekeeping CPUs; the CPUs the running kernel already has in
 #   them are kept. Boot parameters are never written: `bpstune cmdline` prints them and a GRUB
