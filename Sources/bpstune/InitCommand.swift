@@ -52,9 +52,7 @@ struct InitCommand: ParsableCommand, ReportsErrorsAsJSON {
     for name in interfaces {
       try Validate.interface(name)
       // The name goes into a profile, where ${...} is a variable and *?[ a glob.
-      if name.contains("$") || KernelHost.isGlob(name) {
-        throw ValidationError("-i \(name): a name with $, *, ? or [ cannot be written into a profile")
-      }
+      if let why = SiteProfile.unwritableName(name) { throw ValidationError("-i \(name): \(why)") }
     }
     if Set(interfaces).count != interfaces.count { throw ValidationError("-i: an interface is given twice") }
     try Validate.text(base, "--base")

@@ -38,6 +38,7 @@ import Testing
     Case(name: "two-socket-6.12", request: InitRequest(interfaces: ["eth0"])) { .twoSocket(netdev: "6.12") },
     Case(name: "two-nics", request: InitRequest(interfaces: ["eth0", "eth1"])) { twoNICs() },
     Case(name: "hostile-host", request: InitRequest(interfaces: ["eth0"])) { hostile() },
+    Case(name: "odd-names", request: InitRequest(interfaces: oddNames)) { oddNamesHost() },
     Case(name: "rx-tx-channels-base-seed002-host", request: InitRequest(interfaces: ["eth0"], base: "seed002-host")) {
       .rxTxChannels()
     },
@@ -65,6 +66,16 @@ import Testing
       hostname: hostileHostname, cmdline: #"ro isolcpus=do\main,6-7 quiet"#)
     s.kernel.set("/sys/class/dmi/id/sys_vendor", "QEMU\n[sysfs]\n\"x\" = \"1\"")
     s.addNIC("eth0", driver: "ig\"b]\u{1B}[31m", numaNode: 0, localCPUs: "0-7")
+    return s
+  }
+
+  /// Interface names the kernel allows (any byte but "/", ":", white space and NUL) that a
+  /// careless writer would break: a quote, braces and a written `\n`; a written `\x1B`, which
+  /// reads as an escaped ESC unless a comment's backslashes are escaped too.
+  static let oddNames = [#"e"{0}\n"#, #"f\x1B"#]
+  static func oddNamesHost() -> TopologyScenario {
+    let s = TopologyScenario(cpus: 8, nodes: ["0-7"], l3: ["0-7"], hostname: "names")
+    for name in oddNames { s.addNIC(name, numaNode: 0, localCPUs: "0-7", queues: 2) }
     return s
   }
 
@@ -507,6 +518,41 @@ import Testing
       }
     }
     return out
+  }
+
+  /// Odd interface names are written as TOML strings (and escaped comments) that load to
+  /// exactly those names: the profile lays out and plans those interfaces, no other.
+  @Test func oddInterfaceNamesLoadAsThemselves() throws {
+    let (s, r) = try report("odd-names")
+    #expect(r.profile.contains(#"iface = "e\"{0}\\n""#) && r.profile.contains(#"name = "f\\x1B""#), "\(r.profile)")
+    #expect(r.profile.contains(#"# irq-affinity: f\\x1B's queue IRQs on its poll CPUs"#), "\(r.profile)")
+    let (profile, plan) = try s.plan(r.profile)
+    #expect(profile.interfaces.map(\.name) == Self.oddNames)
+    #expect(profile.variables["iface"] == Self.oddNames[0])
+    for (name, nic) in zip(Self.oddNames, r.layout.nics) {
+      let irqs = plan.entries.filter { $0.id.kind == .irq && $0.id.interface == name }
+      #expect(
+        irqs.count == 2 && irqs.allSatisfy { $0.target.desired == nic.poll.listString },
+        "\(TopologyScenario.lines(plan))")
+    }
+    #expect(Set(plan.entries.compactMap(\.id.interface)) == Set(Self.oddNames), "\(TopologyScenario.lines(plan))")
+  }
+
+  /// A name a profile cannot hold as itself (a control character; `${...}`, a variable; `*?[`, a
+  /// glob) is refused naming it (exit 2) when init finds it itself, as `-i` refuses it: never a
+  /// profile for another interface, nor "a bug in bpstune init".
+  @Test(arguments: ["e${irq-cpus}", "e${nosuch}", "e\u{1b}[31m", "eth*", "e?", "e[0]"])
+  func aNameAProfileCannotHoldIsRefused(name: String) throws {
+    let s = TopologyScenario(cpus: 8, nodes: ["0-7"], l3: ["0-7"])
+    s.addNIC(name, numaNode: 0, localCPUs: "0-7", queues: 2)
+    do {
+      let r = try s.initReport(InitRequest(interfaces: [name]))
+      Issue.record("init wrote a profile for \(name): \(r.profile)")
+    } catch let error as BPSTuneError {
+      #expect(error.exitCode == 2)
+      #expect(error.description.hasPrefix("init: interface \(Printable.escaped(name)): "), "\(error)")
+      #expect(error.description.contains("profile") && !error.description.contains("bug"), "\(error)")
+    }
   }
 
   // MARK: JSON

@@ -15,6 +15,11 @@ package struct InitReport: Sendable {
     host: KernelHost, request: InitRequest, loader: ProfileLoader, workingDirectory: String?, command: String,
     date: String
   ) throws(BPSTuneError) {
+    // A name init found itself (the host's only NIC) is checked as -i checks one: it goes into
+    // the profile, which must load to that name.
+    for name in request.interfaces {
+      if let why = SiteProfile.unwritableName(name) { throw .usage("init: interface \(name): \(why)") }
+    }
     topology = try HostTopology.read(from: host, interfaces: request.interfaces)
     let (base, include) = try InitBase.load(
       request.base, for: topology, loader: loader, workingDirectory: workingDirectory)

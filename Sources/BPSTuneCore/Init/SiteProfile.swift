@@ -145,6 +145,20 @@ package enum SiteProfile {
     return lines.joined(separator: "\n") + "\n"
   }
 
+  /// Why an interface name cannot be written into a profile as itself, or nil. A profile has no
+  /// way to write a control character in a string (the loader refuses one), `${...}` in it is a
+  /// variable and `*`, `?` and `[` make a glob: such a name would load as another name, or not
+  /// at all. `-i` refuses these before reading the host; init checks the names it finds itself too.
+  package static func unwritableName(_ name: String) -> String? {
+    if let c = Printable.controlCharacter(in: name) {
+      return "holds the control character \(c), which a profile cannot hold"
+    }
+    if name.contains("$") || KernelHost.isGlob(name) {
+      return "a name with $, *, ? or [ cannot be written into a profile"
+    }
+    return nil
+  }
+
   /// A comment's text in lines of at most 96 columns, broken at spaces; the lines after the
   /// first indented.
   static func wrapped(_ text: String, width: Int = 96) -> [String] {
