@@ -58,7 +58,7 @@ import Testing
   /// host name with a newline, a quote, a would-be section and a backslash (a written `\n` beside
   /// the real newlines, and one at its end), a kernel release with a quote, a driver with a
   /// quote, a bracket and an escape sequence, a DMI product name with a newline, an isolcpus=
-  /// flag with a backslash.
+  /// flag with a backslash (which the kernel refuses, and with it the whole isolcpus=).
   static let hostileHostname = "evil\n[sysctl]\nnet.core.busy_read = 999\n\"x\\n\\"
   static func hostile() -> TopologyScenario {
     let s = TopologyScenario(
@@ -491,9 +491,12 @@ import Testing
     #expect(!lines.contains { $0.hasPrefix("cmdline quiet") }, "\(lines)")
     #expect(
       profile.sections["sysctl"]?.contains { $0.key == "net.core.busy_read" && $0.value == .integer(999) } != true)
-    // The isolcpus= flag with a backslash is kept as the host has it, as a TOML string (and
-    // CPUs 6-7, already isolated, poll and run the application).
-    #expect(r.profile.contains(#"isolcpus = "do\\main,6-7""#), "\(r.profile)")
+    // The isolcpus= flag with a backslash is one the kernel refuses, and with it the whole
+    // isolcpus=: said, in the comment with its backslash escaped, and kept neither as a flag nor
+    // as CPUs already isolated.
+    #expect(r.topology.boot.isolcpus == nil && r.topology.boot.refusedIsolcpus == #"do\main,6-7"#)
+    #expect(r.profile.contains(#"# NOTE: /proc/cmdline has isolcpus=do\\main,6-7, which the kernel refuses"#))
+    #expect(r.profile.contains("\nisolcpus = \"\(r.layout.poll.union(r.layout.app).listString)\"\n"), "\(r.profile)")
   }
 
   /// A comment's text as the host had it: `\\`, `\n`, `\r`, `\t`, `\xNN` and `\u{N}` decoded
@@ -518,6 +521,34 @@ import Testing
       }
     }
     return out
+  }
+
+  /// An isolcpus= flag with `${` would be a variable in the profile's [cmdline] string: it is a
+  /// flag the kernel refuses (and with it the whole isolcpus=), so init does not keep it, and
+  /// the profile loads to what init meant. A flag the kernel skips (letters and _) is kept.
+  @Test(arguments: ["${poll-cpus}", "${nosuch}", "$x", "a-b", "_x", "nohz,da}"])
+  func anIsolcpusTheKernelRefusesIsNotKept(flag: String) throws {
+    let s = TopologyScenario.twoSocket(cmdline: "ro isolcpus=managed_irq,\(flag),20-23 nohz_full=20-23 quiet")
+    let r = try s.initReport(InitRequest(interfaces: ["eth0"]))
+    #expect(r.topology.boot.isolcpus == nil && r.topology.boot.isolcpusFlags.isEmpty)
+    #expect(r.topology.boot.refusedIsolcpus == "managed_irq,\(flag),20-23")
+    #expect(r.layout.warnings.contains { $0.hasPrefix("/proc/cmdline has isolcpus=managed_irq,\(flag),20-23, which") })
+    let isolcpus = try #require(r.layout.cmdline.first { $0.name == "isolcpus" }?.value)
+    #expect(!isolcpus.contains("$") && !isolcpus.contains("managed_irq"), "\(isolcpus)")
+    let (profile, _) = try s.plan(r.profile)
+    #expect(profile.sections["cmdline"]?.first { $0.key == "isolcpus" }?.value == .string(isolcpus))
+    // nohz_full=, which the kernel took, is kept.
+    #expect(
+      r.layout.cmdline.first { $0.name == "nohz_full" }?.value.hasPrefix("16-17,20-23") == true, "\(r.layout.cmdline)")
+  }
+
+  @Test func anIsolcpusFlagTheKernelSkipsIsKept() throws {
+    let s = TopologyScenario.twoSocket(cmdline: "ro isolcpus=managed_irq,future_flag,20-23 quiet")
+    let r = try s.initReport(InitRequest(interfaces: ["eth0"]))
+    #expect(
+      r.topology.boot.isolcpusFlags == ["managed_irq", "future_flag"] && r.topology.boot.isolcpus == cpus("20-23"))
+    #expect(r.layout.cmdline.first?.value == "managed_irq,future_flag,20-23,52-53", "\(r.layout.cmdline)")
+    #expect(r.layout.warnings.isEmpty, "\(r.layout.warnings)")
   }
 
   /// Odd interface names are written as TOML strings (and escaped comments) that load to

@@ -55,6 +55,9 @@ package struct HostTopology: Sendable {
     /// isolcpus='s CPU list and its flags ("domain", "managed_irq", "nohz").
     package var isolcpus: CPUSet?
     package var isolcpusFlags: [String] = []
+    /// The value of an isolcpus= the kernel refuses whole (a flag with a character other than a
+    /// letter or _), which isolates nothing; nil when there is none.
+    package var refusedIsolcpus: String?
     package var nohzFull: CPUSet?
     package var rcuNocbs: CPUSet?
     /// irqaffinity=: the default affinity of interrupts, the housekeeping CPUs' own.
@@ -161,11 +164,20 @@ extension HostTopology {
       let value = String(word[word.index(after: eq)...])
       switch BootParameter.canonical(String(word[..<eq])) {
       case "isolcpus":
-        // isolcpus=[flag,...,]LIST: the flags are words, the list starts at the first digit.
+        // isolcpus=[flag,...,]LIST: the flags are words, the list starts at the first digit. The
+        // kernel takes a flag of letters and _ (nohz, domain, managed_irq; another such word it
+        // skips); one with any other character makes it refuse the whole parameter ("isolcpus:
+        // Invalid flag", Linux 5.8+), which then isolates nothing: neither its CPUs nor its
+        // flags are the running kernel's.
         let parts = value.split(separator: ",", omittingEmptySubsequences: false)
         let flags = parts.prefix { !($0.first?.isNumber ?? true) }
-        boot.isolcpusFlags = flags.map(String.init)
-        boot.isolcpus = try? CPUSet(list: parts.dropFirst(flags.count).joined(separator: ","))
+        let valid = flags.allSatisfy { flag in
+          (flag.first?.isASCII ?? false) && (flag.first?.isLetter ?? false)
+            && flag.allSatisfy { $0.isASCII && ($0.isLetter || $0 == "_") }
+        }
+        boot.isolcpusFlags = valid ? flags.map(String.init) : []
+        boot.isolcpus = valid ? try? CPUSet(list: parts.dropFirst(flags.count).joined(separator: ",")) : nil
+        boot.refusedIsolcpus = valid ? nil : value
       case "nohz_full": boot.nohzFull = try? CPUSet(list: value)
       case "rcu_nocbs": boot.rcuNocbs = try? CPUSet(list: value)
       case "irqaffinity": boot.irqaffinity = try? CPUSet(list: value)

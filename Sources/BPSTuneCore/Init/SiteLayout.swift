@@ -132,6 +132,12 @@ extension SiteLayout {
         "a virtual machine (\(v)): its vCPUs, SMT siblings and NUMA nodes are what the hypervisor presents and may "
           + "share physical cores with other guests; measure (bpstune probe) before trusting the layout")
     }
+    if let refused = t.boot.refusedIsolcpus {
+      warnings.append(
+        "/proc/cmdline has isolcpus=\(refused), which the kernel refuses whole (a flag holds only letters and _; "
+          + "its log says \"isolcpus: Invalid flag\"): it isolates no CPU, and init keeps neither its CPUs nor its flags"
+      )
+    }
     if !t.irqbalance.isEmpty {
       warnings.append(
         "irqbalance runs (pid \(t.irqbalance.map(String.init).joined(separator: ", "))) and moves queue IRQs: stop "
