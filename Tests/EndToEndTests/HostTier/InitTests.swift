@@ -91,6 +91,33 @@ struct InitTests {
     #expect(none.stderr == "bpstune: init: this host has no NIC with a device; name the interface with -i IF\n")
   }
 
+  /// A veth whose name holds a quote, braces and a written backslash-n (the kernel allows any
+  /// byte but "/", ":", white space and NUL): init writes it as a TOML string that loads to that
+  /// name, its comments say it with the backslash escaped, and diff plans that interface.
+  @Test func initOfAnOddlyNamedVethWritesItsNameAsItIs() throws {
+    let ns = try NetworkNamespace()
+    let name = #"v"{1}\n"#
+    try ns.exec(["ip", "link", "set", ns.a, "down"])
+    try ns.exec(["ip", "link", "set", ns.a, "name", name])
+    try ns.exec(["ip", "link", "set", name, "up"])
+    let r = ns.run([Run.bpstune, "init", "-i", name, "--no-color"])
+    #expect(r.status == 0, "\(r)")
+    Self.expectOnlyNotes(r)
+    #expect(r.stdout.contains("\n" + #"iface = "v\"{1}\\n""# + "\n"), "\(r)")
+    #expect(r.stdout.contains("\n" + #"# irq-affinity v"{1}\\n = (left): v"{1}\\n has no queue IRQs"#), "\(r)")
+    #expect(!r.stdout.contains("channels."), "\(r)")
+    let file = work.write("odd.profile", r.stdout)
+    Self.expectLintClean(file)
+    // profiles show, in the namespace: the variable's value is the name, and the profile names
+    // an interface this host has (exit 1: a veth in a namespace cannot take all of the base).
+    let show = ns.run([Run.bpstune, "profiles", "show", file, "--format", "json"])
+    #expect(show.status == 0 || show.status == 1, "\(show)")
+    #expect(show.stdout.contains(#""value" : "v\"{1}\\n""#) && !show.stdout.contains("does not exist"), "\(show)")
+    let diff = ns.run([Run.bpstune, "diff", file, "--state-dir", work.path + "/odd-state", "--no-color"])
+    #expect(diff.status == 0 || diff.status == 1, "\(diff)")
+    #expect(diff.stdout.contains("interface \(name)") && !diff.stdout.contains("channels."), "\(diff)")
+  }
+
   /// What init could change on the host, read with cat and ethtool.
   static func hostValues() -> [String: String] {
     var values: [String: String] = [:]
