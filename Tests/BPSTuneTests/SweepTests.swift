@@ -306,6 +306,47 @@ import Testing
     #expect(unset.candidates.map(\.values) == [[], ["0"], ["1"]])
   }
 
+  /// An interface setting's value as written is the one the profile gives the swept interface:
+  /// from the ${iface} block wherever it stands, or from a later block naming the interface (the
+  /// planner lets the later block win); never from a first block that names another interface.
+  @Test func theValueAsWrittenIsTheSweptInterfaces() throws {
+    let text = """
+      [[interface]]
+      name = "eth0"
+      napi-defer-hard-irqs = 5
+      coalesce = { rx-usecs = 5 }
+      [interface.napi]
+      defer-hard-irqs = 5
+      [[interface]]
+      name = "${iface}"
+      napi-defer-hard-irqs = 100
+      coalesce = { rx-usecs = 100 }
+      [interface.napi]
+      defer-hard-irqs = 100
+      [[interface]]
+      name = "eth*"
+      gro-flush-timeout = 20000
+      """
+    let path = files.write("blocks.profile", text)
+    for interface in ["eth0", "eth1"] {
+      // -i eth0: the eth0 block and the ${iface} block both name it, the later wins; -i eth1:
+      // the eth0 block is another interface's.
+      let p = try ProfileLoader().load(path, interface: interface, interfaceIfUsed: true)
+      func baselines(_ text: String) throws -> [[String]] {
+        try SweepPlan(profile: p, varies: [try vary(text, in: p)]).candidates.filter(\.isBaseline).map(\.values)
+      }
+      #expect(try baselines("napi-defer-hard-irqs=5,100") == [["100"]], "-i \(interface)")
+      #expect(try baselines("coalesce.rx-usecs=5,100") == [["100"]], "-i \(interface)")
+      #expect(try baselines("napi.defer-hard-irqs=5,100") == [["100"]], "-i \(interface)")
+      // A glob block after it that matches the interface.
+      #expect(try baselines("gro-flush-timeout=0,20000") == [["20000"]], "-i \(interface)")
+    }
+    // A glob that does not match the swept interface gives it nothing.
+    let other = try ProfileLoader().load(path, interface: "ens1", interfaceIfUsed: true)
+    let plan = try SweepPlan(profile: other, varies: [try vary("gro-flush-timeout=0,20000", in: other)])
+    #expect(plan.candidates.map(\.values) == [[], ["0"], ["20000"]])
+  }
+
   @Test func eachCandidateLoadsAsTheProfileWithItsValues() throws {
     let p = try profile(Self.baseText)
     // One setting of each place; all but the first with one value.

@@ -139,7 +139,10 @@ package struct SweepPlan: Sendable {
     a == b || (Int64(a) != nil && Int64(a) == Int64(b))
   }
 
-  /// The value the profile gives a varied setting (after its variables), if it sets it.
+  /// The value the profile gives a varied setting (after its variables), if it sets it. An
+  /// interface setting's is the swept interface's (``sweptInterface(of:)``): from the last of
+  /// the blocks naming it (by name or glob) that sets it, as the planner lets a later block win;
+  /// a block for another interface does not count.
   static func ownValue(of vary: SweepVary, in profile: Profile) -> String? {
     func text(_ value: ProfileValue?) -> String? {
       switch value {
@@ -150,20 +153,40 @@ package struct SweepPlan: Sendable {
       default: nil
       }
     }
-    let block = profile.interfaces.first
+    let name = sweptInterface(of: profile)
+    let blocks = profile.interfaces.filter { spec in
+      name.map { spec.name == $0 || (spec.isGlob && Syscalls.globMatches(spec.name, $0)) } ?? false
+    }
+    /// The value of `key` in the last block that sets it.
+    func value(_ key: String) -> ProfileValue? {
+      blocks.last { $0.settings.contains { $0.key == key } }?.settings.first { $0.key == key }?.value
+    }
     switch vary.place {
     case .variable: return profile.variables[vary.setting]
     case .sysctl: return text(profile.sections["sysctl"]?.first { $0.key == vary.setting }?.value)
     case .sysfs: return text(profile.sections["sysfs"]?.first { $0.key == vary.setting }?.value)
-    case .interface: return text(block?.settings.first { $0.key == vary.setting }?.value)
+    case .interface: return text(value(vary.setting))
     case .napi(let key):
-      // [interface.napi] is the interface key "napi", a table of the per-NAPI values.
-      guard case .table(let t)? = block?.settings.first(where: { $0.key == "napi" })?.value else { return nil }
-      return text(t[key])
+      // [interface.napi] is the interface key "napi", a table of the per-NAPI values; each
+      // value is planned on its own, so the last block with this one gives it.
+      for block in blocks.reversed() {
+        if case .table(let t)? = block.settings.first(where: { $0.key == "napi" })?.value, let v = t[key] {
+          return text(v)
+        }
+      }
+      return nil
     case .interfaceField(let table, let field):
-      guard case .table(let t)? = block?.settings.first(where: { $0.key == table })?.value else { return nil }
+      // A table is planned whole: the last block that sets it gives every field.
+      guard case .table(let t)? = value(table) else { return nil }
       return text(t[field])
     }
+  }
+
+  /// The interface a sweep's interface settings apply to: ${iface} as loaded (`-i`), or the
+  /// name of the profile's only block; nil when neither says.
+  static func sweptInterface(of profile: Profile) -> String? {
+    if profile.variableNames.contains("iface") { return profile.variables["iface"] }
+    return profile.interfaces.count == 1 ? profile.interfaces[0].name : nil
   }
 
   /// The candidate's profile text: it includes the profile (by its absolute path) and sets the
