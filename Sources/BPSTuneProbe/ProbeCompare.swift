@@ -90,61 +90,67 @@ package struct ProbeCompare {
     let applications = try check(profiles)
     var columns: [Column] = []
     for (profile, application) in zip(profiles, applications) {
-      log("applying \(Self.title(profile.name)); the application side: \(application.summary)")
-      let outcome = try Applier(executor: executor).apply(profile, skipUnsupported: skipUnsupported)
-      executor.host.forget()
-      var results: [ProbeResult] = []
-      var failure: BPSTuneError?
-      if settle > 0 { Syscalls.sleep(milliseconds: Int(settle * 1000)) }
-      for workload in workloads {
-        if Syscalls.interruptRequested {
+      let (column, failure) = try measure(profile, application)
+      guard let failure else {
+        columns.append(column)
+        continue
+      }
+      // What was measured so far is kept; the apply is undone: exit 3, as for a failed apply.
+      if !column.results.isEmpty { columns.append(column) }
+      return (columns, failure)
+    }
+    return (columns, nil)
+  }
+
+  /// One profile that ``check(_:)`` passed: applied exactly as `apply` applies it (planned again
+  /// under the lock right before its snapshot, as the host is now), settled, measured under each
+  /// workload, and rolled back. The caller holds the state lock. The column holds what was
+  /// measured; the failure, when measuring stopped early, is the one to report (exit 3 when the
+  /// apply had changed something, rolled back since).
+  package func measure(_ profile: Profile, _ application: ProbeApplication) throws(BPSTuneError) -> (
+    column: Column, failure: BPSTuneError?
+  ) {
+    log("applying \(Self.title(profile.name)); the application side: \(application.summary)")
+    let outcome = try Applier(executor: executor).apply(profile, skipUnsupported: skipUnsupported)
+    executor.host.forget()
+    var results: [ProbeResult] = []
+    var failure: BPSTuneError?
+    if settle > 0 { Syscalls.sleep(milliseconds: Int(settle * 1000)) }
+    for workload in workloads {
+      if Syscalls.interruptRequested {
+        failure = .probe(what: "compare", message: "interrupted")
+        break
+      }
+      log("measuring \(Self.title(profile.name)): \(workload)")
+      do {
+        let result = try ProbeClient(settings: settings(for: workload, application), host: executor.host).run()
+        if result.interrupted {
           failure = .probe(what: "compare", message: "interrupted")
           break
         }
-        log("measuring \(Self.title(profile.name)): \(workload)")
-        do {
-          let result = try ProbeClient(settings: settings(for: workload, application), host: executor.host).run()
-          if result.interrupted {
-            failure = .probe(what: "compare", message: "interrupted")
-            break
-          }
-          if let error = result.rateError {
-            failure = error
-            break
-          }
-          results.append(result)
-        } catch {
+        if let error = result.rateError {
           failure = error
           break
         }
+        results.append(result)
+      } catch {
+        failure = error
+        break
       }
-      if let snapshot = outcome.snapshot {
-        log("rolling back \(Self.title(profile.name)) (snapshot \(snapshot.id))")
-        try rollBack(snapshot, after: failure)
-      }
-      if let failure {
-        // What was measured so far is kept; the apply is undone: exit 3, as for a failed apply.
-        if !results.isEmpty {
-          columns.append(
-            Column(
-              profile: Self.title(profile.name), snapshot: outcome.snapshot?.id,
-              changes: outcome.snapshot?.entries.count ?? 0, results: results, incomplete: failure.description,
-              application: application))
-        }
-        guard let snapshot = outcome.snapshot else { return (columns, failure) }
-        return (
-          columns,
-          .failedAndUndone(
-            setting: "probe compare \(profile.name)", message: failure.description, undone: snapshot.entries.count)
-        )
-      }
-      columns.append(
-        Column(
-          profile: Self.title(profile.name), snapshot: outcome.snapshot?.id,
-          changes: outcome.snapshot?.entries.count ?? 0,
-          results: results, application: application))
     }
-    return (columns, nil)
+    if let snapshot = outcome.snapshot {
+      log("rolling back \(Self.title(profile.name)) (snapshot \(snapshot.id))")
+      try rollBack(snapshot, after: failure)
+    }
+    let column = Column(
+      profile: Self.title(profile.name), snapshot: outcome.snapshot?.id, changes: outcome.snapshot?.entries.count ?? 0,
+      results: results, incomplete: failure?.description, application: application)
+    guard let failure, let snapshot = outcome.snapshot else { return (column, failure) }
+    return (
+      column,
+      .failedAndUndone(
+        setting: "probe compare \(profile.name)", message: failure.description, undone: snapshot.entries.count)
+    )
   }
 
   /// Plans every profile (a profile this host cannot take is an error, before any change), and

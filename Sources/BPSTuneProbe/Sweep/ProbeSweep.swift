@@ -3,9 +3,9 @@ import BPSTuneKernel
 
 /// `bpstune probe sweep`: every candidate planned first (one this host cannot take fails before
 /// any change), then, for each repeat, every candidate in a shuffled order: applied exactly as
-/// `apply` applies (snapshot first), settled, measured under each workload, rolled back, through
-/// ``ProbeCompare``. Interleaving the candidates spreads a shared machine's drift over all of
-/// them rather than over the last ones.
+/// `apply` applies (planned again right before its snapshot), settled, measured under each
+/// workload, rolled back, through ``ProbeCompare/measure(_:_:)``. Interleaving the candidates
+/// spreads a shared machine's drift over all of them rather than over the last ones.
 package struct ProbeSweep {
   package var plan: SweepPlan
   /// Each candidate's loaded profile, in the plan's order.
@@ -73,8 +73,10 @@ package struct ProbeSweep {
     if !(1...Self.maxRepeats).contains(repeats) {
       throw .usage("--repeat \(repeats): must be 1 to \(Self.maxRepeats)")
     }
-    // Every candidate planned before any change: ProbeCompare.run plans them all first.
-    try compare.check(profiles)
+    // Every candidate planned before any change, once. Each run below is planned again only by
+    // its apply, right before the snapshot, as `apply` plans: the host it meets then is the one
+    // the previous candidate's rollback left.
+    let applications = try compare.check(profiles)
     // Said once every candidate is planned: a refusal is the error's one line alone.
     log("\(profiles.count) candidates x \(repeats) repeat(s), seed \(seed)")
     var runs: [Run] = []
@@ -88,11 +90,9 @@ package struct ProbeSweep {
         }
         log(
           "repeat \(r + 1)/\(repeats), candidate \(c + 1)/\(profiles.count): \(plan.candidates[c].label(plan.varies))")
-        let (columns, failure) = try compare.run([profiles[c]])
-        if let column = columns.first, column.incomplete == nil {
-          runs.append(Run(candidate: c, repeatIndex: r, results: column.results))
-        }
+        let (column, failure) = try compare.measure(profiles[c], applications[c])
         if let failure { return (runs, failure) }
+        runs.append(Run(candidate: c, repeatIndex: r, results: column.results))
       }
     }
     return (runs, nil)

@@ -244,6 +244,31 @@ struct ProbeSweepTests {
     #expect(pair.client.cat(sys + "threaded") == "0")
   }
 
+  /// Every candidate is planned once before any change, and each run of it once more, by its
+  /// apply, right before the snapshot (as `apply` plans, on the host the previous rollback left):
+  /// not a third time in between. Counted with strace: the planner lists /sys/class/net once
+  /// per plan.
+  @Test func eachRunIsPlannedOnceByItsApply() throws {
+    let pair = try NamespacePair()
+    let server = try startServer(pair)
+    defer { server.stop() }
+    let sys = "/sys/class/net/\(pair.clientIF)/"
+    // Neither candidate's value: each run changes something (an apply and a rollback).
+    try pair.client.exec(["sh", "-c", "echo 7 > \(sys)napi_defer_hard_irqs"])
+    let trace = work.path + "/sweep.trace"
+    let run = pair.client.run(
+      ["strace", "-f", "-qq", "-e", "trace=open,openat,openat2", "-o", trace]
+        + sweep(
+          pair, ["--seed", "7", "--duration", "0.2", "-q", "--state-dir", work.path + "/state"],
+          varies: ["--vary", "napi-defer-hard-irqs=0,100"]))
+    #expect(run.status == 0, "\(run)")
+    #expect(pair.client.cat(sys + "napi_defer_hard_irqs") == "7")
+    let opens = try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n")
+    let plans = opens.filter { $0.contains("\"/sys/class/net\"") }.count
+    // 2 candidates planned first, then 2 candidates x 2 repeats, each planned by its apply.
+    #expect(plans == 2 + 2 * 2, "\(plans) listings of /sys/class/net")
+  }
+
   @Test func whatCannotBeSweptIsRefusedBeforeAnyChange() throws {
     let pair = try NamespacePair()
     let sys = "/sys/class/net/\(pair.clientIF)/"
