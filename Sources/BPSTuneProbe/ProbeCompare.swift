@@ -82,22 +82,53 @@ package struct ProbeCompare {
     self.skipUnsupported = skipUnsupported
   }
 
+  /// Why measuring a profile stopped before its last workload.
+  package enum Stop: Sendable, Equatable {
+    /// Ctrl-C (SIGINT or SIGTERM).
+    case interrupted
+    /// The measurement's own error: a peer that stopped answering, a rate not sustained.
+    case failed(BPSTuneError)
+
+    /// The reason alone, for a caller's message that names the profile: "interrupted", or the
+    /// error's line ("probe 10.0.0.2:7878: no reply within 1000 ms").
+    package var reason: String {
+      switch self {
+      case .interrupted: "interrupted"
+      case .failed(let error): error.description
+      }
+    }
+
+    /// The error as compare reports it when the apply had changed nothing.
+    var error: BPSTuneError {
+      switch self {
+      case .interrupted: .probe(what: "compare", message: "interrupted")
+      case .failed(let error): error
+      }
+    }
+  }
+
   /// Plans every profile first (a profile this host cannot take fails before any change), then
   /// applies, measures and rolls back each in turn. The caller holds the state lock. A failure
   /// while measuring ends the comparison with what was measured before it (the failing
-  /// profile's column marked incomplete), and the failure to report after it.
+  /// profile's column marked incomplete), and the failure to report after it: exit 3 with
+  /// what the rollback undid, or the measurement's own error when the apply changed nothing.
   package func run(_ profiles: [Profile]) throws(BPSTuneError) -> (columns: [Column], failure: BPSTuneError?) {
     let applications = try check(profiles)
     var columns: [Column] = []
     for (profile, application) in zip(profiles, applications) {
-      let (column, failure) = try measure(profile, application)
-      guard let failure else {
+      let (column, stop) = try measure(profile, application)
+      guard let stop else {
         columns.append(column)
         continue
       }
       // What was measured so far is kept; the apply is undone: exit 3, as for a failed apply.
       if !column.results.isEmpty { columns.append(column) }
-      return (columns, failure)
+      guard column.snapshot != nil else { return (columns, stop.error) }
+      return (
+        columns,
+        .failedAndUndone(
+          setting: "probe compare \(profile.name)", message: stop.error.description, undone: column.changes)
+      )
     }
     return (columns, nil)
   }
@@ -105,52 +136,48 @@ package struct ProbeCompare {
   /// One profile that ``check(_:)`` passed: applied exactly as `apply` applies it (planned again
   /// under the lock right before its snapshot, as the host is now), settled, measured under each
   /// workload, and rolled back. The caller holds the state lock. The column holds what was
-  /// measured; the failure, when measuring stopped early, is the one to report (exit 3 when the
-  /// apply had changed something, rolled back since).
+  /// measured (its `snapshot` nil when the apply changed nothing, `changes` what the rollback
+  /// undid); `stop` says why measuring stopped early, for the caller to report with the
+  /// profile's name.
   package func measure(_ profile: Profile, _ application: ProbeApplication) throws(BPSTuneError) -> (
-    column: Column, failure: BPSTuneError?
+    column: Column, stop: Stop?
   ) {
     log("applying \(Self.title(profile.name)); the application side: \(application.summary)")
     let outcome = try Applier(executor: executor).apply(profile, skipUnsupported: skipUnsupported)
     executor.host.forget()
     var results: [ProbeResult] = []
-    var failure: BPSTuneError?
+    var stop: Stop?
     if settle > 0 { Syscalls.sleep(milliseconds: Int(settle * 1000)) }
     for workload in workloads {
       if Syscalls.interruptRequested {
-        failure = .probe(what: "compare", message: "interrupted")
+        stop = .interrupted
         break
       }
       log("measuring \(Self.title(profile.name)): \(workload)")
       do {
         let result = try ProbeClient(settings: settings(for: workload, application), host: executor.host).run()
         if result.interrupted {
-          failure = .probe(what: "compare", message: "interrupted")
+          stop = .interrupted
           break
         }
         if let error = result.rateError {
-          failure = error
+          stop = .failed(error)
           break
         }
         results.append(result)
       } catch {
-        failure = error
+        stop = .failed(error)
         break
       }
     }
     if let snapshot = outcome.snapshot {
       log("rolling back \(Self.title(profile.name)) (snapshot \(snapshot.id))")
-      try rollBack(snapshot, after: failure)
+      try rollBack(snapshot, after: stop)
     }
     let column = Column(
       profile: Self.title(profile.name), snapshot: outcome.snapshot?.id, changes: outcome.snapshot?.entries.count ?? 0,
-      results: results, incomplete: failure?.description, application: application)
-    guard let failure, let snapshot = outcome.snapshot else { return (column, failure) }
-    return (
-      column,
-      .failedAndUndone(
-        setting: "probe compare \(profile.name)", message: failure.description, undone: snapshot.entries.count)
-    )
+      results: results, incomplete: stop?.error.description, application: application)
+    return (column, stop)
   }
 
   /// Plans every profile (a profile this host cannot take is an error, before any change), and
@@ -191,14 +218,14 @@ package struct ProbeCompare {
 
   /// Restores what the apply changed, with rollback's checks (its error keeps rollback's exit
   /// code; the measurement's failure, if any, is logged first).
-  private func rollBack(_ snapshot: Snapshot, after failure: BPSTuneError?) throws(BPSTuneError) {
+  private func rollBack(_ snapshot: Snapshot, after stop: Stop?) throws(BPSTuneError) {
     executor.host.forget()
     let restorer = Restorer(executor: executor)
     do {
       _ = try restorer.restore(restorer.plan(snapshot), force: false)
       executor.host.forget()
     } catch {
-      if let failure { log("measuring failed: \(failure.description)") }
+      if let stop { log("measuring failed: \(stop.reason)") }
       throw error
     }
   }

@@ -428,6 +428,24 @@ import Testing
     }
   }
 
+  /// A candidate that stopped while measured is one line naming it and the reason once: exit 3
+  /// when its rollback undid changes, exit 2 when its apply had changed nothing.
+  @Test func aFailedCandidateIsOneLineNamingItAndTheReasonOnce() throws {
+    let name = "veth@napi-defer-hard-irqs=0,gro-flush-timeout=15us"
+    var e = ProbeSweep.failure(.interrupted, candidate: name, undone: 2)
+    #expect(e.description == "probe sweep: candidate \(name): interrupted; undid 2 change(s), the host is as before")
+    #expect(e.exitCode == 3)
+    let peer = BPSTuneError.probe(what: "10.0.0.2:7878", message: "no reply within 1000 ms")
+    e = ProbeSweep.failure(.failed(peer), candidate: name, undone: 1)
+    #expect(
+      e.description
+        == "probe sweep: candidate \(name): probe 10.0.0.2:7878: no reply within 1000 ms; undid 1 change(s), the host is as before"
+    )
+    e = ProbeSweep.failure(.interrupted, candidate: "veth@as-written", undone: nil)
+    #expect(e.description == "probe sweep: candidate veth@as-written: interrupted; the host is as before")
+    #expect(e.exitCode == 2)
+  }
+
   // MARK: - The order
 
   @Test func splitMix64IsTheReferenceGeneratorAndASeedFixesTheOrder() {

@@ -61,6 +61,16 @@ package struct ProbeSweep {
     self.seed = seed
   }
 
+  /// A candidate whose measuring stopped early, in one line naming it (as its snapshots do) and
+  /// the reason once: exit 3 with the changes its rollback undid, or exit 2 when its apply had
+  /// changed nothing (`undone` nil).
+  package static func failure(_ stop: ProbeCompare.Stop, candidate: String, undone: Int?) -> BPSTuneError {
+    guard let undone else {
+      return .probe(what: "sweep", message: "candidate \(candidate): \(stop.reason); the host is as before")
+    }
+    return .failedAndUndone(setting: "probe sweep: candidate \(candidate)", message: stop.reason, undone: undone)
+  }
+
   /// The order of each repeat: a permutation of the candidates drawn from `seed`.
   package static func orders(candidates: Int, repeats: Int, seed: UInt64) -> [[Int]] {
     var generator = SplitMix64(seed: seed)
@@ -90,8 +100,12 @@ package struct ProbeSweep {
         }
         log(
           "repeat \(r + 1)/\(repeats), candidate \(c + 1)/\(profiles.count): \(plan.candidates[c].label(plan.varies))")
-        let (column, failure) = try compare.measure(profiles[c], applications[c])
-        if let failure { return (runs, failure) }
+        let (column, stop) = try compare.measure(profiles[c], applications[c])
+        if let stop {
+          return (
+            runs, Self.failure(stop, candidate: profiles[c].name, undone: column.snapshot.map { _ in column.changes })
+          )
+        }
         runs.append(Run(candidate: c, repeatIndex: r, results: column.results))
       }
     }
