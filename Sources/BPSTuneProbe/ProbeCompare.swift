@@ -185,13 +185,21 @@ package struct ProbeCompare {
   /// and the settling time; the application side of each, in order.
   @discardableResult
   package func check(_ profiles: [Profile]) throws(BPSTuneError) -> [ProbeApplication] {
+    try planned(profiles).map(\.application)
+  }
+
+  /// ``check(_:)``, with each profile's plan on the host as it is now besides its application
+  /// side, in order.
+  package func planned(_ profiles: [Profile]) throws(BPSTuneError) -> [(plan: Plan, application: ProbeApplication)] {
     let planner = Planner(knobs: executor.knobs)
+    var plans: [Plan] = []
     for profile in profiles {
       let plan = try planner.plan(profile, on: executor.host)
       if !plan.unsupported.isEmpty && !skipUnsupported {
         throw .unsupportedSettings(
           plan.unsupported.map { Printable.Item($0.id, ": \($0.reason ?? "unsupported")", scope: profile.name) })
       }
+      plans.append(plan)
     }
     let applications = profiles.map { client.socket.application(explicit: explicit, profile: $0.probe) }
     for (profile, application) in zip(profiles, applications) {
@@ -199,7 +207,7 @@ package struct ProbeCompare {
       for workload in workloads { try settings(for: workload, application).validate() }
     }
     if !(settle >= 0 && settle <= 600) { throw .usage("--settle \(settle): must be 0 to 600 s") }
-    return applications
+    return zip(plans, applications).map { (plan: $0, application: $1) }
   }
 
   /// The client's settings with the workload's rate and delay and a profile's application side.

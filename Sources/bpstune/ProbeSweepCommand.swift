@@ -87,7 +87,7 @@ struct ProbeSweepCommand: ParsableCommand, ReportsErrorsAsJSON {
     }
     let (runs, failure) = try sweep.run()
     let report = SweepReport(
-      plan: plan, runs: runs, workloads: parsed, objective: SweepReport.Objective(rawValue: objective)!,
+      plan: sweep.plan, runs: runs, workloads: parsed, objective: SweepReport.Objective(rawValue: objective)!,
       repeats: `repeat`, seed: seed, incomplete: failure?.description)
     print(format == .json ? report.json() : report.table())
     if let plot, !runs.isEmpty { try ProbeRunOptions.writePlot(plot, report.svg()) }

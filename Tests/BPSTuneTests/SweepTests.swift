@@ -270,8 +270,9 @@ import Testing
       let plan = try SweepPlan(profile: p, varies: try varies.map { try vary($0, in: p) })
       return plan.candidates.filter(\.isBaseline).map(\.values)
     }
-    // "15000" as written (a string) is the value 15000, and 015000 too; 15us is not (units are
-    // not converted: it stays a candidate of its own, and the profile as written is added).
+    // "15000" as written (a string) is the value 15000, and 015000 too; 15us is not by its text
+    // (the profile as written is added here; once planned, ``SweepPlan/settle(_:)`` finds it by
+    // meaning: theCandidatesAreSettledByMeaningOncePlanned).
     #expect(try baselines("gro-flush-timeout=15000,20000") == [["15000"]])
     #expect(try baselines("gro-flush-timeout=20000,015000") == [["015000"]])
     #expect(try baselines("gro-flush-timeout=15us,20us") == [[]])
@@ -345,6 +346,99 @@ import Testing
     let other = try ProfileLoader().load(path, interface: "ens1", interfaceIfUsed: true)
     let plan = try SweepPlan(profile: other, varies: [try vary("gro-flush-timeout=0,20000", in: other)])
     #expect(plan.candidates.map(\.values) == [[], ["0"], ["20000"]])
+  }
+
+  /// Once every candidate is planned, values are compared by meaning, as the plan takes them:
+  /// a combination whose values mean the profile's own takes the place of the profile as
+  /// written, and two candidates that ask the same of the host are refused, naming the --vary.
+  @Test func theCandidatesAreSettledByMeaningOncePlanned() throws {
+    let kernel = FakeKernel()
+    kernel.addInterface("eth0")
+    kernel.set("/proc/sys/net/core/busy_read", "0")
+    let host = KernelHost(root: kernel.root)
+    let p = try profile(
+      """
+      [variables]
+      poll = "0"
+      [sysctl]
+      net.core.busy_read = "50us"
+      [[interface]]
+      name = "${iface}"
+      gro-flush-timeout = "15us"
+      rps-cpus = "0-1"
+      [probe]
+      busy-poll = "${poll}"
+      """, "meaning")
+    /// The plan of `varies`, settled as the sweep settles it; the index dropped.
+    func settled(_ varies: String...) throws -> (plan: SweepPlan, dropped: Int?) {
+      var plan = try SweepPlan(profile: p, varies: try varies.map { try vary($0, in: p) })
+      let effects = try ProbeSweep.load(plan, overrides: [:], interface: "eth0").map { candidate in
+        SweepPlan.Effect(
+          plan: try Planner().plan(candidate, on: host),
+          application: ProbeSocketSettings().application(explicit: ApplicationSide(), profile: candidate.probe))
+      }
+      let dropped = try plan.settle(effects)
+      return (plan, dropped)
+    }
+    // 15000 ns is 15us: it is the profile as written, and none is added.
+    var (plan, dropped) = try settled("gro-flush-timeout=0,15000")
+    #expect(dropped == 0)
+    #expect(plan.candidates == [.init(values: ["0"], isBaseline: false), .init(values: ["15000"], isBaseline: true)])
+    // A CPU list written another way; a sysctl in µs written in ms; with a second --vary.
+    (plan, dropped) = try settled("rps-cpus=2|0,1")
+    #expect(dropped == 0 && plan.candidates.map(\.isBaseline) == [false, true], "\(plan.candidates)")
+    (plan, dropped) = try settled("net.core.busy_read=0,0.05ms", "gro-flush-timeout=15000,20us")
+    #expect(dropped == 0, "\(plan.candidates)")
+    #expect(plan.candidates.filter(\.isBaseline).map(\.values) == [["0.05ms", "15000"]])
+    #expect(plan.candidates.count == 4)
+    // Found by its text already: nothing to drop.
+    (plan, dropped) = try settled("gro-flush-timeout=15us,0")
+    #expect(dropped == nil && plan.candidates.map(\.isBaseline) == [true, false])
+    // No combination means the profile's own values: it stays, first.
+    (plan, dropped) = try settled("gro-flush-timeout=0,20000")
+    #expect(dropped == nil && plan.candidates.map(\.values) == [[], ["0"], ["20000"]])
+    // A variable used only by [probe]: the plans are the same, the application side is not.
+    (plan, dropped) = try settled("poll=0,50")
+    #expect(dropped == nil && plan.candidates.map(\.isBaseline) == [true, false])
+
+    // Two values of the same meaning: refused, naming the --vary, whether or not either is the
+    // profile's own.
+    for (varies, message) in [
+      (["gro-flush-timeout=15us,15000"], "--vary gro-flush-timeout: 15us and 15000 are the same value on this host"),
+      (["gro-flush-timeout=20us,20000"], "--vary gro-flush-timeout: 20us and 20000 are the same value on this host"),
+      (["rps-cpus=2-3|2,3"], "--vary rps-cpus: 2-3 and 2,3 are the same value on this host"),
+      (
+        ["net.core.busy_read=0,50", "gro-flush-timeout=1ms,1000000"],
+        "--vary gro-flush-timeout: 1ms and 1000000 are the same value on this host"
+      ),
+    ] {
+      var plan = try SweepPlan(profile: p, varies: try varies.map { try vary($0, in: p) })
+      let effects = try ProbeSweep.load(plan, overrides: [:], interface: "eth0").map { candidate in
+        SweepPlan.Effect(
+          plan: try Planner().plan(candidate, on: host),
+          application: ProbeSocketSettings().application(explicit: ApplicationSide(), profile: candidate.probe))
+      }
+      #expect(thrownText { try plan.settle(effects) } == message + "; give it once", "\(varies)")
+    }
+  }
+
+  /// Two candidates that differ in more than one --vary and still ask the same are named whole.
+  @Test func candidatesAlikeInSeveralValuesAreNamedWhole() throws {
+    let p = try profile(Self.baseText)
+    var plan = try SweepPlan(
+      profile: p, varies: [try vary("net.core.busy_read=0,50", in: p), try vary("defer=0,100", in: p)])
+    #expect(plan.candidates.map(\.values) == [["0", "0"], ["0", "100"], ["50", "0"], ["50", "100"]])
+    // Every candidate apart by its application side, but for 1 and 2.
+    let effects = (0..<4).map { c in
+      var socket = ProbeSocketSettings()
+      socket.busyPoll = c == 2 ? 1 : c
+      return SweepPlan.Effect(
+        plan: Plan(profile: "x", entries: [], warnings: []), application: ProbeApplication(socket: socket))
+    }
+    #expect(
+      thrownText { try plan.settle(effects) }
+        == "probe sweep: candidates busy_read=0 defer=100 and busy_read=50 defer=0 ask the same of this host; vary what tells them apart"
+    )
   }
 
   @Test func eachCandidateLoadsAsTheProfileWithItsValues() throws {

@@ -77,16 +77,24 @@ package struct ProbeSweep {
     return (0..<repeats).map { _ in generator.order(candidates) }
   }
 
-  /// Runs the sweep. The caller holds the state lock. A failure (a peer that stops answering,
-  /// Ctrl-C) ends it with the runs measured before, the candidate it failed in rolled back.
-  package func run() throws(BPSTuneError) -> (runs: [Run], failure: BPSTuneError?) {
+  /// Runs the sweep. The caller holds the state lock. Every candidate is planned first, and the
+  /// candidates settled by what they ask of this host (``SweepPlan/settle(_:)``; `plan` and
+  /// `profiles` are then the ones measured). A failure (a peer that stops answering, Ctrl-C)
+  /// ends it with the runs measured before, the candidate it failed in rolled back.
+  package mutating func run() throws(BPSTuneError) -> (runs: [Run], failure: BPSTuneError?) {
     if !(1...Self.maxRepeats).contains(repeats) {
       throw .usage("--repeat \(repeats): must be 1 to \(Self.maxRepeats)")
     }
-    // Every candidate planned before any change, once. Each run below is planned again only by
-    // its apply, right before the snapshot, as `apply` plans: the host it meets then is the one
-    // the previous candidate's rollback left.
-    let applications = try compare.check(profiles)
+    // Every candidate planned before any change, once, and the candidates settled by what their
+    // plans ask (values by meaning). Each run below is planned again only by its apply, right
+    // before the snapshot, as `apply` plans: the host it meets then is the one the previous
+    // candidate's rollback left.
+    let planned = try compare.planned(profiles)
+    var applications = planned.map(\.application)
+    if let dropped = try plan.settle(planned.map { SweepPlan.Effect(plan: $0.plan, application: $0.application) }) {
+      profiles.remove(at: dropped)
+      applications.remove(at: dropped)
+    }
     // Said once every candidate is planned: a refusal is the error's one line alone.
     log("\(profiles.count) candidates x \(repeats) repeat(s), seed \(seed)")
     var runs: [Run] = []

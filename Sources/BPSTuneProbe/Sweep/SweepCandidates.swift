@@ -135,8 +135,71 @@ package struct SweepPlan: Sendable {
     self.candidates = candidates
   }
 
+  /// Two values alike by their text alone, integers by value ("15000" and "015000"): what is
+  /// known before the candidates are planned (``settle(_:)`` compares them by meaning).
   static func same(_ a: String, _ b: String) -> Bool {
     a == b || (Int64(a) != nil && Int64(a) == Int64(b))
+  }
+
+  /// What a candidate asks of this host: its plan (each setting's value as the kernel takes
+  /// it) and the application side it is measured with.
+  package struct Effect {
+    package var plan: Plan
+    package var application: ProbeApplication
+
+    package init(plan: Plan, application: ProbeApplication) {
+      self.plan = plan
+      self.application = application
+    }
+
+    /// Whether `other` asks the same: the same settings, each value of the same meaning by the
+    /// setting's ``ValueSemantics`` (both ways, for a structure's fields), unsupported alike, and
+    /// the same application side.
+    func same(as other: Effect) -> Bool {
+      guard application == other.application, plan.entries.count == other.plan.entries.count else { return false }
+      let theirs = Dictionary(other.plan.entries.map { ($0.id, $0.target) }) { _, later in later }
+      return plan.entries.allSatisfy { entry in
+        guard let target = theirs[entry.id] else { return false }
+        let s = entry.target.semantics
+        return s == target.semantics && (entry.target.unsupported == nil) == (target.unsupported == nil)
+          && s.equal(entry.target.desired, target.desired) && s.equal(target.desired, entry.target.desired)
+      }
+    }
+  }
+
+  /// Settles the candidates by meaning, once each is planned (`effects`, in the candidates'
+  /// order): the text alone misses a value written another way ("15us" and 15000 for a
+  /// gro-flush-timeout in ns, "0-1" and "0,1" for CPUs). Two candidates that ask the same of
+  /// this host are refused, as a value given twice is; a combination that asks what the
+  /// profile as written asks takes its place. Returns the index of the candidate dropped (the
+  /// profile as written, added when no combination's text was its own), if any.
+  package mutating func settle(_ effects: [Effect]) throws(BPSTuneError) -> Int? {
+    precondition(effects.count == candidates.count, "one effect per candidate")
+    let combinations = candidates.indices.filter { !candidates[$0].values.isEmpty }
+    for (n, i) in combinations.enumerated() {
+      for j in combinations.dropFirst(n + 1) where effects[i].same(as: effects[j]) {
+        throw duplicate(i, j)
+      }
+    }
+    guard let added = candidates.firstIndex(where: { $0.values.isEmpty }),
+      let own = combinations.first(where: { effects[$0].same(as: effects[added]) })
+    else { return nil }
+    candidates[own].isBaseline = true
+    candidates.remove(at: added)
+    return added
+  }
+
+  /// Two combinations that ask the same of this host, in one line: the --vary whose values
+  /// tell them apart, or both candidates when more than one does.
+  func duplicate(_ i: Int, _ j: Int) -> BPSTuneError {
+    let (a, b) = (candidates[i].values, candidates[j].values)
+    let apart = varies.indices.filter { a[$0] != b[$0] }
+    if apart.count == 1, let k = apart.first {
+      return .usage("--vary \(varies[k].setting): \(a[k]) and \(b[k]) are the same value on this host; give it once")
+    }
+    return .usage(
+      "probe sweep: candidates \(candidates[i].label(varies)) and \(candidates[j].label(varies)) ask the same of this "
+        + "host; vary what tells them apart")
   }
 
   /// The value the profile gives a varied setting (after its variables), if it sets it. An

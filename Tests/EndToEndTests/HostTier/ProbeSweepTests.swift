@@ -244,6 +244,40 @@ struct ProbeSweepTests {
     #expect(pair.client.cat(sys + "threaded") == "0")
   }
 
+  /// Once planned, values are compared by meaning: the profile's gro-flush-timeout written
+  /// "15us" is the --vary value 15000 (ns), measured once, as the profile as written; 15us and
+  /// 15000 in one --vary are refused before any change.
+  @Test func aValueWrittenAnotherWayIsTheProfileAsWritten() throws {
+    let pair = try NamespacePair()
+    let server = try startServer(pair)
+    defer { server.stop() }
+    let sys = "/sys/class/net/\(pair.clientIF)/"
+    let units = work.write("units.profile", "[[interface]]\nname = \"${iface}\"\ngro-flush-timeout = \"15us\"\n")
+    func sweep(_ values: String, _ state: String) -> Finished {
+      pair.client.run(
+        [Run.bpstune, "probe", "sweep", units, "--vary", "gro-flush-timeout=\(values)", "--peer"]
+          + ["\(pair.serverAddress):7878", "-i", pair.clientIF, "--repeat", "1", "--duration", "0.3", "--warmup"]
+          + ["0.1", "--settle", "0.1", "--workload", "0:0", "--seed", "1", "--format", "json", "--state-dir", state])
+    }
+    let run = sweep("0,15000", work.path + "/state")
+    #expect(run.status == 0, "\(run)")
+    let candidates = json(run.stdout)["candidates"] as? [[String: Any]] ?? []
+    #expect(
+      candidates.map { $0["values"] as? [String: String] } == [
+        ["gro-flush-timeout": "0"], ["gro-flush-timeout": "15000"],
+      ])
+    #expect(candidates.map { $0["baseline"] as? Bool } == [false, true], "\(run.stdout)")
+    #expect(candidates.last?["label"] as? String == "gro-flush-timeout=15000 (as written)", "\(run.stdout)")
+    #expect(run.stderr.contains("probe sweep: 2 candidates x 1 repeat(s), seed 1"), "\(run.stderr)")
+    #expect(pair.client.cat(sys + "gro_flush_timeout") == "0")
+
+    let state = work.path + "/refused"
+    expectOneLineError(
+      sweep("15us,15000", state),
+      "--vary gro-flush-timeout: 15us and 15000 are the same value on this host; give it once")
+    #expect(snapshotFiles(state).isEmpty, "\(snapshotFiles(state))")
+  }
+
   /// Every candidate is planned once before any change, and each run of it once more, by its
   /// apply, right before the snapshot (as `apply` plans, on the host the previous rollback left):
   /// not a third time in between. Counted with strace: the planner lists /sys/class/net once
