@@ -127,7 +127,7 @@ package struct ProbeCompare {
       return (
         columns,
         .failedAndUndone(
-          setting: "probe compare \(profile.name)", message: stop.error.description, undone: column.changes)
+          setting: "probe compare \(profile.name)", message: stop.reason, undone: column.changes)
       )
     }
     return (columns, nil)

@@ -386,7 +386,10 @@ struct ProbeTests {
     usleep(300_000)
     let ended = interrupted.stop(SIGINT)
     #expect(ended.status == 3, "\(ended)")
-    #expect(ended.stderr.contains("interrupted") && ended.stderr.contains("the host is as before"), "\(ended)")
+    // One line naming the profile and the reason once (not "probe compare P: probe compare: ...").
+    let line = try #require(ended.stderr.split(separator: "\n").last { $0.contains("the host is as before") })
+    #expect(line.hasPrefix("bpstune: probe compare \(deferred): ") && line.contains("interrupted"), "\(ended)")
+    #expect(line.components(separatedBy: "probe compare").count == 2, "\(ended)")
     #expect(pair.client.cat(sys + "napi_defer_hard_irqs") == "0")
     server.stop()
   }
