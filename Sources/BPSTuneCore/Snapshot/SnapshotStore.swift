@@ -113,12 +113,14 @@ package struct SnapshotStore: Sendable {
 
   /// Writes a later version of a snapshot already saved (an entry narrowed to what changed, a
   /// second stage's entries, the outcome): write, fsync, rename, without the directory's fsync.
-  /// A killed process leaves the new version (the rename is done); a crash of the machine may
-  /// leave the older one, whole (its content was on disk before the rename), and that crash has
-  /// undone every change either version records: they are the kernel's runtime state. Rollback
-  /// after a reboot then finds the values changed since (the boot's) and refuses as for any
-  /// conflict, whichever version it reads. Two fsyncs of the directory fewer per apply, and per
-  /// rollback, than writing each version like the first.
+  /// A killed process leaves the new version (the rename is done); only a crash of the machine
+  /// may leave the older one, whole (its content was on disk before the rename), and that crash
+  /// has also undone every change either version records (they are the running kernel's state,
+  /// and the snapshot names the boot it was made in): a plain rollback, status and disable look
+  /// at this boot's snapshots only, and the boot unit reads none of an earlier boot. Only
+  /// `rollback ID` of that earlier snapshot reads it, as it reads any snapshot of another boot.
+  /// Two fsyncs of the directory fewer per apply, and per rollback, than writing each version
+  /// like the first.
   package func update(_ snapshot: Snapshot) throws(BPSTuneError) {
     try write(snapshot, syncDirectory: false)
   }
@@ -126,9 +128,10 @@ package struct SnapshotStore: Sendable {
   private func write(_ snapshot: Snapshot, syncDirectory: Bool) throws(BPSTuneError) {
     do {
       let bytes = try Self.encode(snapshot)
+      let copy = try Self.headerCopy(of: snapshot, content: bytes)
       try Syscalls.writeDurably(
         path(of: snapshot.id), bytes, syncDirectory: syncDirectory,
-        attribute: (Self.headerAttribute, try Self.headerCopy(of: snapshot, content: bytes)))
+        attribute: copy.count <= Self.headerCopyLimit ? (Self.headerAttribute, copy) : nil)
     } catch let e as SystemError {
       throw .stateDirectory(path: snapshotDirectory, message: "cannot write snapshot \(snapshot.id): \(e.reason)")
     } catch {
@@ -157,7 +160,8 @@ package struct SnapshotStore: Sendable {
       if entries {
         bytes = try Syscalls.readFile(file, regularOnly: true, followLinks: false)
       } else {
-        (bytes, attribute) = try Syscalls.readFile(file, attribute: Self.headerAttribute)
+        (bytes, attribute) = try Syscalls.readFile(
+          file, attribute: Self.headerAttribute, attributeLimit: Self.headerCopyLimit)
       }
     } catch let e as SystemError {
       throw .snapshot(path: file, message: "cannot read: \(e.reason)")
@@ -181,6 +185,10 @@ package struct SnapshotStore: Sendable {
   /// in place) or one that does not read is read from its content, as before. Whoever acts on
   /// a snapshot reads it whole, from its content (``whole(_:)``).
   static let headerAttribute = "user.bpstune.header"
+
+  /// The longest header copy written and read (a long `leftChanged` can pass it: such a file
+  /// has no copy and is read from its content).
+  static let headerCopyLimit = 4096
 
   /// The value of ``headerAttribute`` for a snapshot and its file content.
   static func headerCopy(of snapshot: Snapshot, content: [UInt8]) throws -> [UInt8] {
@@ -443,8 +451,10 @@ package struct SnapshotStore: Sendable {
 
   /// Deletes what ``SnapshotHistory/expendable(keep:)`` lets go; the caller holds the lock.
   /// Returns the deleted ids. Decided on the files read without their entries (``headers()``);
-  /// each file to be deleted is then read whole, and one that does not read is damaged: kept,
-  /// as a damaged file always is, and the decision made again without it. The one difference
+  /// each file to be deleted is then read whole and the decision made again on what the files
+  /// read whole say, until it deletes only files read whole: one that does not read is damaged
+  /// and kept, as a damaged file always is, and one whose header copy said otherwise than its
+  /// content counts as its content says. The one difference
   /// from reading every file whole keeps more: a rollback of a rollback whose entries are
   /// damaged still counts as what its other fields say, which keeps the history it belongs to
   /// (read whole, that history would go and leave the damaged file restoring a deleted one).
@@ -452,13 +462,16 @@ package struct SnapshotStore: Sendable {
     var listed = try headers()
     while true {
       let doomed = SnapshotHistory(listed).expendable(keep: keep)
-      var damaged = false
+      var readNow = false
       for index in listed.indices where !listed[index].whole && doomed.contains(listed[index].id) {
         listed[index] = whole(listed[index])
-        if listed[index].error != nil { damaged = true }
+        readNow = true
       }
-      if damaged { continue }
-      // Each one was read whole above (in this round or an earlier one) and found sound.
+      // Decided again on what the files read whole say: a header copy that disagrees with its
+      // content (``headerAttribute``) or a damaged file changes the decision, never deletes.
+      // Each round reads at least one more file whole, so this ends.
+      if readNow { continue }
+      // Each one was read whole (in this round or an earlier one), found sound, and still doomed.
       try remove(doomed)
       return doomed
     }

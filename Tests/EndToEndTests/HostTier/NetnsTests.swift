@@ -72,10 +72,30 @@ struct NetnsTests {
     let json = try String(contentsOfFile: state + "/snapshots/" + snapshots[0], encoding: .utf8)
     #expect(json.contains("\"before\" : \"4096\"") && json.contains("\"status\" : \"complete\""))
 
-    let rollback = ns.bpstune(["rollback"], stateDir: state)
+    // The rollback's own snapshot likewise: created durably (its directory fsynced once)
+    // before the first kernel write, its outcome fsynced and renamed after the last.
+    let rollbackLog = work.path + "/strace-rollback.log"
+    let rollback = ns.run([
+      "strace", "-f", "-qq", "-y", "-o", rollbackLog, "-e", "trace=openat,rename,renameat,renameat2,fsync,write",
+      Run.bpstune, "rollback", "--state-dir", state, "--no-color",
+    ])
     #expect(rollback.status == 0, "\(rollback)")
     #expect(ns.cat("/proc/sys/net/core/somaxconn") == somaxconn0)
     #expect(ns.cat(rps) == rps0)
+    let rollbackLines = (try String(contentsOfFile: rollbackLog, encoding: .utf8)).split(separator: "\n")
+      .map(String.init)
+    let rollbackFirstWrite = try #require(
+      rollbackLines.firstIndex {
+        $0.contains("openat(") && ($0.contains("\"/proc/sys/") || $0.contains("\"/sys/")) && $0.contains("O_WRONLY")
+      })
+    let directorySyncs = rollbackLines.indices.filter {
+      rollbackLines[$0].contains("fsync(") && rollbackLines[$0].contains("/snapshots>)")
+    }
+    #expect(directorySyncs.count == 1 && directorySyncs[0] < rollbackFirstWrite, "\(rollbackLines)")
+    let outcome = try #require(
+      rollbackLines.lastIndex { $0.contains("renameat") && $0.contains(".tmp\"") && $0.contains("-rollback.json\"") })
+    #expect(outcome > rollbackFirstWrite)
+    #expect(rollbackLines.filter { $0.contains("fsync(") }.count == 3, "\(rollbackLines)")
     let again = ns.bpstune(["rollback"], stateDir: state)
     #expect(again.status == 0 && again.stdout.contains("nothing to roll back"), "\(again)")
   }
