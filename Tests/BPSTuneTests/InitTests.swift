@@ -426,6 +426,24 @@ import Testing
     #expect(Set(ownChannels.first?.target.desired.split(separator: " ") ?? []) == ["combined=1", "rx=0", "tx=0"])
   }
 
+  /// A base ring the driver caps in one field only: the first NIC's block writes the capped
+  /// field (it merges into the base's), a second NIC's own block every field the base asks, the
+  /// capped one at the driver's maximum; planned, each NIC gets both.
+  @Test func aSecondNICKeepsTheBasesRingFieldsTheDriverDoesNotCap() throws {
+    let s = Self.twoNICs()
+    let base = s.work.write(
+      "rings.profile",
+      "[variables]\niface = \"eth0\"\n\n[[interface]]\nname = \"${iface}\"\nring = { rx = 8192, tx = 512 }\n")
+    let r = try s.initReport(InitRequest(interfaces: ["eth0", "eth1"], base: base))
+    let blocks = r.profile.components(separatedBy: "[[interface]]")
+    #expect(blocks.count == 3, "\(r.profile)")
+    #expect(blocks[1].contains("\nring = { rx = 4096 }\n"), "\(r.profile)")
+    #expect(blocks[2].contains("\nring = { rx = 4096, tx = 512 }\n"), "\(r.profile)")
+    let (_, plan) = try s.plan(r.profile)
+    let rings = plan.entries.filter { $0.id.kind == .ring }.map { "\($0.id.interface ?? "") \($0.target.desired)" }
+    #expect(rings.sorted() == ["eth0 rx=4096 tx=512", "eth1 rx=4096 tx=512"], "\(TopologyScenario.lines(plan))")
+  }
+
   /// With a threaded busy-poll base, each poll CPU's queue gets a busy-poll kthread: queues
   /// [0, 1] for --poll-cpus 2, and a second NIC's kthread on that NIC's poll CPU.
   @Test

@@ -94,8 +94,18 @@ package enum SiteProfile {
         lines.append("channels = { " + fields.joined(separator: ", ") + " }")
       }
       why("ring \(nic.name)")
-      if !nic.rings.isEmpty {
-        lines.append("ring = { " + nic.rings.map { "\($0.name) = \($0.count)" }.joined(separator: ", ") + " }")
+      // The first NIC's ring merges into the base's ${iface} block field by field: only the
+      // fields capped at the driver's maximum are written. A further NIC's block is its own, so
+      // it carries every field the base asks, the capped ones at their maximum.
+      var ring = nic.rings.map { (name: $0.name, value: "\($0.count)") }
+      if index > 0, case .table(let asked)? = layout.base.interfaceSettings.first(where: { $0.key == "ring" })?.value {
+        ring = asked.keys.sorted().map { name in
+          (name, nic.rings.first { $0.name == name }.map { "\($0.count)" } ?? asked[name]!.inlineTOML)
+        }
+      }
+      if !ring.isEmpty {
+        lines.append(
+          "ring = { " + ring.map { "\(ConfigText.tomlKey($0.name)) = \($0.value)" }.joined(separator: ", ") + " }")
       }
       why("irq-affinity \(nic.name)")
       if nic.hasIRQs {
@@ -107,7 +117,7 @@ package enum SiteProfile {
       var napi: [(String, String)] = []
       if index > 0 {
         comment("the base's settings for ${iface}, for \(nic.name) too")
-        let own = ["channels", "irq-affinity"] + (nic.rings.isEmpty ? [] : ["ring"])
+        let own = ["channels", "irq-affinity", "ring"]
         for setting in layout.base.interfaceSettings where !own.contains(setting.key) {
           if setting.key == "napi", case .table(let table) = setting.value {
             napi += table.keys.sorted().map { ($0, table[$0]!.inlineTOML) }

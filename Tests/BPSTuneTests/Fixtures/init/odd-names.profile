@@ -40,13 +40,13 @@ name = "f\\x1B"
 # channels f\\x1B = combined 1: one queue pair per poll CPU, so that every queue is polled where
 #   its IRQ goes (now combined 8 of at most 8)
 channels = { combined = 1 }
+ring = { rx = 1024 }
 # irq-affinity: f\\x1B's queue IRQs on its poll CPUs
 irq-affinity = "3"
 # the base's settings for ${iface}, for f\\x1B too
 coalesce = { adaptive-rx = false, adaptive-tx = false, rx-usecs = 0, tx-usecs = 0 }
 gro-flush-timeout = "15us"
 napi-defer-hard-irqs = 100
-ring = { rx = 1024 }
 rps-cpus = ""
 threaded = false
 

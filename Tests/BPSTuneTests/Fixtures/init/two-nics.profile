@@ -41,13 +41,13 @@ name = "eth1"
 # channels eth1 = combined 1: one queue pair per poll CPU, so that every queue is polled where its
 #   IRQ goes (now combined 4 of at most 4)
 channels = { combined = 1 }
+ring = { rx = 1024 }
 # irq-affinity: eth1's queue IRQs on its poll CPUs
 irq-affinity = "1"
 # the base's settings for ${iface}, for eth1 too
 coalesce = { adaptive-rx = false, adaptive-tx = false, rx-usecs = 0, tx-usecs = 0 }
 gro-flush-timeout = 15000
 napi-defer-hard-irqs = 100
-ring = { rx = 1024 }
 rps-cpus = ""
 threaded = false
 
