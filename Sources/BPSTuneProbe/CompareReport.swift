@@ -107,10 +107,8 @@ package enum CompareReport {
     let plotWidth = width - left - right
     let plotHeight = panel - 90
     let colors = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
-    func f(_ v: Double) -> String { String(ProbeText.round(v, 1)) }
-    func escape(_ s: String) -> String {
-      s.replacing("&", with: "&amp;").replacing("<", with: "&lt;").replacing(">", with: "&gt;")
-    }
+    let f = ProbeText.svg
+    let escape = ConfigText.xml
     let height = top + Double(workloads.count) * panel
     var out = [
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" font-family=\"sans-serif\" font-size=\"12\">",

@@ -95,6 +95,9 @@ package enum ProbeReport {
 
 /// Number formatting shared by the probe's reports (no Foundation formatters).
 enum ProbeText {
+  /// A coordinate in the SVG charts: one decimal.
+  static func svg(_ value: Double) -> String { String(round(value, 1)) }
+
   static func round(_ value: Double, _ digits: Int) -> Double {
     var scale = 1.0
     for _ in 0..<digits { scale *= 10 }

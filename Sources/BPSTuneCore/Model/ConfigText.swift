@@ -53,4 +53,22 @@ package enum ConfigText {
     }
     return out + "\""
   }
+
+  /// XML character data or an attribute value (JUnit reports, the probe's SVG charts): `&`,
+  /// `<`, `>` and both quotes as entities, a control character but tab as a character reference.
+  package static func xml(_ s: String) -> String {
+    var out = ""
+    for c in s.unicodeScalars {
+      switch c {
+      case "&": out += "&amp;"
+      case "<": out += "&lt;"
+      case ">": out += "&gt;"
+      case "\"": out += "&quot;"
+      case "'": out += "&apos;"
+      default:
+        if c.value < 0x20 && c != "\t" { out += "&#\(c.value);" } else { out.unicodeScalars.append(c) }
+      }
+    }
+    return out
+  }
 }

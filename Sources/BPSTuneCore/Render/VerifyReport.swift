@@ -83,20 +83,21 @@ package enum VerifyReport {
       x +=
         "<testsuites name=\"bpstune verify\" tests=\"\(entries.count)\" failures=\"\(failures)\" skipped=\"\(skipped)\">\n"
       x +=
-        "  <testsuite name=\"\(xml(plan.profile))\" hostname=\"\(xml(Syscalls.uname().node))\" tests=\"\(entries.count)\" failures=\"\(failures)\" skipped=\"\(skipped)\">\n"
+        "  <testsuite name=\"\(ConfigText.xml(plan.profile))\" hostname=\"\(ConfigText.xml(Syscalls.uname().node))\" tests=\"\(entries.count)\" failures=\"\(failures)\" skipped=\"\(skipped)\">\n"
       for e in entries {
         let classname = e.id.interface.map { "interface.\($0)" } ?? "system"
-        x += "    <testcase classname=\"\(xml(classname))\" name=\"\(xml(e.id.description))\""
+        x += "    <testcase classname=\"\(ConfigText.xml(classname))\" name=\"\(ConfigText.xml(e.id.description))\""
         let s = e.target.semantics
         switch e.status {
         case .ok: x += "/>\n"
         case .change, .reboot:
           let actual = e.current.map { s.display($0, as: e.target.desired) } ?? ""
           x +=
-            ">\n      <failure message=\"\(xml("expected \(s.display(e.target.desired)), actual \(actual)"))\"/>\n    </testcase>\n"
+            ">\n      <failure message=\"\(ConfigText.xml("expected \(s.display(e.target.desired)), actual \(actual)"))\"/>\n    </testcase>\n"
         case .unsupported:
           let element = ignoreUnsupported ? "skipped" : "failure"
-          x += ">\n      <\(element) message=\"\(xml("unsupported: \(e.reason ?? "")"))\"/>\n    </testcase>\n"
+          x +=
+            ">\n      <\(element) message=\"\(ConfigText.xml("unsupported: \(e.reason ?? "")"))\"/>\n    </testcase>\n"
         }
       }
       x += "  </testsuite>\n</testsuites>"
@@ -164,22 +165,6 @@ package enum VerifyReport {
       "# TYPE bpstune_verify_last_run_timestamp_seconds gauge",
       "bpstune_verify_last_run_timestamp_seconds{profile=\"\(p)\"} \(Syscalls.now().seconds)",
     ]
-  }
-
-  static func xml(_ s: String) -> String {
-    var out = ""
-    for c in s.unicodeScalars {
-      switch c {
-      case "&": out += "&amp;"
-      case "<": out += "&lt;"
-      case ">": out += "&gt;"
-      case "\"": out += "&quot;"
-      case "'": out += "&apos;"
-      default:
-        if c.value < 0x20 && c != "\t" { out += "&#\(c.value);" } else { out.unicodeScalars.append(c) }
-      }
-    }
-    return out
   }
 
   /// A Prometheus label value: control characters written as escapes first (an interface name

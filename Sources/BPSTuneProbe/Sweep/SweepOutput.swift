@@ -102,10 +102,8 @@ extension SweepReport {
     let width = max(left + plotWidth + 40, 820)
     let plotHeight = 200.0
     let panel = plotHeight + 60 + Double(n) * 16
-    func f(_ v: Double) -> String { String(ProbeText.round(v, 1)) }
-    func escape(_ s: String) -> String {
-      s.replacing("&", with: "&amp;").replacing("<", with: "&lt;").replacing(">", with: "&gt;")
-    }
+    let f = ProbeText.svg
+    let escape = ConfigText.xml
     var out = [
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(top + Double(workloads.count) * panel))\" font-family=\"sans-serif\" font-size=\"12\">",
       "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>",
