@@ -533,12 +533,6 @@ package enum Syscalls {
   }
 
   /// The current UTC date and time: clock_gettime(2) and gmtime_r(3).
-  /// Today's date in UTC as ISO 8601 writes it ("2026-12-06").
-  package static func utcDate() -> String {
-    let t = utcNow()
-    return "\(t.year)-\(t.month < 10 ? "0" : "")\(t.month)-\(t.day < 10 ? "0" : "")\(t.day)"
-  }
-
   package static func utcNow() -> (
     year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int, microseconds: Int
   ) {

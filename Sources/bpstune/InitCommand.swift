@@ -67,7 +67,7 @@ struct InitCommand: ParsableCommand, ReportsErrorsAsJSON {
     let host = options.host()
     let names = try interfaces.isEmpty ? [Self.onlyNIC(host)] : interfaces
     let request = InitRequest(interfaces: names, base: base, pollCPUs: pollCPUs, appCPUs: appCPUs)
-    let date = Syscalls.utcDate()
+    let date = SnapshotStore.today()
     var report = try InitReport(
       host: host, request: request, loader: ProfileLoader(source: .standard(trust: .forThisProcess())),
       workingDirectory: try? Syscalls.currentDirectory(), command: commandLine(names), date: date)

@@ -98,7 +98,7 @@ struct ProbeSweepCommand: ParsableCommand, ReportsErrorsAsJSON {
   /// --write: the chosen values as a profile that includes the swept one; loaded and planned
   /// here before it is written, as init does, so that it lints clean and diffs at once.
   func writeProfile(_ report: SweepReport, to path: String, base: Profile, overrides: [String: String]) throws {
-    let date = Syscalls.utcDate()
+    let date = SnapshotStore.today()
     let host = global.host()
     let driver = measure.workload.interface.flatMap { try? host.ethtool.driverInfo($0).driver }
     var variables = overrides

@@ -221,7 +221,7 @@ struct SnapshotsCommand: ParsableCommand {
       let lock = try global.lock(timeout: 30)
       defer { lock.release() }
       let store = global.store
-      let total = try store.all().count
+      let total = try store.ids().count
       let deleted = try store.prune(keep: keep)
       if !global.quiet { print("deleted \(deleted.count), kept \(total - deleted.count)") }
     }

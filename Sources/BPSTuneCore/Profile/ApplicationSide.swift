@@ -71,9 +71,6 @@ package struct ApplicationSide: Sendable, Equatable {
     }
   }
 
-  /// Whether the section states nothing.
-  package var isEmpty: Bool { setKeys.isEmpty }
-
   /// The keys this states, in ``keys`` order.
   package var setKeys: [String] {
     zip(Self.keys, [receive != nil, busyPoll != nil, busyPollBudget != nil, preferBusyPoll != nil]).filter(\.1).map(

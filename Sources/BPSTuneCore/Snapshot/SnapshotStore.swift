@@ -89,6 +89,10 @@ package struct SnapshotStore: Sendable {
     return "\(date.joined(separator: "-"))T\(time.joined(separator: ":")).\(micro)Z"
   }
 
+  /// Today's date in UTC, the date part of ``timestamp(compact:)`` ("2026-12-06"): the date a
+  /// written profile cites.
+  package static func today() -> String { String(timestamp().prefix(10)) }
+
   package func path(of id: String) -> String { "\(snapshotDirectory)/\(id).json" }
 
   /// ASCII letters, digits, "-", "." and "_", at most 100, not starting with ".".

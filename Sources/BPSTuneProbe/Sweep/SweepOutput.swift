@@ -63,7 +63,7 @@ extension SweepReport {
     let candidates = plan.candidates.indices.map { c in
       CandidateJSON(
         label: label(c),
-        values: Dictionary(uniqueKeysWithValues: zip(plan.varies.map(\.setting), plan.candidates[c].values).map { $0 }),
+        values: Dictionary(uniqueKeysWithValues: zip(plan.varies.map(\.setting), plan.candidates[c].values)),
         baseline: plan.candidates[c].isBaseline,
         cells: cells[c]?.map { cell in
           let o = cell.stats.objective

@@ -76,13 +76,6 @@ struct ProbeSweepTests {
   }
 
   /// One line on stderr and exit 2, containing `fragment`.
-  func expectOneLineError(_ f: Finished, _ fragment: String, sourceLocation: SourceLocation = #_sourceLocation) {
-    #expect(f.status == 2, "\(f)", sourceLocation: sourceLocation)
-    #expect(
-      f.stderr.split(separator: "\n").count == 1 && f.stderr.contains(fragment), "\(f)", sourceLocation: sourceLocation
-    )
-  }
-
   @Test func everyCandidateIsAppliedMeasuredAndRolledBackAndTheChoiceIsWrittenAsAProfile() throws {
     let pair = try NamespacePair()
     let server = try startServer(pair)
@@ -346,21 +339,28 @@ struct ProbeSweepTests {
     #expect(pair.client.cat(sys + "napi_defer_hard_irqs") == "7")
   }
 
+  /// A sweep with seed 7 and long measurements (so that a signal comes while a candidate is
+  /// applied and measured), on the client's veth with its deferral set to 7 by hand first;
+  /// returned once it measures its first candidate.
+  func measuringSweep(_ pair: NamespacePair, state: String, duration: String) throws -> Background {
+    try pair.client.exec(["sh", "-c", "echo 7 > /sys/class/net/\(pair.clientIF)/napi_defer_hard_irqs"])
+    let running = try Background(
+      pair.client.command(sweep(pair, ["--duration", duration, "--seed", "7", "--state-dir", state])))
+    let measuring = running.wait(seconds: 30) { running.stderr.contains("probe sweep:   measuring ") }
+    #expect(measuring, "\(running.stderr)")
+    usleep(300_000)
+    return running
+  }
+
   @Test func ctrlCRollsBackTheCandidateAppliedAndExits3() throws {
     let pair = try NamespacePair()
     let server = try startServer(pair)
     defer { server.stop() }
     let sys = "/sys/class/net/\(pair.clientIF)/"
-    try pair.client.exec(["sh", "-c", "echo 7 > \(sys)napi_defer_hard_irqs"])
     let state = work.path + "/state"
-    // Long measurements, so that the signal comes while a candidate is applied and measured.
-    let running = try Background(
-      pair.client.command(sweep(pair, ["--duration", "20", "--seed", "7", "--state-dir", state])))
-    let measuring = running.wait(seconds: 30) { running.stderr.contains("probe sweep:   measuring ") }
-    #expect(measuring, "\(running.stderr)")
+    let running = try measuringSweep(pair, state: state, duration: "20")
     // Seed 7 runs candidate 2 first (deferral 0, flush 15us), and it is on the veth now.
     #expect(pair.client.cat(sys + "gro_flush_timeout") == "15000")
-    usleep(300_000)
     let ended = running.stop(SIGINT)
     // As compare: the candidate applied is rolled back, exit 3, what was measured shown.
     #expect(ended.status == 3, "\(ended)")
@@ -382,13 +382,8 @@ struct ProbeSweepTests {
     let server = try startServer(pair)
     defer { server.stop() }
     let sys = "/sys/class/net/\(pair.clientIF)/"
-    try pair.client.exec(["sh", "-c", "echo 7 > \(sys)napi_defer_hard_irqs"])
     let state = work.path + "/state"
-    let running = try Background(
-      pair.client.command(sweep(pair, ["--duration", "30", "--seed", "7", "--state-dir", state])))
-    let measuring = running.wait(seconds: 30) { running.stderr.contains("probe sweep:   measuring ") }
-    #expect(measuring, "\(running.stderr)")
-    usleep(300_000)
+    let running = try measuringSweep(pair, state: state, duration: "30")
     running.stop(SIGKILL)
     // The candidate seed 7 runs first is left applied.
     #expect(pair.client.cat(sys + "napi_defer_hard_irqs") == "0")

@@ -200,14 +200,6 @@ struct ProbeTests {
   }
 
   /// One line on stderr, exit 2, naming the peer or option.
-  func expectOneLineError(
-    _ f: Finished, _ fragment: String, status: Int32 = 2, sourceLocation: SourceLocation = #_sourceLocation
-  ) {
-    #expect(f.status == status, "\(f)", sourceLocation: sourceLocation)
-    let lines = f.stderr.split(separator: "\n")
-    #expect(lines.count == 1 && f.stderr.contains(fragment), "\(f)", sourceLocation: sourceLocation)
-  }
-
   @Test func peersThatDoNotAnswerPortsInUseAndRatesNotSustainedAreOneLineErrors() throws {
     let pair = try NamespacePair()
     // No server on that port: the kernel's port unreachable, at once.
@@ -708,4 +700,14 @@ struct ProbeTests {
     #expect(chart.hasPrefix("<svg") && chart.contains("plain"))
     #expect(pair.client.cat(sys + "napi_defer_hard_irqs") == "0")
   }
+}
+
+/// A run that ended with `status` and one line on stderr holding `fragment` (probe and sweep
+/// tests).
+func expectOneLineError(
+  _ f: Finished, _ fragment: String, status: Int32 = 2, sourceLocation: SourceLocation = #_sourceLocation
+) {
+  #expect(f.status == status, "\(f)", sourceLocation: sourceLocation)
+  let lines = f.stderr.split(separator: "\n")
+  #expect(lines.count == 1 && f.stderr.contains(fragment), "\(f)", sourceLocation: sourceLocation)
 }
