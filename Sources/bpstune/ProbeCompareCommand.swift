@@ -56,7 +56,9 @@ struct ProbeCompareCommand: ParsableCommand, ReportsErrorsAsJSON {
           ? CompareReport.json(columns, workloads: parsed) : CompareReport.table(columns, workloads: parsed))
     }
     if let plot, !columns.isEmpty {
-      try ProbeRunOptions.writePlot(plot, CompareReport.svg(columns, workloads: parsed))
+      try ResultFile.write(
+        "--plot", plot, CompareReport.svg(columns, workloads: parsed), replace: true, taken: "",
+        note: ProbeRunOptions.afterTable)
     }
     if let failure { try ProbeRunOptions.fail(failure, documentPrinted: format == .json && !columns.isEmpty) }
   }

@@ -80,14 +80,8 @@ struct ProbeRunOptions: ParsableArguments {
     return compare
   }
 
-  /// Writes a chart after the table was printed; a failure says the host is as before.
-  static func writePlot(_ path: String, _ svg: String) throws {
-    do {
-      try Syscalls.writeDurably(path, Array(svg.utf8), mode: Syscalls.readableByAll)
-    } catch {
-      throw BPSTuneError.usage("--plot \(path): \(error) (the table is above; the host is as before)")
-    }
-  }
+  /// What a result file's failure says after the table was printed.
+  static let afterTable = " (the table is above; the host is as before)"
 
   /// Ends a run that failed after its document was printed: JSON readers already have it, so
   /// the line goes to standard error and the exit code follows the failure.

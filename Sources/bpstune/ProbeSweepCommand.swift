@@ -69,9 +69,8 @@ struct ProbeSweepCommand: ParsableCommand, ReportsErrorsAsJSON {
     let base = try measure.load(profile)
     let plan = try SweepPlan(profile: base, varies: varies.map { try SweepVary(parsing: $0, profile: base) })
     let profiles = try ProbeSweep.load(plan, overrides: overrides, interface: measure.workload.interface)
-    if let write, (try? Syscalls.fileStatus(write)) != nil {
-      throw BPSTuneError.usage("--write \(write): exists; nothing was measured (choose a new file)")
-    }
+    if let write { try ResultFile.check("--write", write, new: true, note: "nothing was measured") }
+    if let plot { try ResultFile.check("--plot", plot, new: false, note: "nothing was measured") }
     for p in profiles { try global.require(Privilege.needed(for: p).union([.root]), for: "probe sweep") }
     var random = SystemRandomNumberGenerator()
     let seed = self.seed ?? random.next()
@@ -90,8 +89,11 @@ struct ProbeSweepCommand: ParsableCommand, ReportsErrorsAsJSON {
       plan: sweep.plan, runs: runs, workloads: parsed, objective: SweepReport.Objective(rawValue: objective)!,
       repeats: `repeat`, seed: seed, incomplete: failure?.description)
     print(format == .json ? report.json() : report.table())
-    if let plot, !runs.isEmpty { try ProbeRunOptions.writePlot(plot, report.svg()) }
+    // The chosen profile first: a chart that cannot be written does not lose it.
     if let write, failure == nil { try writeProfile(report, to: write, base: base, overrides: overrides) }
+    if let plot, !runs.isEmpty {
+      try ResultFile.write("--plot", plot, report.svg(), replace: true, taken: "", note: ProbeRunOptions.afterTable)
+    }
     if let failure { try ProbeRunOptions.fail(failure, documentPrinted: format == .json) }
   }
 
@@ -115,15 +117,18 @@ struct ProbeSweepCommand: ParsableCommand, ReportsErrorsAsJSON {
     else {
       throw BPSTuneError.usage("--write \(path): no decision to write (the profile as written was not measured)")
     }
+    let made: Profile
     do {
-      _ = try Planner().plan(try ProfileLoader().load(text: text, path: path), on: host)
+      made = try ProfileLoader().load(text: text, path: path)
     } catch {
       throw BPSTuneError.usage("--write \(path): the profile made does not load (a bug in probe sweep): \(error)")
     }
     do {
-      try Syscalls.writeDurably(path, Array(text.utf8), mode: Syscalls.readableByAll, replace: false)
+      _ = try Planner().plan(made, on: host)
     } catch {
-      throw BPSTuneError.usage("--write \(path): \(error) (the table is above; the host is as before)")
+      throw BPSTuneError.usage("--write \(path): the profile made does not plan on this host: \(error)")
     }
+    try ResultFile.write(
+      "--write", path, text, replace: false, taken: "written meanwhile", note: ProbeRunOptions.afterTable)
   }
 }

@@ -50,15 +50,7 @@ package struct InitReport: Sendable {
   /// file (or symlink, or anything else by that name) is replaced only with `replace` (--force),
   /// and then the name itself is replaced, never a file a symlink points to.
   package mutating func write(to path: String, replace: Bool) throws(BPSTuneError) {
-    do {
-      try Syscalls.writeDurably(path, Array(profile.utf8), mode: Syscalls.readableByAll, replace: replace)
-    } catch let error as SystemError where error.errno == .fileExists {
-      throw .usage("--output \(path): exists; --force replaces it")
-    } catch let error as SystemError {
-      throw .usage("--output \(path): cannot write it: \(error.operation) \(error.reason)")
-    } catch {
-      throw .usage("--output \(path): cannot write it: \(error)")
-    }
+    try ResultFile.write("--output", path, profile, replace: replace, taken: "--force replaces it")
     output = path
   }
 

@@ -308,6 +308,11 @@ struct ProbeSweepTests {
     // --write to a file that exists: before anything is applied or measured.
     let existing = work.write("existing.profile", "# mine\n")
     expectOneLineError(run(["--write", existing]), "--write \(existing): exists; nothing was measured")
+    // A directory that is not there: refused before anything is measured, not after the sweep.
+    let nowhere = work.path + "/nosuch/chosen.profile"
+    expectOneLineError(run(["--write", nowhere]), "--write \(nowhere): \(work.path)/nosuch is not a directory")
+    expectOneLineError(
+      run(["--plot", existing + "/x.svg"]), "--plot \(existing)/x.svg: \(existing) is not a directory")
     #expect(try String(contentsOfFile: existing, encoding: .utf8) == "# mine\n")
     // Candidates this host cannot take: a veth has no rings, and no such sysctl exists.
     expectOneLineError(run([], varies: ["--vary", "ring.rx=999999"]), "this host cannot take")
