@@ -76,6 +76,22 @@ package enum Syscalls {
     _ path: String, limit: Int = readLimit, regularOnly: Bool = false, followLinks: Bool = true,
     inspect: ((Stat) throws -> Void)? = nil
   ) throws -> [UInt8] {
+    try withOpenFile(path, regularOnly: regularOnly, followLinks: followLinks) { fd in
+      if let inspect {
+        let status: Stat
+        do { status = try fd.stat() } catch let e as Errno { throw SystemError("fstat", path, e) }
+        try inspect(status)
+      }
+      return try readAll(fd, path, limit: limit, attribute: false)
+    }
+  }
+
+  /// `path` opened read-only for `body` and closed after it: with `regularOnly`, refused unless
+  /// a regular file (before the open, and again by fstat of what was opened; O_NONBLOCK, so
+  /// that a FIFO put there cannot hold the open); without `followLinks`, O_NOFOLLOW.
+  private static func withOpenFile<T>(
+    _ path: String, regularOnly: Bool, followLinks: Bool, _ body: (FileDescriptor) throws -> T
+  ) throws -> T {
     if regularOnly, let status = try fileStatus(path, followLinks: followLinks), status.type != .regular {
       throw NotRegularFile(path: path)
     }
@@ -88,12 +104,7 @@ package enum Syscalls {
     } catch let e as Errno { throw SystemError("open", path, e) }
     return try fd.closeAfter {
       if regularOnly { try requireRegular(fd, path) }
-      if let inspect {
-        let status: Stat
-        do { status = try fd.stat() } catch let e as Errno { throw SystemError("fstat", path, e) }
-        try inspect(status)
-      }
-      return try readAll(fd, path, limit: limit, attribute: false)
+      return try body(fd)
     }
   }
 
@@ -104,15 +115,7 @@ package enum Syscalls {
   package static func readFile(
     _ path: String, attribute: String, attributeLimit: Int = 4096
   ) throws -> (bytes: [UInt8], attribute: [UInt8]?) {
-    if let status = try fileStatus(path, followLinks: false), status.type != .regular {
-      throw NotRegularFile(path: path)
-    }
-    let fd: FileDescriptor
-    do {
-      fd = try FileDescriptor.open(FilePath(path), .readOnly, options: [.closeOnExec, .nonBlocking, .noFollow])
-    } catch let e as Errno { throw SystemError("open", path, e) }
-    return try fd.closeAfter {
-      try requireRegular(fd, path)
+    try withOpenFile(path, regularOnly: true, followLinks: false) { fd in
       let bytes = try readAll(fd, path, limit: readLimit, attribute: false)
       var value = [UInt8](repeating: 0, count: attributeLimit)
       let count = value.withUnsafeMutableBytes { fgetxattr(fd.rawValue, attribute, $0.baseAddress, $0.count) }

@@ -34,6 +34,17 @@ import Testing
     #expect(Printable.controlCharacter(in: Printable.escaped(raw)) == nil)
   }
 
+  /// A key is written bare only when TOML reads it as that one key; anything else is quoted
+  /// (a dot would make two keys, a space or `=` end it), and a variable's name is a bare key.
+  @Test func onlyBareKeysAreWrittenBare() {
+    for key in ["busy-poll", "rx_usecs", "X9", "a-b_c-0"] {
+      #expect(ConfigText.tomlKey(key) == key && ProfileLoader.isVariableName(key))
+    }
+    for key in ["", "a.b", "a b", "a=b", "@", "[", "`", "{", "\u{e9}", "a\nb", "a\"b"] {
+      #expect(ConfigText.tomlKey(key) == ConfigText.tomlString(key) && !ProfileLoader.isVariableName(key), "\(key)")
+    }
+  }
+
   @Test func aReportKeepsItsLinesAndOnlyItsOwnColours() {
     let report = "system\n\t\u{1b}[33m~ x\u{1b}[0m \u{1b}[2Jv\u{1b}]0;title\u{7}\u{1b}[31m"
     #expect(

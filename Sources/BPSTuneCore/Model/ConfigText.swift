@@ -26,15 +26,25 @@ package enum ConfigText {
   /// A TOML key: bare where it is one ([A-Za-z0-9_-]+: every key bpstune knows), else quoted
   /// as a basic string, so that whatever a key holds stays one key.
   package static func tomlKey(_ name: String) -> String {
-    !name.isEmpty && name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
-      ? name : tomlString(name)
+    isBareKey(name) ? name : tomlString(name)
+  }
+
+  /// A TOML bare key, [A-Za-z0-9_-]+: what a variable's name must be, and a key written bare.
+  package static func isBareKey(_ name: String) -> Bool {
+    !name.isEmpty
+      && name.utf8.allSatisfy { byte in
+        let lower = byte | 0x20
+        return (lower >= UInt8(ascii: "a") && lower <= UInt8(ascii: "z"))
+          || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "-")
+          || byte == UInt8(ascii: "_")
+      }
   }
 
   /// A comment line, its text escaped: every `\` doubled, then the control characters as
   /// ``Printable`` writes them. It cannot end early, and each escape in it means one thing: `\n`
   /// is a line feed the text held, `\\n` a backslash and an n (a host name may hold either).
   package static func comment(_ text: String) -> String {
-    "# " + Printable.escaped(text.contains("\\") ? text.replacing("\\", with: "\\\\") : text)
+    "# " + Printable.escaped(text.replacing("\\", with: "\\\\"))
   }
 
   /// A udev match value (KERNEL=="..."), quoted. udev matches with fnmatch(3) and `|`

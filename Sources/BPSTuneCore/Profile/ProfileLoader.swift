@@ -275,9 +275,7 @@ package struct ProfileLoader {
     return out
   }
 
-  static func isVariableName(_ name: String) -> Bool {
-    !name.isEmpty && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
-  }
+  static func isVariableName(_ name: String) -> Bool { ConfigText.isBareKey(name) }
 
   // MARK: Variables and checks
 
