@@ -10,26 +10,16 @@ package struct ProbeApplication: Sendable, Equatable {
   /// The [probe] keys the command line gave explicitly instead.
   package var overridden: [String] = []
 
-  /// The command line's options by [probe] key, for reports ("--busy-poll").
-  static let options = [
-    "receive": "--receive", "busy-poll": "--busy-poll", "busy-poll-budget": "--busy-poll-budget",
-    "prefer-busy-poll": "--prefer-busy-poll",
-  ]
-
   /// One cell of the compare table: "epoll, busy-poll 0 µs, prefer, budget 64 ([probe])";
-  /// ", the command line's --busy-poll" names what the command line overrode.
+  /// ", the command line's --busy-poll" names what the command line overrode (a [probe] key is
+  /// its option's name).
   package var summary: String {
-    var parts = [
-      socket.receiveMode.rawValue, socket.busyPoll.map { "busy-poll \($0) µs" } ?? "no busy-poll option",
-    ]
-    if socket.preferBusyPoll { parts.append("prefer") }
-    if let budget = socket.busyPollBudget { parts.append("budget \(budget)") }
     var sources: [String] = []
     if !fromProfile.isEmpty { sources.append("[probe]") }
     if !overridden.isEmpty {
-      sources.append("the command line's " + overridden.compactMap { Self.options[$0] }.joined(separator: " "))
+      sources.append("the command line's " + overridden.map { "--" + $0 }.joined(separator: " "))
     }
-    return parts.joined(separator: ", ") + (sources.isEmpty ? "" : " (\(sources.joined(separator: ", ")))")
+    return socket.summary(placement: false) + (sources.isEmpty ? "" : " (\(sources.joined(separator: ", ")))")
   }
 }
 

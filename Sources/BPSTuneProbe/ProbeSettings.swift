@@ -30,12 +30,15 @@ package struct ProbeSocketSettings: Sendable, Codable, Equatable {
   }
 
   /// One line for reports: "blocking, busy-poll 50 µs, prefer, budget 64, cpu 1, fifo 50".
-  package var summary: String {
+  package var summary: String { summary(placement: true) }
+
+  /// ``summary``, with the client thread's placement (cpu, fifo) or without it.
+  package func summary(placement: Bool) -> String {
     var parts = [receiveMode.rawValue, busyPoll.map { "busy-poll \($0) µs" } ?? "no busy-poll option"]
     if preferBusyPoll { parts.append("prefer") }
     if let busyPollBudget { parts.append("budget \(busyPollBudget)") }
-    if let cpus { parts.append("cpu \(cpus)") }
-    if let fifo { parts.append("fifo \(fifo)") }
+    if placement, let cpus { parts.append("cpu \(cpus)") }
+    if placement, let fifo { parts.append("fifo \(fifo)") }
     return parts.joined(separator: ", ")
   }
 
